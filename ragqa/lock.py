@@ -1,0 +1,49 @@
+"""One writer at a time per index folder, across processes (CLI, app, watch)."""
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from ragqa.errors import IndexBusyError
+
+LOCK_NAME = "write.lock"
+
+
+@contextmanager
+def write_lock(folder: Path, wait_seconds: float = 0.0, on_wait=None):
+    """Hold the index's write lock; wait up to `wait_seconds` for another ingest to finish.
+
+    The OS releases a flock when its process dies, so a killed ingest never leaves
+    a stale lock behind.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / LOCK_NAME
+    handle = open(path, "a+")
+    deadline = time.monotonic() + wait_seconds
+    told = False
+    try:
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                handle.seek(0)
+                holder = handle.read().strip() or "another process"
+                if time.monotonic() >= deadline:
+                    raise IndexBusyError(
+                        f"another ingest ({holder}) is writing to {folder}; wait for it to finish, then retry"
+                    ) from None
+                if on_wait and not told:
+                    on_wait(holder)
+                    told = True
+                time.sleep(0.2)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}")
+        handle.flush()
+        yield
+    finally:
+        handle.close()
