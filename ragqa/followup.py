@@ -1,0 +1,55 @@
+"""Follow-up questions ("what about its price?") become standalone search queries.
+
+The LLM rewrites the question from the conversation; if it cannot (no LLM, an
+error, a silly reply), a heuristic joins the previous question to this one.
+"""
+from __future__ import annotations
+
+import re
+
+from ragqa.errors import LLMError
+
+REWRITE_PROMPT = (
+    "Rewrite the user's last question as one standalone search query that can be understood "
+    "without the conversation: replace pronouns with the things they refer to. "
+    "Reply with the query only, no quotes, no explanation."
+)
+_REFERRING = re.compile(
+    r"\b(it|its|it's|they|them|their|theirs|this|that|these|those|he|him|his|she|her|hers|there|one|ones|"
+    r"the same|such|also|too|else)\b", re.IGNORECASE,
+)
+
+
+def needs_context(question: str) -> bool:
+    """True if the question leans on earlier turns: a pronoun, or too short to stand alone.
+
+    >>> needs_context("what about its price?"), needs_context("How do tomatoes grow in shade?")
+    (True, False)
+    """
+    return bool(_REFERRING.search(question)) or len(re.findall(r"\w+", question)) <= 3
+
+
+def heuristic_query(question: str, history: list[dict]) -> str:
+    """The last user question joined to this one, when this one needs context."""
+    previous = [m["content"] for m in history if m["role"] == "user"]
+    if not previous or not needs_context(question):
+        return question
+    return f"{previous[-1]} {question}"
+
+
+def standalone_query(question: str, history: list[dict], chat_model=None) -> str:
+    if not history:
+        return question
+    if chat_model is not None:
+        transcript = "\n".join(f"{m['role']}: {m['content'][:500]}" for m in history[-6:])
+        messages = [
+            {"role": "system", "content": REWRITE_PROMPT},
+            {"role": "user", "content": f"Conversation:\n{transcript}\n\nLast question: {question}"},
+        ]
+        try:
+            rewritten = chat_model.complete(messages, max_tokens=64).strip().strip('"').splitlines()[0].strip()
+        except (LLMError, IndexError):
+            rewritten = ""
+        if 3 <= len(rewritten) <= 300:
+            return rewritten
+    return heuristic_query(question, history)

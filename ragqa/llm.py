@@ -1,0 +1,199 @@
+"""The one code path to any OpenAI-compatible chat endpoint (OpenAI, vLLM, Ollama, llama.cpp).
+
+`ChatModel` streams or completes a chat; every failure leaves it as an `LLMError` whose
+one-line message says what happened and what to change (`explain_error`, pure).
+Retries with backoff are the `openai` client's own (`llm.max_retries`).
+"""
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+
+import httpx2
+import openai
+
+from ragqa.config import LLMSettings
+from ragqa.errors import LLMError
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+CHECK_TIMEOUT_SECONDS = 10.0
+_DETAIL_CHARS = 160
+_CONTEXT_TOO_LONG = re.compile(
+    r"context[ _-]?(length|window|size)|maximum context|n_ctx|exceed\w*[ _]context"
+    r"|prompt (is )?too long|too many tokens|max_new_tokens. must be",
+    re.IGNORECASE,
+)
+
+
+def server_detail(err: BaseException) -> str:
+    """The server's own words for a failed request, squeezed onto one short line."""
+    body = getattr(err, "body", None)
+    text = ""
+    if isinstance(body, dict):
+        text = body.get("message") or body.get("detail") or body.get("error") or ""
+    elif isinstance(body, str):
+        text = body
+    text = " ".join(str(text or "").split())
+    return text if len(text) <= _DETAIL_CHARS else text[: _DETAIL_CHARS - 1] + "…"
+
+
+def _why_unreachable(err: BaseException) -> str:
+    cause = f"{err.__cause__ or err.__context__ or ''}".lower()
+    if "refused" in cause:
+        return "connection refused"
+    if "name or service" in cause or "nodename" in cause or "resolution" in cause:
+        return "host name not found"
+    return "no connection"
+
+
+def explain_error(
+    err: BaseException,
+    *,
+    endpoint: str,
+    model: str,
+    api_key_env: str | None,
+    timeout_seconds: float,
+    down_fix: str = "start it, or fix llm.base_url in config.yaml",
+) -> LLMError:
+    """Turn an `openai`/transport exception into an LLMError with one fix-it line."""
+    if isinstance(err, LLMError):
+        return err
+    at = f"the LLM at {endpoint}"
+    if isinstance(err, (openai.APITimeoutError, httpx2.TimeoutException)):
+        return LLMError(
+            f"{at} did not answer within {timeout_seconds:g} s: raise llm.timeout_seconds "
+            "or use a smaller model"
+        )
+    if isinstance(err, openai.APIConnectionError):
+        return LLMError(f"{at} is down ({_why_unreachable(err)}): {down_fix}")
+    if isinstance(err, httpx2.TransportError):  # raised while reading a stream
+        return LLMError(f"the connection to {at} broke mid-answer ({type(err).__name__}): ask again")
+    if not isinstance(err, openai.APIStatusError):
+        return LLMError(f"{at} failed: {type(err).__name__}: {' '.join(str(err).split())[:_DETAIL_CHARS]}")
+
+    status, detail = err.status_code, server_detail(err)
+    said = f" (the server said: {detail})" if detail else ""
+    if status in (401, 403):
+        if not api_key_env:
+            fix = "set llm.api_key_env to the NAME of the environment variable holding your key"
+        elif not os.environ.get(api_key_env):
+            fix = f"the environment variable {api_key_env} is empty: export {api_key_env}=<your key>"
+        else:
+            fix = f"put a valid key with access to '{model}' in the environment variable {api_key_env}"
+        what = "rejected the API key" if status == 401 else f"refused access to '{model}'"
+        return LLMError(f"{at} {what} (HTTP {status}): {fix}")
+    if status == 404:
+        if "model" in detail.lower() or not detail:
+            return LLMError(
+                f"{at} has no model named '{model}' (HTTP 404): set llm.model to a model it serves{said}"
+            )
+        return LLMError(f"{at} has no such path (HTTP 404): check llm.base_url (it usually ends in /v1){said}")
+    if status == 429:
+        if "quota" in detail.lower() or getattr(err, "code", None) == "insufficient_quota":
+            return LLMError(f"{at} says the account is out of quota (HTTP 429): check its billing{said}")
+        return LLMError(
+            f"{at} is rate-limiting requests (HTTP 429): wait a minute and ask again, "
+            f"or raise llm.max_retries{said}"
+        )
+    if status in (400, 413, 422) and (
+        _CONTEXT_TOO_LONG.search(detail) or getattr(err, "code", None) == "context_length_exceeded"
+    ):
+        return LLMError(
+            f"the question and retrieved notes do not fit the context window of '{model}' (HTTP {status}): "
+            f"lower search.top_k or chunking.chunk_tokens, or raise llm.context_window if the model allows{said}"
+        )
+    if status >= 500:
+        return LLMError(f"{at} failed with HTTP {status}: ask again later, or check the server's log{said}")
+    return LLMError(f"{at} rejected the request (HTTP {status}){said}")
+
+
+class ChatModel:
+    """A chat model behind an OpenAI-compatible endpoint."""
+
+    def __init__(
+        self,
+        settings: LLMSettings,
+        *,
+        base_url: str | None = None,
+        model: str | None = None,
+        display_name: str | None = None,
+        down_fix: str | None = None,
+    ) -> None:
+        self.settings = settings
+        self.model = model or settings.model
+        if not self.model:
+            raise LLMError("llm.model is not set: name the model the endpoint serves in config.yaml (llm.model)")
+        key_env = settings.api_key_env
+        self._client = openai.OpenAI(
+            base_url=base_url or settings.base_url or DEFAULT_BASE_URL,
+            api_key=(os.environ.get(key_env) if key_env else None) or "not-needed",
+            timeout=settings.timeout_seconds,
+            max_retries=settings.max_retries,
+        )
+        self.base_url = str(self._client.base_url).rstrip("/")
+        self._display_name = display_name
+        self._down_fix = down_fix
+
+    @classmethod
+    def from_settings(cls, settings: LLMSettings) -> "ChatModel":
+        return cls(settings)
+
+    @property
+    def name(self) -> str:
+        return self._display_name or f"{self.model} @ {httpx2.URL(self.base_url).host}"
+
+    def _error(self, err: BaseException) -> LLMError:
+        extra = {"down_fix": self._down_fix} if self._down_fix else {}
+        return explain_error(
+            err,
+            endpoint=self.base_url,
+            model=self.model,
+            api_key_env=self.settings.api_key_env,
+            timeout_seconds=self.settings.timeout_seconds,
+            **extra,
+        )
+
+    def _create(self, messages: list[dict], stream: bool):
+        return self._client.chat.completions.create(
+            model=self.model,
+            messages=messages,
+            temperature=self.settings.temperature,
+            max_tokens=self.settings.max_answer_tokens,
+            stream=stream,
+        )
+
+    def stream(self, messages: list[dict]) -> Iterator[str]:
+        """Yield the answer's text as it arrives."""
+        try:
+            with self._create(messages, stream=True) as chunks:
+                for chunk in chunks:
+                    for choice in chunk.choices or ():
+                        text = choice.delta.content if choice.delta else None
+                        if text:
+                            yield text
+        except (openai.OpenAIError, httpx2.HTTPError) as err:
+            raise self._error(err) from None
+
+    def complete(self, messages: list[dict]) -> str:
+        """The whole answer at once."""
+        try:
+            reply = self._create(messages, stream=False)
+        except (openai.OpenAIError, httpx2.HTTPError) as err:
+            raise self._error(err) from None
+        if not reply.choices:
+            raise LLMError(f"the LLM at {self.base_url} returned no answer: ask again")
+        return reply.choices[0].message.content or ""
+
+    def check(self) -> str | None:
+        """None if the endpoint answers (and accepts the key), else the one-line problem."""
+        quick = self._client.with_options(
+            timeout=min(CHECK_TIMEOUT_SECONDS, self.settings.timeout_seconds), max_retries=0
+        )
+        try:
+            quick.models.list()
+        except openai.NotFoundError:
+            return None  # some servers have no /models route; reachable is what counts here
+        except (openai.OpenAIError, httpx2.HTTPError) as err:
+            return str(self._error(err))
+        return None

@@ -1,0 +1,27 @@
+from ragqa.followup import heuristic_query, needs_context, standalone_query
+
+HISTORY = [{"role": "user", "content": "How do I grow tomatoes?"}, {"role": "assistant", "content": "Sun [1]."}]
+
+
+def test_pronoun_questions_need_context():
+    assert needs_context("what about its pests?")
+    assert not needs_context("How do I bake sourdough bread at home?")
+
+
+def test_heuristic_joins_the_previous_question():
+    assert heuristic_query("what about its pests?", HISTORY) == "How do I grow tomatoes? what about its pests?"
+    assert heuristic_query("How do I bake sourdough bread at home?", HISTORY) == "How do I bake sourdough bread at home?"
+
+
+def test_without_history_the_question_is_the_query():
+    assert standalone_query("what about its pests?", []) == "what about its pests?"
+
+
+class BrokenModel:
+    def complete(self, messages, max_tokens=64):
+        from ragqa.errors import LLMError
+        raise LLMError("down")
+
+
+def test_llm_failure_falls_back_to_the_heuristic():
+    assert standalone_query("what about its pests?", HISTORY, BrokenModel()).startswith("How do I grow tomatoes?")

@@ -1,0 +1,97 @@
+"""The index folder format: transactions, FAISS mirror, mismatch checks. Real FAISS, real SQLite."""
+import numpy as np
+import pytest
+
+from ragqa import vectors
+from ragqa.errors import IndexMismatchError, IndexMissingError
+from ragqa.records import Chunk
+from ragqa.store import FileRecord, IndexReader, IndexWriter
+
+IDENTITY = {"model": "test", "dim": 4, "chunk_tokens": 64}
+
+
+def unit(*xs):
+    v = np.asarray(xs, dtype=np.float32)
+    return v / np.linalg.norm(v)
+
+
+def note(path, texts):
+    chunks = [Chunk(path=path, title=path, heading=path, text=t, ordinal=i, tags=["t"]) for i, t in enumerate(texts)]
+    return FileRecord(path, 1, 1, "sha-" + path, "markdown", "indexed", title=path), chunks
+
+
+def write(folder, files, removed=(), identity=IDENTITY, rebuild=False):
+    writer = IndexWriter(folder, identity, rebuild=rebuild)
+    writer.apply(files, removed=list(removed))
+    writer.publish()
+    writer.close()
+
+
+def test_reader_without_index_says_to_ingest(tmp_path):
+    with pytest.raises(IndexMissingError, match="run `ragqa ingest` first"):
+        IndexReader(tmp_path / "nothing")
+
+
+def test_replacing_a_file_removes_its_old_chunks_from_both_sqlite_and_faiss(tmp_path):
+    rec, chunks = note("a.md", ["apple pie", "apple tart"])
+    write(tmp_path, [(rec, chunks, np.stack([unit(1, 0, 0, 0), unit(1, 1, 0, 0)]))])
+    rec, chunks = note("a.md", ["pear cake"])
+    write(tmp_path, [(rec, chunks, np.stack([unit(0, 0, 1, 0)]))])
+    reader = IndexReader(tmp_path, IDENTITY)
+    assert reader.stats()["chunks"] == 1
+    assert reader.index.ntotal == 1
+    (hit,) = reader.hits(reader.dense(unit(1, 0, 0, 0), 5))
+    assert hit.chunk.text == "pear cake"
+
+
+def test_removed_file_leaves_no_chunk_no_vector_no_bm25_entry(tmp_path):
+    a, ca = note("a.md", ["zebra crossing"])
+    b, cb = note("b.md", ["yellow submarine"])
+    write(tmp_path, [(a, ca, np.stack([unit(1, 0, 0, 0)])), (b, cb, np.stack([unit(0, 1, 0, 0)]))])
+    write(tmp_path, [], removed=["a.md"])
+    reader = IndexReader(tmp_path, IDENTITY)
+    assert [f.path for f in reader.files()] == ["b.md"]
+    assert reader.index.ntotal == 1
+    assert reader.bm25("zebra", 5) == []
+    assert len(reader.bm25("submarine", 5)) == 1
+
+
+def test_stale_or_missing_faiss_file_is_rebuilt_from_sqlite(tmp_path):
+    a, ca = note("a.md", ["one", "two"])
+    write(tmp_path, [(a, ca, np.stack([unit(1, 0, 0, 0), unit(0, 1, 0, 0)]))])
+    for f in tmp_path.glob("vectors.*.faiss"):
+        f.write_bytes(b"garbage")  # as if a crash left a broken file
+    reader = IndexReader(tmp_path, IDENTITY)
+    assert reader.index.ntotal == 2
+    assert reader.hits(reader.dense(unit(0, 1, 0, 0), 1))[0].chunk.text == "two"
+
+
+def test_search_with_another_model_is_refused_with_rebuild_advice(tmp_path):
+    a, ca = note("a.md", ["x"])
+    write(tmp_path, [(a, ca, np.stack([unit(1, 0, 0, 0)]))])
+    with pytest.raises(IndexMismatchError, match=r"model is 'test' in the index but 'other'.*--rebuild"):
+        IndexReader(tmp_path, {**IDENTITY, "model": "other"})
+
+
+def test_writer_with_changed_identity_starts_a_clean_index_with_new_dimension(tmp_path):
+    a, ca = note("a.md", ["x"])
+    write(tmp_path, [(a, ca, np.stack([unit(1, 0, 0, 0)]))])
+    other = {"model": "big", "dim": 8, "chunk_tokens": 64}
+    writer = IndexWriter(tmp_path, other)
+    assert writer.rebuilt
+    assert writer.index.ntotal == 0 and writer.index.d == 8
+    writer.close()
+
+
+def test_faiss_files_of_old_generations_are_removed(tmp_path):
+    for i in range(3):
+        rec, chunks = note(f"n{i}.md", ["t"])
+        write(tmp_path, [(rec, chunks, np.stack([unit(1, i, 0, 0)]))])
+    assert len(list(tmp_path.glob("vectors.*.faiss"))) == 1
+
+
+def test_filtered_dense_search_only_returns_allowed_ids():
+    index = vectors.new_index(4)
+    index.add_with_ids(np.stack([unit(1, 0, 0, 0), unit(0.9, 0.1, 0, 0)]), np.array([10, 20]))
+    ids, _ = vectors.search(index, unit(1, 0, 0, 0), 5, allowed_ids=np.array([20]))
+    assert ids.tolist() == [20]
