@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml constraints.txt scripts/install_llm.sh
 	# torch is pinned to 2.13.0 (CPU) in constraints.txt, so no CUDA build is ever pulled.
 	$(BIN)/pip install -q -c constraints.txt -e '.[test]'
 	# llama.cpp server (compiled here, ~5 min the first time) and the local GGUF models.
-	PIP=$(BIN)/pip bash scripts/install_llm.sh
+	PYTHON=$(BIN)/python PIP=$(BIN)/pip bash scripts/install_llm.sh
 	touch $@
 
 install: $(STAMP)

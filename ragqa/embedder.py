@@ -74,7 +74,9 @@ class SentenceTransformerEmbedder:
         self.folder, self.source = resolve_model(settings.model, Path(os.path.expanduser(settings.cache_dir)))
         log.info("embedding model %s from %s (%s)", settings.model, self.source, self.folder)
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
 
+        transformers_logging.disable_progress_bar()  # "Loading weights" bars are noise to users
         self.model = SentenceTransformer(str(self.folder), device="cpu", local_files_only=True)
         if settings.bf16:
             import torch

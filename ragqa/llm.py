@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import httpx2
 import openai
 
-from ragqa.config import LLMSettings
+from ragqa.config import LLMSettings, Settings
 from ragqa.errors import LLMError
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -101,7 +101,8 @@ def explain_error(
     ):
         return LLMError(
             f"the question and retrieved notes do not fit the context window of '{model}' (HTTP {status}): "
-            f"lower search.top_k or chunking.chunk_tokens, or raise llm.context_window if the model allows{said}"
+            "lower search.top_k, chunking.chunk_tokens or llm.max_answer_tokens, "
+            f"or raise llm.context_window if the model allows{said}"
         )
     if status >= 500:
         return LLMError(f"{at} failed with HTTP {status}: ask again later, or check the server's log{said}")
@@ -135,38 +136,28 @@ class ChatModel:
         self._display_name = display_name
         self._down_fix = down_fix
 
-    @classmethod
-    def from_settings(cls, settings: LLMSettings) -> "ChatModel":
-        return cls(settings)
-
     @property
     def name(self) -> str:
         return self._display_name or f"{self.model} @ {httpx2.URL(self.base_url).host}"
 
     def _error(self, err: BaseException) -> LLMError:
         extra = {"down_fix": self._down_fix} if self._down_fix else {}
-        return explain_error(
-            err,
-            endpoint=self.base_url,
-            model=self.model,
-            api_key_env=self.settings.api_key_env,
-            timeout_seconds=self.settings.timeout_seconds,
-            **extra,
-        )
+        return explain_error(err, endpoint=self.base_url, model=self.model, api_key_env=self.settings.api_key_env,
+                             timeout_seconds=self.settings.timeout_seconds, **extra)
 
-    def _create(self, messages: list[dict], stream: bool):
+    def _create(self, messages: list[dict], stream: bool, max_tokens: int | None):
         return self._client.chat.completions.create(
             model=self.model,
             messages=messages,
             temperature=self.settings.temperature,
-            max_tokens=self.settings.max_answer_tokens,
+            max_tokens=max_tokens or self.settings.max_answer_tokens,
             stream=stream,
         )
 
-    def stream(self, messages: list[dict]) -> Iterator[str]:
-        """Yield the answer's text as it arrives."""
+    def stream(self, messages: list[dict], max_tokens: int | None = None) -> Iterator[str]:
+        """Yield the answer's text as it arrives (at most max_tokens, default llm.max_answer_tokens)."""
         try:
-            with self._create(messages, stream=True) as chunks:
+            with self._create(messages, True, max_tokens) as chunks:
                 for chunk in chunks:
                     for choice in chunk.choices or ():
                         text = choice.delta.content if choice.delta else None
@@ -175,10 +166,10 @@ class ChatModel:
         except (openai.OpenAIError, httpx2.HTTPError) as err:
             raise self._error(err) from None
 
-    def complete(self, messages: list[dict]) -> str:
+    def complete(self, messages: list[dict], max_tokens: int | None = None) -> str:
         """The whole answer at once."""
         try:
-            reply = self._create(messages, stream=False)
+            reply = self._create(messages, False, max_tokens)
         except (openai.OpenAIError, httpx2.HTTPError) as err:
             raise self._error(err) from None
         if not reply.choices:
@@ -193,7 +184,31 @@ class ChatModel:
         try:
             quick.models.list()
         except openai.NotFoundError:
-            return None  # some servers have no /models route; reachable is what counts here
+            return (f"the LLM at {self.base_url} has no /models route (HTTP 404): "
+                    "check llm.base_url (it usually ends in /v1)")
         except (openai.OpenAIError, httpx2.HTTPError) as err:
             return str(self._error(err))
         return None
+
+
+def make_chat_model(settings: Settings | LLMSettings, cache_dir: str | os.PathLike | None = None) -> ChatModel | None:
+    """The configured chat model: None for provider none; for local, a started (or reused) local server.
+
+    Given the whole Settings, the local model is cached in embedding.cache_dir (~/.cache/ragqa).
+    """
+    llm = getattr(settings, "llm", settings)
+    if cache_dir is None and hasattr(settings, "embedding"):
+        cache_dir = settings.resolve(settings.embedding.cache_dir)
+    if llm.provider == "none":
+        return None
+    if llm.provider == "openai":
+        return ChatModel(llm)
+    from ragqa.local_llm import ensure_local_server  # only provider local needs llama.cpp
+
+    return ChatModel(
+        llm.model_copy(update={"api_key_env": None}),
+        base_url=ensure_local_server(llm, cache_dir),
+        model=llm.local_model,
+        display_name=f"{llm.local_model} (local)",
+        down_fix="the local model server stopped: restart ragqa to start it again",
+    )

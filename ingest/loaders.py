@@ -1,0 +1,53 @@
+"""Load one found file into a Document, whatever its kind.
+
+The scan decided the kind from the file name; this module reads the bytes,
+refuses binaries dressed up as text, decodes, and hands over to the parser.
+"""
+from __future__ import annotations
+
+from ingest.decode import decode_bytes, looks_binary
+from ingest.documents import Document, Section, SkipFile
+from ingest.markdown import parse_markdown, stem_of
+from ingest.pdf import load_pdf
+from ingest.scan import FoundFile
+
+
+def load_file(found: FoundFile, pdf_passwords: dict[str, str] | None = None) -> Document:
+    """Parse the file; raise SkipFile with a one-line reason if it cannot be indexed."""
+    if found.kind == "pdf":
+        return load_pdf(found.path, found.rel, pdf_passwords)
+    text, warning = read_text(found)
+    doc = parse_markdown(text, found.rel) if found.kind == "markdown" else parse_text(text, found.rel)
+    if warning:
+        doc.warnings.insert(0, warning)
+    if not doc.sections:
+        raise SkipFile("no text to index (the file holds only front matter, embeds or whitespace)")
+    return doc
+
+
+def read_text(found: FoundFile) -> tuple[str, str | None]:
+    """The file's text and an encoding warning, if any."""
+    try:
+        data = found.path.read_bytes()
+    except FileNotFoundError:
+        raise SkipFile("file disappeared during ingest") from None
+    except PermissionError:
+        raise SkipFile("permission denied") from None
+    except IsADirectoryError:
+        raise SkipFile("became a folder during ingest") from None
+    except OSError as err:
+        raise SkipFile(f"cannot be read: {err.strerror or type(err).__name__}") from None
+    if looks_binary(data):
+        raise SkipFile("binary content in a text file")
+    return decode_bytes(data)
+
+
+def parse_text(text: str, path: str) -> Document:
+    """A plain .txt file: no markup, so one section with the whole text.
+
+    >>> parse_text("line one\\r\\nline two\\n", "todo.txt").sections[0].text
+    'line one\\nline two'
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    sections = [Section(headings=[], text=text)] if text else []
+    return Document(path=path, title=stem_of(path), sections=sections, kind="text")

@@ -1,0 +1,181 @@
+"""provider: local — model registry, assembling split models, and the real llama.cpp server.
+
+The tests marked `llm` start the real server with SmolLM2-135M (installed by
+scripts/install_llm.sh); they are skipped, with the reason, where it is not installed.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ragqa import local_llm
+from ragqa.config import LLMSettings, Settings
+from ragqa.errors import LLMError
+from ragqa.local_llm import LOCAL_MODELS, LocalModel, assemble, ensure_local_server, make_chat_model
+
+ROOT = Path(__file__).resolve().parents[1]
+SMOL = LOCAL_MODELS["smollm2-135m"]
+QUESTION = [{"role": "user", "content": "Name three colours."}]
+
+
+# ---- without the server ------------------------------------------------------------------
+
+def test_install_script_pins_the_registered_packages_in_order():
+    script = str(ROOT / "scripts" / "install_llm.sh")
+    for model in LOCAL_MODELS.values():
+        printed = subprocess.run(["bash", script, "--print", model.name],
+                                 capture_output=True, text=True, check=True).stdout.split()
+        assert [pin.split("==")[0] for pin in printed] == [package for package, _, _ in model.parts]
+    bad = subprocess.run(["bash", script, "gpt-9"], capture_output=True, text=True, check=False)
+    assert bad.returncode == 2 and "unknown model 'gpt-9'" in bad.stderr
+
+
+def test_assemble_concatenates_once_and_verifies(tmp_path):
+    parts = []
+    for i, data in enumerate([b"GGUF" + b"a" * 1000, b"b" * 777, b"c"]):
+        parts.append(tmp_path / f"part{i}.bin")
+        parts[-1].write_bytes(data)
+    whole = b"".join(p.read_bytes() for p in parts)
+    target = tmp_path / "cache" / "m.gguf"
+    assert assemble(parts, target, len(whole), hashlib.sha256(whole).hexdigest()) == target
+    assert target.read_bytes() == whole
+    parts[0].write_bytes(b"changed")  # a second call trusts the finished file and reads no part
+    assert assemble(parts, target, len(whole), "not-checked-again").read_bytes() == whole
+    assert [p.name for p in target.parent.iterdir()] == ["m.gguf"]  # no temp file left behind
+
+
+def test_assemble_refuses_parts_with_the_wrong_hash(tmp_path):
+    part = tmp_path / "part1.bin"
+    part.write_bytes(b"x" * 10)
+    target = tmp_path / "m.gguf"
+    with pytest.raises(LLMError, match=r"do not add up.*reinstall them with `bash scripts/install_llm.sh m`"):
+        assemble([part], target, 10, "0" * 64, "m")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["part1.bin"]
+
+
+def test_missing_parts_name_the_install_command(tmp_path):
+    model = LocalModel("fake-7b", local_llm._split("ragqa-no-such-part", "ragqa_no_such_part", 3), 1, "0", 4096)
+    with pytest.raises(LLMError) as caught:
+        local_llm.model_file(model, tmp_path)
+    assert str(caught.value) == ("the local model 'fake-7b' is not installed (3 of its 3 packages missing): "
+                                 "run `bash scripts/install_llm.sh fake-7b`")
+
+
+def test_missing_llama_cpp_names_the_install_command(tmp_path, monkeypatch):
+    monkeypatch.setattr(local_llm, "SERVER_MODULES", ("llama_cpp", "ragqa_no_such_module"))
+    with pytest.raises(LLMError) as caught:
+        ensure_local_server(LLMSettings(local_model="smollm2-135m"), tmp_path)
+    assert str(caught.value) == ("the local LLM needs llama-cpp-python[server] (ragqa_no_such_module is missing): "
+                                 "run `bash scripts/install_llm.sh smollm2-135m`")
+
+
+def test_settings_mistakes_are_explained(tmp_path):
+    with pytest.raises(LLMError, match="unknown llm.local_model 'gpt-9': choose one of smollm2-135m"):
+        ensure_local_server(LLMSettings(local_model="gpt-9"), tmp_path)
+    with pytest.raises(LLMError, match=r"llm.context_window 16384 is more than 'smollm2-135m' supports \(8192\)"):
+        ensure_local_server(LLMSettings(local_model="smollm2-135m", context_window=16384), tmp_path)
+    assert make_chat_model(LLMSettings(provider="none"), tmp_path) is None
+    remote = make_chat_model(LLMSettings(provider="openai", base_url="http://127.0.0.1:9/v1", model="m"), tmp_path)
+    assert remote.base_url == "http://127.0.0.1:9/v1"
+    whole = Settings(llm=LLMSettings(provider="openai", base_url="http://127.0.0.1:9/v1", model="m"))
+    assert make_chat_model(whole).name == "m @ 127.0.0.1"  # the CLI and the app pass the whole Settings
+
+
+# ---- the real local server ---------------------------------------------------------------
+
+def _smollm2_missing() -> str | None:
+    if importlib.util.find_spec("llama_cpp") is None:
+        return "llama-cpp-python is not installed (run scripts/install_llm.sh)"
+    try:
+        local_llm.installed_parts(SMOL)
+    except LLMError as err:
+        return str(err)
+    return None
+
+
+_WHY_NOT = _smollm2_missing()
+needs_server = pytest.mark.skipif(bool(_WHY_NOT), reason=f"needs the local model: {_WHY_NOT}")
+
+
+@pytest.fixture(scope="module")
+def local(tmp_path_factory):
+    cache = tmp_path_factory.mktemp("ragqa-cache")
+    settings = LLMSettings(provider="local", local_model="smollm2-135m", context_window=2048,
+                           max_answer_tokens=16, temperature=0.0, timeout_seconds=60, max_retries=0)
+    yield settings, cache
+    local_llm.stop_local_server(settings, cache)
+
+
+def _server_pid(settings, cache) -> int:
+    return json.loads(local_llm._state_file(cache, settings.local_model, settings.context_window).read_text())["pid"]
+
+
+def _servers_started_by_this_process() -> set[int]:
+    pids = set()
+    for proc in Path("/proc").iterdir():
+        try:
+            ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            if ppid == os.getpid() and b"llama_cpp.server" in (proc / "cmdline").read_bytes():
+                pids.add(int(proc.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return pids
+
+
+@pytest.mark.llm
+@needs_server
+def test_streams_an_answer_in_pieces(local):
+    settings, cache = local
+    model = make_chat_model(settings, cache)
+    assert model.name == "smollm2-135m (local)" and model.base_url.startswith("http://127.0.0.1:")
+    pieces = list(model.stream(QUESTION))
+    assert len(pieces) > 1 and "".join(pieces).strip()
+    assert model.check() is None
+    assert model.complete(QUESTION, max_tokens=4).strip()
+
+
+@pytest.mark.llm
+@needs_server
+def test_second_call_reuses_the_running_server(local):
+    settings, cache = local
+    first = ensure_local_server(settings, cache)
+    pid, started = _server_pid(settings, cache), _servers_started_by_this_process()
+    assert ensure_local_server(settings, cache) == first
+    assert _server_pid(settings, cache) == pid and _servers_started_by_this_process() == started == {pid}
+
+
+@pytest.mark.llm
+@needs_server
+def test_another_process_reuses_the_running_server(local):
+    settings, cache = local
+    url = ensure_local_server(settings, cache)
+    code = ("import sys; from ragqa.config import LLMSettings; from ragqa.local_llm import ensure_local_server; "
+            f"print(ensure_local_server(LLMSettings.model_validate_json(sys.argv[1]), {str(cache)!r}))")
+    other = subprocess.run([sys.executable, "-c", code, settings.model_dump_json()], cwd=ROOT,
+                           capture_output=True, text=True, timeout=60, check=False)
+    assert other.returncode == 0, other.stderr[-500:]
+    assert other.stdout.strip() == url
+    assert make_chat_model(settings, cache).check() is None  # the other process left it running
+
+
+@pytest.mark.llm
+@needs_server
+def test_stopped_server_is_reported_down_then_restarted(local):
+    settings, cache = local
+    model = make_chat_model(settings, cache)
+    old_pid = _server_pid(settings, cache)
+    assert local_llm.stop_local_server(settings, cache)
+    with pytest.raises(LLMError, match=r"^the LLM at http://127\.0\.0\.1:\d+/v1 is down \(connection refused\): "
+                                       "the local model server stopped"):
+        list(model.stream(QUESTION))
+    assert model.check().startswith(f"the LLM at {model.base_url} is down")
+    again = make_chat_model(settings, cache)
+    assert _server_pid(settings, cache) != old_pid
+    assert again.complete(QUESTION, max_tokens=4).strip()

@@ -1,0 +1,163 @@
+"""Scanning the notes folder: what is found, what is skipped and why."""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from ingest.globs import matches_any
+from ingest.scan import DEFAULT_INCLUDE, FoundFile, human_size, scan_folder
+
+
+def shared_data() -> Path:
+    return Path(os.environ.get("RAGQA_SHARED_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
+
+
+VAULT = shared_data() / "notes-lesleylai-digital-garden"
+MB = 1 << 20
+
+
+def make(root: Path, files: dict[str, str | bytes]) -> Path:
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    return root
+
+
+def scan(root: Path, include=None, exclude=None, max_bytes=10 * MB):
+    return scan_folder(root, include or DEFAULT_INCLUDE, exclude or [], max_bytes)
+
+
+def test_finds_notes_and_pdfs_sorted_with_posix_paths_and_kinds(tmp_path):
+    make(tmp_path, {"b.md": "b", "a/z.txt": "z", "a/y.markdown": "y", "a/doc.pdf": b"%PDF-1.4", "UP.MD": "u"})
+    found, skipped = scan(tmp_path)
+    assert [(f.rel, f.kind) for f in found] == [
+        ("UP.MD", "markdown"), ("a/doc.pdf", "pdf"), ("a/y.markdown", "markdown"), ("a/z.txt", "text"),
+        ("b.md", "markdown")]
+    assert skipped == []
+    first = found[1]
+    assert isinstance(first, FoundFile) and first.path == tmp_path / "a" / "doc.pdf"
+    assert first.size == 8 and first.mtime_ns == (tmp_path / "a" / "doc.pdf").stat().st_mtime_ns
+
+
+def test_hidden_folders_are_not_entered_and_not_reported(tmp_path):
+    make(tmp_path, {".obsidian/workspace.md": "x", ".git/HEAD.txt": "x", ".trash/old.md": "x",
+                    "n/.hidden/deep.md": "x", ".DS_Store": "x", "note.md": "x"})
+    found, skipped = scan(tmp_path)
+    assert [f.rel for f in found] == ["note.md"] and skipped == []
+
+
+def test_unsupported_types_empty_and_too_large_files_are_reported_with_reasons(tmp_path):
+    make(tmp_path, {"assets/pic.png": b"\x89PNG", "Makefile": "all:", "empty.md": "",
+                    "big.md": "x" * (2 * MB + 300 * 1024), "ok.md": "fine"})
+    found, skipped = scan(tmp_path, max_bytes=2 * MB)
+    assert [f.rel for f in found] == ["ok.md"]
+    assert skipped == [
+        ("Makefile", "unsupported file type (no extension)"),
+        ("assets/pic.png", "unsupported file type .png"),
+        ("big.md", "file too large: 2.3 MB > limit 2 MB (max_file_bytes)"),
+        ("empty.md", "empty file"),
+    ]
+
+
+def test_excluded_files_and_folders_are_left_out_silently(tmp_path):
+    make(tmp_path, {"drafts/a.md": "x", "drafts/sub/b.md": "x", "keep/c.md": "x", "keep/c.tmp.md": "x",
+                    "templates/t.png": b"x"})
+    found, skipped = scan(tmp_path, exclude=["drafts/**", "*.tmp.md", "templates"])
+    assert [f.rel for f in found] == ["keep/c.md"] and skipped == []
+
+
+def test_include_patterns_narrow_the_scan_with_double_star(tmp_path):
+    make(tmp_path, {"journal/2024/jan.md": "x", "journal/feb.md": "x", "other/x.md": "x", "root.md": "x"})
+    found, _ = scan(tmp_path, include=["journal/**/*.md"])
+    assert [f.rel for f in found] == ["journal/2024/jan.md", "journal/feb.md"]
+
+
+def test_glob_rules():
+    assert matches_any("a/b/c.md", ["**/*.md"]) and matches_any("c.md", ["**/*.md"])
+    assert matches_any("x/y/drafts/n.md", ["drafts/**"]) is False
+    assert matches_any("drafts/n.md", ["drafts/**"]) and matches_any("x/drafts", ["drafts"])
+    assert matches_any("a/x.md", ["a/**/x.md"]) and not matches_any("ax.md", ["a/**/x.md"])
+    assert not matches_any("a/b/x.md", ["a/*.md"]) and matches_any("README.MD", ["*.md"])
+    assert not matches_any("a.md", ["[z-a].md", ""])  # bad or empty patterns never crash
+
+
+def test_broken_symlinks_are_reported(tmp_path):
+    make(tmp_path, {"real.md": "x"})
+    (tmp_path / "dangling.md").symlink_to(tmp_path / "nowhere.md")
+    found, skipped = scan(tmp_path)
+    assert [f.rel for f in found] == ["real.md"]
+    assert skipped == [("dangling.md", "broken symlink (its target does not exist)")]
+
+
+def test_symlinked_folders_are_followed_once_and_loops_end(tmp_path):
+    make(tmp_path, {"notes/a.md": "x", "elsewhere/b.md": "x"})
+    (tmp_path / "notes" / "linked").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    (tmp_path / "notes" / "loop").symlink_to(tmp_path / "notes", target_is_directory=True)
+    (tmp_path / "elsewhere" / "back").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    (tmp_path / "notes" / "self.md").symlink_to(tmp_path / "notes" / "self.md")
+    found, skipped = scan(tmp_path / "notes")
+    assert [f.rel for f in found] == ["a.md", "linked/b.md"]
+    reasons = dict(skipped)
+    assert reasons["loop"].startswith("symlink to a folder that is already scanned")
+    assert reasons["linked/back"].startswith("symlink to a folder that is already scanned")
+    assert reasons["self.md"] == "symlink loop"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can read any file")
+def test_unreadable_files_and_folders_are_reported(tmp_path):
+    make(tmp_path, {"secret.md": "x", "locked/inner.md": "x"})
+    (tmp_path / "secret.md").chmod(0)
+    (tmp_path / "locked").chmod(0)
+    try:
+        found, skipped = scan(tmp_path)
+    finally:
+        (tmp_path / "locked").chmod(0o755)
+    assert found == [] and skipped == [("locked", "permission denied"), ("secret.md", "permission denied")]
+
+
+def test_permission_problems_are_reported_even_when_running_as_root(tmp_path, monkeypatch):
+    import ingest.scan as scan_module
+
+    make(tmp_path, {"secret.md": "x", "locked/inner.md": "x", "ok.md": "x"})
+    real_scandir, real_access = os.scandir, os.access
+
+    def scandir(path):
+        if str(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied")
+        return real_scandir(path)
+
+    monkeypatch.setattr(scan_module.os, "scandir", scandir)
+    monkeypatch.setattr(scan_module.os, "access", lambda p, mode: not str(p).endswith("secret.md")
+                        and real_access(p, mode))
+    found, skipped = scan(tmp_path)
+    assert [f.rel for f in found] == ["ok.md"]
+    assert skipped == [("locked", "permission denied"), ("secret.md", "permission denied")]
+
+
+def test_a_missing_notes_folder_is_one_reason_not_a_crash(tmp_path):
+    found, skipped = scan(tmp_path / "missing")
+    assert found == [] and len(skipped) == 1 and "cannot be read" in skipped[0][1]
+
+
+def test_human_sizes():
+    assert [human_size(n) for n in (12_900_000, 10 * MB, 2048, 7)] == ["12.3 MB", "10 MB", "2 KB", "7 bytes"]
+
+
+@pytest.mark.skipif(not VAULT.is_dir(), reason="shared vault not found (set RAGQA_SHARED_DATA)")
+def test_real_vault_scan_finds_1186_notes_fast_and_skips_assets():
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        found, skipped = scan(VAULT)
+        best = min(best, time.perf_counter() - started)
+    assert len(found) == 1186 and {f.kind for f in found} == {"markdown"}
+    assert skipped and all(rel.startswith("assets/") and reason.startswith("unsupported file type .")
+                           for rel, reason in skipped)
+    assert best < 0.2, f"scan took {best:.3f}s"
