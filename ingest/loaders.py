@@ -20,9 +20,27 @@ def load_file(found: FoundFile, pdf_passwords: dict[str, str] | None = None) -> 
     doc = parse_markdown(text, found.rel) if found.kind == "markdown" else parse_text(text, found.rel)
     if warning:
         doc.warnings.insert(0, warning)
+    if not doc.sections and found.kind == "markdown" and doc.metadata:
+        # A stub note (front matter only) is still findable by its title, aliases and tags.
+        doc.sections = [Section(headings=[], text=stub_text(doc))]
     if not doc.sections:
         raise SkipFile("no text to index (the file holds only front matter, embeds or whitespace)")
     return doc
+
+
+def stub_text(doc: Document) -> str:
+    """The searchable text of a note with front matter but no body.
+
+    >>> stub_text(Document("a.md", "Recall", [], "markdown", {"aliases": ["sensitivity"], "tags": ["ml"]}))
+    'Recall. Also known as: sensitivity. Tags: ml.'
+    """
+    parts = [doc.title + "."]
+    aliases = [str(a) for a in (doc.metadata.get("aliases") or []) if a]
+    if aliases:
+        parts.append("Also known as: " + ", ".join(aliases) + ".")
+    if doc.tags:
+        parts.append("Tags: " + ", ".join(doc.tags) + ".")
+    return " ".join(parts)
 
 
 def read_text(found: FoundFile) -> tuple[str, str | None]:

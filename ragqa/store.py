@@ -103,13 +103,18 @@ def _row_to_chunk(row) -> Chunk:
     return Chunk(path=path, title=title, heading=heading, text=text, page=page, ordinal=ordinal, tags=json.loads(tags))
 
 
+def require_index(folder: Path) -> None:
+    """Fail fast, before any model is loaded, when there is no index to read."""
+    if not (Path(folder) / DB_NAME).exists():
+        raise IndexMissingError(f"no index at {folder} yet: run `ragqa ingest` first")
+
+
 class IndexReader:
     """A consistent, read-only view of the index, for search."""
 
     def __init__(self, folder: Path, identity: dict | None = None):
         self.folder = Path(folder)
-        if not (self.folder / DB_NAME).exists():
-            raise IndexMissingError(f"no index at {self.folder} yet: run `ragqa ingest` first")
+        require_index(self.folder)
         self.conn = connect(self.folder)
         self.manifest = read_manifest(self.conn)
         problem = mismatch(self.manifest, identity) if identity else None

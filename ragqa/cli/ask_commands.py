@@ -28,8 +28,11 @@ def _engine(settings, args):
     from ragqa.embedder import load_embedder
     from ragqa.llm import make_chat_model
     from ragqa.search import Searcher
+    from ragqa.store import require_index
 
-    searcher = Searcher(settings, load_embedder(settings.embedding), Path(args.index) if args.index else None)
+    index = Path(args.index) if args.index else settings.index_path
+    require_index(index)
+    searcher = Searcher(settings, load_embedder(settings.embedding), index)
     return searcher, make_chat_model(settings)
 
 

@@ -88,8 +88,11 @@ def run_ingest(settings, args) -> int:
 
 def _searcher(settings, args):
     from ragqa.search import Searcher
+    from ragqa.store import require_index
 
-    return Searcher(settings, load_embedder(settings.embedding), Path(args.index) if args.index else None)
+    index = Path(args.index) if args.index else settings.index_path
+    require_index(index)
+    return Searcher(settings, load_embedder(settings.embedding), index)
 
 
 def hit_json(hit) -> dict:

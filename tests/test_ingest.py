@@ -1,0 +1,143 @@
+"""Incremental, crash-safe ingest through the real pipeline: real files, real MiniLM, real FAISS."""
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import make_settings, need_shared
+from ingest.chunk import chunk_document
+from ingest.loaders import load_file
+from ingest.pipeline import ingest_folder
+from ingest.scan import scan_folder
+from ragqa.errors import ConfigError, IndexMismatchError
+from ragqa.search import Filters, Searcher
+from ragqa.store import IndexReader
+from ragqa.tokens import count_tokens
+
+
+def test_first_ingest_adds_every_note_and_search_finds_them(tmp_path, notes, minilm):
+    settings = make_settings(tmp_path, notes)
+    report = ingest_folder(settings, minilm)
+    assert sorted(report.added) == ["bread.txt", "garden/tomatoes.md", "rust.md"]
+    hits = Searcher(settings, minilm).search("how much sun do tomato plants need", k=3)
+    assert hits[0].chunk.path == "garden/tomatoes.md"
+    assert hits[0].chunk.heading.startswith("Growing tomatoes")
+
+
+def test_second_ingest_embeds_nothing(tmp_path, notes, minilm):
+    settings = make_settings(tmp_path, notes)
+    ingest_folder(settings, minilm)
+    report = ingest_folder(settings, minilm)
+    assert report.chunks == 0
+    assert len(report.unchanged) == 3 and not (report.added or report.updated or report.removed)
+
+
+def test_touched_but_identical_file_is_not_re_embedded(tmp_path, notes, minilm):
+    settings = make_settings(tmp_path, notes)
+    ingest_folder(settings, minilm)
+    os.utime(notes / "rust.md", (time.time() + 5, time.time() + 5))
+    report = ingest_folder(settings, minilm)
+    assert report.chunks == 0 and "rust.md" in report.unchanged
+
+
+def test_editing_one_note_re_embeds_only_that_note_and_replaces_its_chunks(tmp_path, notes, minilm):
+    settings = make_settings(tmp_path, notes)
+    ingest_folder(settings, minilm)
+    (notes / "rust.md").write_text("# Rust lifetimes\n\nLifetimes tell the compiler how long references live.\n")
+    report = ingest_folder(settings, minilm)
+    assert report.updated == ["rust.md"] and report.chunks == 1
+    searcher = Searcher(settings, minilm)
+    texts = [h.chunk.text for h in searcher.search("Rust ownership single owner", k=10) if h.chunk.path == "rust.md"]
+    assert texts == ["Lifetimes tell the compiler how long references live."]
+
+
+def test_deleting_a_note_removes_its_chunks(tmp_path, notes, minilm):
+    settings = make_settings(tmp_path, notes)
+    ingest_folder(settings, minilm)
+    (notes / "bread.txt").unlink()
+    report = ingest_folder(settings, minilm)
+    assert report.removed == ["bread.txt"]
+    reader = IndexReader(settings.index_path)
+    assert "bread.txt" not in {f.path for f in reader.files()}
+    assert reader.index.ntotal == reader.stats()["chunks"]
+
+
+def test_changing_the_model_rebuilds_and_old_index_is_refused_for_search(tmp_path, notes, minilm):
+    settings = make_settings(tmp_path, notes)
+    ingest_folder(settings, minilm)
+    other = make_settings(tmp_path, notes, chunking={"chunk_tokens": 128})
+    with pytest.raises(IndexMismatchError, match="--rebuild"):
+        Searcher(other, minilm)
+    report = ingest_folder(other, minilm)
+    assert report.rebuilt and len(report.added) == 3
+    Searcher(other, minilm)  # now consistent
+
+
+def test_a_missing_notes_folder_is_a_clear_error(tmp_path, minilm):
+    with pytest.raises(ConfigError, match="notes folder not found"):
+        ingest_folder(make_settings(tmp_path, tmp_path / "nope"), minilm)
+
+
+def test_bad_files_are_skipped_with_reasons_and_the_rest_is_indexed(tmp_path, notes, minilm):
+    (notes / "photo.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(100))
+    (notes / "empty.md").write_text("")
+    (notes / "broken.pdf").write_bytes(b"%PDF-1.4 this is not really a pdf")
+    (notes / "latin1.txt").write_bytes("Crème brûlée needs a blowtorch.".encode("latin-1"))
+    report = ingest_folder(make_settings(tmp_path, notes), minilm)
+    reasons = {s["path"]: s["reason"] for s in report.skipped}
+    assert set(reasons) == {"photo.png", "empty.md", "broken.pdf"}
+    assert all(r and "\n" not in r for r in reasons.values())
+    assert "latin1.txt" in report.added
+
+
+def test_filters_restrict_search_by_folder_tag_and_type(tmp_path, notes, minilm):
+    settings = make_settings(tmp_path, notes)
+    ingest_folder(settings, minilm)
+    searcher = Searcher(settings, minilm)
+    assert {h.chunk.path for h in searcher.search("food", k=10, filters=Filters(folders=["garden"]))} == {"garden/tomatoes.md"}
+    assert {h.chunk.path for h in searcher.search("food", k=10, filters=Filters(tags=["garden"]))} == {"garden/tomatoes.md"}
+    assert {h.chunk.path for h in searcher.search("food", k=10, filters=Filters(kinds=["text"]))} == {"bread.txt"}
+
+
+def test_no_chunk_exceeds_the_models_own_token_limit(minilm):
+    """Over the whole real vault, with MiniLM's 256-token limit and a tiktoken budget that would overflow it."""
+    vault = need_shared("notes-lesleylai-digital-garden")
+    found, _ = scan_folder(vault, ["**/*.md"], [], 10**8)
+    longest = 0
+    for item in found:
+        try:
+            doc = load_file(item)
+        except Exception:
+            continue
+        for chunk in chunk_document(doc, chunk_tokens=400, overlap_tokens=32, count_tokens=count_tokens, fits_model=minilm.fits):
+            longest = max(longest, minilm.model_token_count(chunk.embed_text))
+    assert 200 < longest <= minilm.max_tokens == 256
+
+
+def test_cli_json_contracts(tmp_path, notes):
+    env = {**os.environ, "RAGQA_EMBEDDING__MODEL": "all-MiniLM-L6-v2", "RAGQA_INDEX_DIR": str(tmp_path / "ix"),
+           "RAGQA_EMBEDDING__CACHE_DIR": str(tmp_path / "cache"), "RAGQA_LLM__PROVIDER": "none"}
+
+    def ragqa(*args):
+        out = subprocess.run([sys.executable, "-m", "ragqa", *args], env=env, capture_output=True, text=True, timeout=300)
+        assert out.returncode == 0, out.stderr
+        return json.loads(out.stdout)
+
+    summary = ragqa("ingest", str(notes), "--json")
+    assert set(summary) == {"added", "updated", "removed", "unchanged", "chunks", "seconds", "skipped"}
+    assert summary["added"] == 3
+    hits = ragqa("search", "sourdough starter", "-k", "2", "--json")
+    assert set(hits[0]) == {"path", "title", "heading", "page", "score", "text"} and hits[0]["path"] == "bread.txt"
+    status = ragqa("status", "--json")
+    assert {"files", "chunks", "model", "dim", "bytes", "last_ingest"} <= set(status) and status["files"] == 3
+
+
+def test_cli_errors_are_one_line_without_traceback(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "ragqa", "search", "x", "--index", str(tmp_path / "none")],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 1
+    assert out.stderr.strip().count("\n") == 0 and "Traceback" not in out.stderr
+    assert "ragqa ingest" in out.stderr
