@@ -1,0 +1,45 @@
+"""The 41 awkward real PDFs through the real ingest: each is indexed or skipped with a one-line reason."""
+import csv
+
+import pytest
+
+from conftest import make_settings, need_shared
+from ingest.pipeline import ingest_folder
+from ragqa.search import Searcher
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def pdf_ingest(tmp_path_factory, minilm):
+    folder = need_shared("pdfs")
+    manifest = list(csv.DictReader(open(folder / "MANIFEST.tsv", encoding="utf-8"), delimiter="\t"))
+    passwords = {row["file"]: row["password"] for row in manifest if row["password"]}
+    tmp = tmp_path_factory.mktemp("pdfs")
+    settings = make_settings(tmp, folder, pdf={"passwords": passwords})
+    return settings, ingest_folder(settings, minilm), manifest
+
+
+def test_every_pdf_is_indexed_or_skipped_with_one_line_reason(pdf_ingest):
+    _, report, manifest = pdf_ingest
+    names = {row["file"] for row in manifest}
+    indexed = set(report.added)
+    skipped = {s["path"]: s["reason"] for s in report.skipped if s["path"].endswith(".pdf")}
+    assert len(names) == 41
+    assert indexed | set(skipped) == names and not indexed & set(skipped)
+    assert all(0 < len(r) < 200 and "\n" not in r for r in skipped.values())
+
+
+def test_pdfs_without_text_are_the_ones_skipped(pdf_ingest):
+    _, report, manifest = pdf_ingest
+    skipped = {s["path"]: s["reason"] for s in report.skipped if s["path"].endswith(".pdf")}
+    no_text = {row["file"] for row in manifest if row["pypdf_text_chars"] == "0"}
+    assert set(skipped) == no_text
+    assert all("OCR" in skipped[name] for name in no_text)
+
+
+def test_encrypted_pdfs_open_with_configured_passwords_and_cite_pages(pdf_ingest, minilm):
+    settings, report, _ = pdf_ingest
+    assert "pypdf__libreoffice-writer-password.pdf" in report.added
+    hits = Searcher(settings, minilm).search("crazy ones misfits rebels troublemakers", k=5)
+    assert any(h.chunk.path.startswith("pypdf__crazyones") and h.chunk.page == 1 for h in hits)
