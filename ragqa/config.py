@@ -52,6 +52,13 @@ class SearchSettings(_Section):
     candidates: int = Field(50, ge=1, le=2000)
 
 
+class StoreSettings(_Section):
+    backend: Literal["faiss", "milvus"] = "faiss"
+    milvus_uri: str = "milvus.db"  # a file (Milvus Lite, relative to index_dir) or http://HOST:19530
+    milvus_collection: str = "ragqa_chunks"
+    milvus_token_env: str | None = None  # NAME of the env var holding a Milvus token, if the server needs one
+
+
 class LLMSettings(_Section):
     provider: Literal["local", "openai", "none"] = "local"
     base_url: str | None = None
@@ -83,6 +90,7 @@ class Settings(_Section):
     chunking: ChunkSettings = Field(default_factory=ChunkSettings)
     pdf: PdfSettings = Field(default_factory=PdfSettings)
     search: SearchSettings = Field(default_factory=SearchSettings)
+    store: StoreSettings = Field(default_factory=StoreSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     ui: UISettings = Field(default_factory=UISettings)
 

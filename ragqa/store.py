@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ragqa import vectors
+from ragqa.vector_store import open_vectors
 from ragqa.errors import IndexMismatchError, IndexMissingError
 from ragqa.records import Chunk, Hit
 
@@ -74,7 +74,18 @@ def index_identity(settings, embedder) -> dict:
     """Everything that makes stored vectors comparable; ingest rebuilds when it changes,
     and search refuses to run against an index built differently."""
     return {**embedder.identity(), "chunk_tokens": settings.chunking.chunk_tokens,
-            "overlap_tokens": settings.chunking.overlap_tokens, "chunker": 1}
+            "overlap_tokens": settings.chunking.overlap_tokens, "chunker": 1, "backend": backend_of(settings)}
+
+
+def backend_of(settings) -> dict:
+    """The vector backend as recorded in the manifest (never a secret: tokens stay in env vars)."""
+    store = settings.store
+    if store.backend == "faiss":
+        return {"name": "faiss"}
+    uri = store.milvus_uri
+    if "://" not in uri:
+        uri = str((settings.index_path / uri).resolve())
+    return {"name": "milvus", "uri": uri, "collection": store.milvus_collection, "token_env": store.milvus_token_env}
 
 
 def mismatch(manifest: dict, identity: dict) -> str | None:
@@ -86,16 +97,22 @@ def mismatch(manifest: dict, identity: dict) -> str | None:
     return None
 
 
-def vectors_from_db(conn: sqlite3.Connection, manifest: dict):
-    """Rebuild the FAISS index from the vectors in SQLite (the FAISS file is missing or stale)."""
-    index = vectors.new_index(int(manifest.get("dim") or 1))
-    ids, rows = [], []
-    for chunk_id, blob in conn.execute("SELECT id, vector FROM chunks ORDER BY id"):
-        ids.append(chunk_id)
-        rows.append(np.frombuffer(blob, dtype=np.float32))
-    if rows:
-        index.add_with_ids(np.vstack(rows), np.asarray(ids, dtype=np.int64))
-    return index
+def vector_rows(conn: sqlite3.Connection, batch: int = 50_000):
+    """A function yielding (ids, vectors) batches from SQLite, to rebuild a vector store."""
+    def rows():
+        cursor = conn.execute("SELECT id, vector FROM chunks ORDER BY id")
+        while chunk := cursor.fetchmany(batch):
+            ids = np.fromiter((r[0] for r in chunk), dtype=np.int64, count=len(chunk))
+            yield ids, np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in chunk])
+    return rows
+
+
+def open_store_vectors(folder: Path, conn: sqlite3.Connection, manifest: dict, backend: dict | None):
+    """The vector backend named in the manifest, in step with SQLite's generation."""
+    backend = dict(backend or manifest.get("backend") or {"name": "faiss"})
+    name = backend.pop("name")
+    return open_vectors(name, folder, int(manifest.get("dim") or 1), int(manifest.get("generation", 0)),
+                        vector_rows(conn), **backend)
 
 
 def _row_to_chunk(row) -> Chunk:
@@ -124,7 +141,7 @@ class IndexReader:
                 f"re-ingest with `ragqa ingest --rebuild`"
             )
         self.generation = int(self.manifest.get("generation", 0))
-        self.index = vectors.read_index(self.folder, self.generation) or vectors_from_db(self.conn, self.manifest)
+        self.vectors = open_store_vectors(self.folder, self.conn, self.manifest, None)
 
     def is_stale(self) -> bool:
         """True when an ingest has committed since this view was opened."""
@@ -140,7 +157,7 @@ class IndexReader:
         return {row[0]: _row_to_chunk(row[1:]) for row in self.conn.execute(sql, ids)}
 
     def dense(self, query_vector: np.ndarray, k: int, allowed_ids=None) -> list[tuple[int, float]]:
-        ids, scores = vectors.search(self.index, query_vector, k, allowed_ids)
+        ids, scores = self.vectors.search(query_vector, k, allowed_ids)
         return list(zip(ids.tolist(), scores.tolist()))
 
     def bm25(self, query: str, k: int, allowed_ids=None) -> list[tuple[int, float]]:
@@ -204,7 +221,7 @@ class IndexWriter:
                 self._set({**identity, "format": FORMAT_VERSION, "generation": generation})
         self.manifest = read_manifest(self.conn)
         self.generation = int(self.manifest["generation"])
-        self.index = vectors.read_index(self.folder, self.generation) or vectors_from_db(self.conn, self.manifest)
+        self.vectors = open_store_vectors(self.folder, self.conn, self.manifest, None)
         self.dirty = False
 
     @contextmanager
@@ -264,9 +281,9 @@ class IndexWriter:
             self._set({"generation": self.generation})
         # SQLite has committed: mirror the same change in the in-memory FAISS index.
         if self._pending_removals:
-            self.index.remove_ids(np.asarray(self._pending_removals, dtype=np.int64))
+            self.vectors.remove(np.asarray(self._pending_removals, dtype=np.int64))
         if added_ids:
-            self.index.add_with_ids(np.vstack(added_vectors).astype(np.float32), np.asarray(added_ids, dtype=np.int64))
+            self.vectors.add(np.asarray(added_ids, dtype=np.int64), np.vstack(added_vectors))
         self.dirty = True
 
     def touch(self, records: list[FileRecord]) -> None:
@@ -281,8 +298,8 @@ class IndexWriter:
         if last_ingest is not None:
             with self.transaction():
                 self._set({"last_ingest": last_ingest})
-        if self.dirty or vectors.read_index(self.folder, self.generation) is None:
-            vectors.write_index(self.index, self.folder, self.generation)
+        if self.dirty or not self.vectors.is_saved(self.generation):
+            self.vectors.save(self.generation)
             self.dirty = False
 
     def close(self) -> None:

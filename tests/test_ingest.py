@@ -62,7 +62,7 @@ def test_deleting_a_note_removes_its_chunks(tmp_path, notes, minilm):
     assert report.removed == ["bread.txt"]
     reader = IndexReader(settings.index_path)
     assert "bread.txt" not in {f.path for f in reader.files()}
-    assert reader.index.ntotal == reader.stats()["chunks"]
+    assert reader.vectors.count() == reader.stats()["chunks"]
 
 
 def test_changing_the_model_rebuilds_and_old_index_is_refused_for_search(tmp_path, notes, minilm):

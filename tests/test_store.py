@@ -1,11 +1,13 @@
 """The index folder format: transactions, FAISS mirror, mismatch checks. Real FAISS, real SQLite."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from ragqa import vectors
 from ragqa.errors import IndexMismatchError, IndexMissingError
 from ragqa.records import Chunk
 from ragqa.store import FileRecord, IndexReader, IndexWriter
+from ragqa.vectors import FaissVectors
 
 IDENTITY = {"model": "test", "dim": 4, "chunk_tokens": 64}
 
@@ -39,7 +41,7 @@ def test_replacing_a_file_removes_its_old_chunks_from_both_sqlite_and_faiss(tmp_
     write(tmp_path, [(rec, chunks, np.stack([unit(0, 0, 1, 0)]))])
     reader = IndexReader(tmp_path, IDENTITY)
     assert reader.stats()["chunks"] == 1
-    assert reader.index.ntotal == 1
+    assert reader.vectors.count() == 1
     (hit,) = reader.hits(reader.dense(unit(1, 0, 0, 0), 5))
     assert hit.chunk.text == "pear cake"
 
@@ -51,7 +53,7 @@ def test_removed_file_leaves_no_chunk_no_vector_no_bm25_entry(tmp_path):
     write(tmp_path, [], removed=["a.md"])
     reader = IndexReader(tmp_path, IDENTITY)
     assert [f.path for f in reader.files()] == ["b.md"]
-    assert reader.index.ntotal == 1
+    assert reader.vectors.count() == 1
     assert reader.bm25("zebra", 5) == []
     assert len(reader.bm25("submarine", 5)) == 1
 
@@ -62,7 +64,7 @@ def test_stale_or_missing_faiss_file_is_rebuilt_from_sqlite(tmp_path):
     for f in tmp_path.glob("vectors.*.faiss"):
         f.write_bytes(b"garbage")  # as if a crash left a broken file
     reader = IndexReader(tmp_path, IDENTITY)
-    assert reader.index.ntotal == 2
+    assert reader.vectors.count() == 2
     assert reader.hits(reader.dense(unit(0, 1, 0, 0), 1))[0].chunk.text == "two"
 
 
@@ -79,7 +81,7 @@ def test_writer_with_changed_identity_starts_a_clean_index_with_new_dimension(tm
     other = {"model": "big", "dim": 8, "chunk_tokens": 64}
     writer = IndexWriter(tmp_path, other)
     assert writer.rebuilt
-    assert writer.index.ntotal == 0 and writer.index.d == 8
+    assert writer.vectors.count() == 0 and writer.vectors.dim == 8
     writer.close()
 
 
@@ -91,7 +93,7 @@ def test_faiss_files_of_old_generations_are_removed(tmp_path):
 
 
 def test_filtered_dense_search_only_returns_allowed_ids():
-    index = vectors.new_index(4)
-    index.add_with_ids(np.stack([unit(1, 0, 0, 0), unit(0.9, 0.1, 0, 0)]), np.array([10, 20]))
-    ids, _ = vectors.search(index, unit(1, 0, 0, 0), 5, allowed_ids=np.array([20]))
+    store = FaissVectors(Path("."), 4)
+    store.add(np.array([10, 20]), np.stack([unit(1, 0, 0, 0), unit(0.9, 0.1, 0, 0)]))
+    ids, _ = store.search(unit(1, 0, 0, 0), 5, allowed_ids=np.array([20]))
     assert ids.tolist() == [20]
