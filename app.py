@@ -1,42 +1,101 @@
 """ragqa in the browser: `ragqa app` (or `streamlit run app.py`).
 
-A thin face over the same core as the CLI. Models and the index load once per
-process; ingest runs in a background thread while answers keep working.
+A thin face over the same core as the CLI. The embedding model, the index and the
+chat model load once per process and are shared by every browser tab; the
+conversation, top-k and filters belong to one browser session. Ingest runs in a
+background thread while answers keep working on the last committed index.
 """
 from __future__ import annotations
 
 import os
-import time
-from pathlib import Path
 
-import streamlit as st
-
-from ingest.background import start_ingest
-from ingest.uploads import UploadRejected, save_upload
-from ragqa.answer import answer_events
-from ragqa.config import load_settings
-from ragqa.errors import IndexMissingError, RagqaError
-from ragqa.search import Filters
-from ragqa.snippets import highlight_terms
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the model hub is never needed: models are found offline
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+import hmac  # noqa: E402
+import re  # noqa: E402
+import sqlite3  # noqa: E402
+import threading  # noqa: E402
+from pathlib import Path  # noqa: E402
 
-@st.cache_resource(show_spinner="Loading settings…")
-def get_settings():
-    return load_settings()
+import streamlit as st  # noqa: E402
+
+from ingest.background import IngestJob, report_rows, start_ingest  # noqa: E402
+from ingest.uploads import ALLOWED_SUFFIXES, UploadRejected, save_upload  # noqa: E402
+from ragqa.answer import answer_events  # noqa: E402
+from ragqa.config import load_settings  # noqa: E402
+from ragqa.errors import IndexMissingError, RagqaError  # noqa: E402
+from ragqa.search import Filters, Searcher  # noqa: E402
+from ragqa.snippets import highlight_terms  # noqa: E402
+from ragqa.store import DB_NAME  # noqa: E402
+
+KINDS = ["markdown", "text", "pdf"]
+
+
+# ---- shared by every session of this process ---------------------------------------------
+
+class SharedIndex:
+    """The Searcher all sessions share. One search at a time, because refresh() swaps the
+    reader underneath; an index folder deleted and built again (new file) is reopened too."""
+
+    def __init__(self, settings, embedder):
+        self.settings, self.embedder = settings, embedder
+        self.lock = threading.Lock()
+        self._searcher: Searcher | None = None
+        self._inode: int | None = None
+        self._choices: tuple = (None, [], [])
+
+    def _current(self) -> Searcher:
+        try:
+            inode = (self.settings.index_path / DB_NAME).stat().st_ino
+        except FileNotFoundError:
+            raise IndexMissingError(f"no index at {self.settings.index_path} yet: ingest your notes first") from None
+        if self._searcher is None or inode != self._inode:
+            old, self._searcher = self._searcher, Searcher(self.settings, self.embedder)
+            self._inode = inode
+            if old is not None:
+                old.reader.close()
+        return self._searcher
+
+    def search(self, query, k=None, mode=None, filters=None):
+        with self.lock:
+            return self._current().search(query, k=k, mode=mode, filters=filters)
+
+    def stats(self) -> dict:
+        with self.lock:
+            searcher = self._current()
+            searcher.refresh()
+            return searcher.reader.stats()
+
+    def choices(self) -> tuple[list[str], list[str]]:
+        """(folders, tags) to filter by, read again only when the index has a new generation."""
+        with self.lock:
+            reader = self._current().reader
+            if self._choices[0] != reader.generation:
+                folders, tags = set(), set()
+                for record in reader.files():
+                    parts = record.path.split("/")[:-1]
+                    folders.update("/".join(parts[: i + 1]) for i in range(len(parts)))
+                    tags.update((record.meta or {}).get("tags") or [])
+                self._choices = (reader.generation, sorted(folders), sorted(tags))
+            return self._choices[1], self._choices[2]
 
 
 @st.cache_resource(show_spinner="Loading the embedding model…")
-def get_embedder(_settings):
+def get_embedder(_settings, key: str):
     from ragqa.embedder import load_embedder
 
     return load_embedder(_settings.embedding)
 
 
+@st.cache_resource(show_spinner=False)
+def get_index(_settings, _embedder, key: str) -> SharedIndex:
+    return SharedIndex(_settings, _embedder)
+
+
 @st.cache_resource(show_spinner="Starting the language model…")
-def get_chat_model(_settings):
+def get_chat_model(_settings, key: str):
+    """(ChatModel, None), or (None, the one-line problem) when it cannot be made."""
     from ragqa.llm import make_chat_model
 
     try:
@@ -45,230 +104,319 @@ def get_chat_model(_settings):
         return None, str(err)
 
 
-@st.cache_resource(show_spinner=False)
-def get_searcher(_settings, _embedder, index_path: str):
-    """One Searcher per process and index; it reopens itself when an ingest has committed."""
-    from ragqa.search import Searcher
-
-    return Searcher(_settings, _embedder, Path(index_path))
-
-
-@st.cache_resource
-def _jobs() -> dict:
-    """The running ingest, shared by every browser tab of this process."""
-    return {}
-
-
-def require_password(settings) -> None:
-    name = settings.ui.password_env
-    secret = os.environ.get(name) if name else None
-    if not secret or st.session_state.get("authenticated"):
-        return
-    entered = st.text_input("Password", type="password")
-    if entered and entered == secret:
-        st.session_state.authenticated = True
-        st.rerun()
-    st.stop()
-
-
-def sidebar(settings, embedder, chat_model, llm_problem):
-    with st.sidebar:
-        st.title("ragqa")
-        if st.button("New chat", use_container_width=True):
-            st.session_state.messages = []
-        st.subheader("Index")
-        status_box()
-        folder = st.text_input("Notes folder", value=str(settings.notes_path))
-        ingest_panel(settings, embedder, Path(folder))
-        uploads = st.file_uploader("Add notes (md, txt, pdf)", type=["md", "markdown", "txt", "pdf"],
-                                   accept_multiple_files=True)
-        if uploads and st.button("Save and ingest uploads"):
-            for upload in uploads:
-                try:
-                    saved = save_upload(Path(folder), upload.name, upload.getvalue(), settings.ui.max_upload_mb * 1024 * 1024)
-                    st.caption(f"saved {saved.relative_to(Path(folder).resolve())}")
-                except UploadRejected as err:
-                    st.warning(str(err))
-            launch_ingest(settings, embedder, Path(folder))
-        st.subheader("Search")
-        st.session_state.top_k = st.slider("Passages per answer (top-k)", 1, 20, settings.search.top_k)
-        st.session_state.filters = Filters(
-            folders=[f for f in st.text_input("Only folders (comma-separated)").split(",") if f.strip()],
-            tags=[t.strip() for t in st.text_input("Only tags (comma-separated)").split(",") if t.strip()],
-            kinds=st.multiselect("Only file types", ["markdown", "text", "pdf"]),
-        )
-        st.subheader("Language model")
-        if settings.llm.provider == "none":
-            st.caption("None configured: answers are the best passages (retrieval only).")
-        elif chat_model is None:
-            st.error(llm_problem or "The language model is not available.")
-        else:
-            problem = llm_check(chat_model)
-            (st.success if problem is None else st.error)(f"{chat_model.name}: " + ("reachable" if problem is None else problem))
-
-
 @st.cache_data(ttl=30, show_spinner=False)
-def _llm_check_cached(name: str, _model) -> str | None:
+def llm_check(key: str, _model) -> str | None:
+    """None if the endpoint answers; checked at most every 30 s."""
     return _model.check()
 
 
-def llm_check(chat_model):
-    return _llm_check_cached(chat_model.name, chat_model)
+@st.cache_resource
+def ingest_jobs() -> dict:
+    """index path -> its latest IngestJob, for every tab of this process (one writer per index)."""
+    return {"lock": threading.Lock()}
 
 
-def status_box():
-    settings = get_settings()
-    try:
-        from ragqa.store import IndexReader
-
-        reader = IndexReader(settings.index_path)
-        stats = reader.stats()
-        reader.close()
-    except IndexMissingError:
-        st.info("No index yet.")
-        return
-    st.caption(f"**{stats['files']}** files · **{stats['chunks']}** chunks · {stats['model']} · "
-               f"last ingest {stats['last_ingest'] or 'never'}")
+def keys(settings) -> dict:
+    cache = str(settings.resolve(settings.embedding.cache_dir))
+    return {"embedder": settings.embedding.model_dump_json() + cache,
+            "index": f"{settings.index_path}|{settings.model_dump_json()}",
+            "llm": settings.llm.model_dump_json() + cache}
 
 
-def launch_ingest(settings, embedder, folder: Path):
-    jobs = _jobs()
-    job = jobs.get("current")
-    if job and job.running:
-        st.warning("An ingest is already running.")
-        return
-    jobs["current"] = start_ingest(settings, embedder, folder)
+def chat_model_for(settings, fresh: bool = False):
+    """The cached chat model; with fresh=True a local server that died is started again."""
+    model, problem = get_chat_model(settings, keys(settings)["llm"])
+    if fresh and (problem or (settings.llm.provider == "local" and model.check())):
+        get_chat_model.clear()
+        llm_check.clear()
+        model, problem = get_chat_model(settings, keys(settings)["llm"])
+    return model, problem
 
 
-def ingest_panel(settings, embedder, folder: Path):
-    if st.button("Ingest", type="primary", use_container_width=True):
-        launch_ingest(settings, embedder, folder)
-    ingest_progress()
+# ---- small pieces of the page --------------------------------------------------------------
 
+def plain(text: str) -> str:
+    """Text shown literally inside Markdown (labels, paths): its Markdown characters escaped.
 
-@st.fragment(run_every=1.0)
-def ingest_progress():
-    job = _jobs().get("current")
-    if job is None:
-        return
-    if job.running:
-        st.progress(job.fraction(), text=f"Ingesting {job.folder.name}: {job.done}/{job.total or '?'} files, {job.chunks} chunks")
-        return
-    if job.error:
-        st.error(job.error)
-        return
-    report = job.report
-    st.success(f"Ingest done in {report.seconds:.1f} s: {len(report.added)} added, {len(report.updated)} updated, "
-               f"{len(report.removed)} removed, {len(report.unchanged)} unchanged, {len(report.skipped)} skipped.")
-    rows = ([{"file": p, "result": "added", "reason": ""} for p in report.added]
-            + [{"file": p, "result": "updated", "reason": ""} for p in report.updated]
-            + [{"file": p, "result": "removed", "reason": ""} for p in report.removed]
-            + [{"file": s["path"], "result": "skipped", "reason": s["reason"]} for s in report.skipped])
-    if rows:
-        with st.expander("Per-file results", expanded=bool(report.skipped)):
-            st.dataframe(rows, hide_index=True, use_container_width=True)
-
-
-def show_sources(answer: dict, question: str):
-    by_n = {s["n"]: s for s in answer["sources"]}
-    for row in answer["citations"]:
-        source_expander(by_n.get(row["n"], row), question)
-    uncited = [s for s in answer["sources"] if not s["cited"]]
-    if uncited:
-        with st.expander(f"Other retrieved passages ({len(uncited)})"):
-            for s in uncited:
-                st.markdown(f"**[{s['n']}] {s['path']}** — {where(s)} · score {s.get('score', 0):.3f}")
-                st.markdown(highlight_terms(s["text"], question))
+    >>> plain("my_notes/[draft].md")
+    'my\\\\_notes/\\\\[draft\\\\].md'
+    """
+    return re.sub(r"([\\`*_{}\[\]()#+!|<>~$])", r"\\\1", text)
 
 
 def where(row: dict) -> str:
     return f"page {row['page']}" if row.get("page") else (row.get("heading") or "")
 
 
-def source_expander(row: dict, question: str):
-    with st.expander(f"[{row['n']}] {row['path']} — {where(row)}"):
-        st.caption(f"score {row.get('score', 0):.3f}")
-        st.markdown(highlight_terms(row["text"], question))
-
-
-def render_history():
-    for message in st.session_state.messages:
-        with st.chat_message(message["role"]):
-            st.markdown(message["content"])
-            if message.get("answer"):
-                if message["answer"].get("error"):
-                    st.error(llm_error_text(message["answer"]["error"]))
-                show_sources(message["answer"], message["question"])
+def source_title(row: dict) -> str:
+    place = where(row)
+    return f"[{row['n']}] {plain(row['path'])}" + (f" — {plain(place)}" if place else "")
 
 
 def llm_error_text(error: str) -> str:
-    return f"The language model failed: {error}. The passages below are the best matches from your notes."
+    return (f"The language model could not answer: {error}. "
+            "Shown instead: the passages from your notes that best match the question.")
 
 
-def ask(question: str, settings, embedder, chat_model):
+def show_sources(answer: dict, question: str) -> None:
+    """Cited passages, each in its own expander; the other retrieved ones folded away together."""
+    for row in (s for s in answer["sources"] if s["cited"]):
+        with st.expander(source_title(row)):
+            st.caption(f"score {row['score']:.3f}")
+            st.markdown(highlight_terms(row["text"], question))
+    uncited = [s for s in answer["sources"] if not s["cited"]]
+    if uncited:
+        with st.expander(f"Other retrieved passages ({len(uncited)}), not cited"):
+            for row in uncited:
+                st.markdown(f"**{source_title(row)}** · score {row['score']:.3f}")
+                st.markdown(highlight_terms(row["text"], question))
+
+
+def show_answer_details(message: dict) -> None:
+    answer = message["answer"]
+    if answer.get("error"):
+        st.error(llm_error_text(answer["error"]))
+    show_sources(answer, message["question"])
+    note = f"{plain(answer['model'])} · {answer['seconds']:.1f} s"
+    if answer.get("search_query") and answer["search_query"] != message["question"]:
+        note += f" · searched for: {plain(answer['search_query'])}"
+    st.caption(note)
+
+
+def require_password(settings) -> bool:
+    """True when the app is open to this session; otherwise the password form is shown."""
+    name = settings.ui.password_env
+    secret = os.environ.get(name) if name else None
+    if not secret or st.session_state.get("authenticated"):
+        return True
+    st.title("ragqa")
+    with st.form("password"):
+        entered = st.text_input("Password", type="password")
+        submitted = st.form_submit_button("Open")
+    if submitted:
+        if hmac.compare_digest(entered.encode(), secret.encode()):
+            st.session_state.authenticated = True
+            st.rerun()
+        st.error(f"Wrong password. It is the value of the environment variable {name} where ragqa was started.")
+    return False
+
+
+# ---- ingest --------------------------------------------------------------------------------
+
+def current_job(settings) -> IngestJob | None:
+    return ingest_jobs().get(str(settings.index_path))
+
+
+def launch_ingest(settings, embedder, folder: Path) -> None:
+    jobs = ingest_jobs()
+    with jobs["lock"]:
+        job = jobs.get(str(settings.index_path))
+        if job is not None and job.running:
+            st.warning("An ingest is already running; wait for it to finish.")
+            return
+        if not folder.is_dir():
+            st.error(f"Notes folder not found: {folder}. Fix the folder above, then ingest again.")
+            return
+        jobs[str(settings.index_path)] = start_ingest(settings, embedder, folder)
+
+
+@st.fragment(run_every=1.0)
+def ingest_progress(settings) -> None:
+    """Redrawn every second while the job runs; when it ends, the whole page is redrawn."""
+    job = current_job(settings)
+    if job is None or not job.running:
+        st.rerun()
+    what = f"{job.done}/{job.total} files, {job.chunks} chunks" if job.total else "looking for new and changed files"
+    st.progress(job.fraction(), text=f"Ingesting {plain(job.folder.name)}: {what}")
+
+
+def ingest_result(job: IngestJob) -> None:
+    if job.error:
+        st.error(f"Ingest failed: {job.error}")
+        return
+    r = job.report
+    st.success(f"Ingest done in {r.seconds:.1f} s: {len(r.added)} added, {len(r.updated)} updated, "
+               f"{len(r.removed)} removed, {len(r.unchanged)} unchanged, {len(r.skipped)} skipped.")
+    rows = report_rows(r)
+    if rows:
+        with st.expander("Per-file results", expanded=bool(r.skipped)):
+            st.dataframe(rows, hide_index=True, width="stretch")
+
+
+def ingest_panel(settings, embedder) -> Path:
+    folder = Path(st.text_input("Notes folder", value=str(settings.notes_path), key="notes_folder")).expanduser()
+    job = current_job(settings)
+    if st.button("Ingest", type="primary", width="stretch", disabled=bool(job and job.running)):
+        launch_ingest(settings, embedder, folder)
+        job = current_job(settings)
+    if job is not None:
+        ingest_progress(settings) if job.running else ingest_result(job)
+    return folder
+
+
+def upload_panel(settings, embedder, folder: Path) -> None:
+    with st.form("uploads", clear_on_submit=True, border=False):
+        files = st.file_uploader(f"Add notes ({', '.join(s[1:] for s in ALLOWED_SUFFIXES)})",
+                                 type=[s[1:] for s in ALLOWED_SUFFIXES], accept_multiple_files=True,
+                                 max_upload_size=settings.ui.max_upload_mb)
+        submitted = st.form_submit_button("Add to the notes folder and ingest", width="stretch")
+    if submitted and files:
+        notes, saved = [], 0
+        for upload in files:
+            try:
+                path = save_upload(folder, upload.name, upload.getvalue(), settings.ui.max_upload_mb * 1024 * 1024)
+                notes.append(("caption", f"Saved {plain(str(path.relative_to(folder.resolve())))}"))
+                saved += 1
+            except UploadRejected as err:
+                notes.append(("warning", str(err)))
+        st.session_state.upload_notes = notes
+        if saved:
+            launch_ingest(settings, embedder, folder)
+            st.rerun()  # to show the ingest's progress above
+    for kind, text in st.session_state.get("upload_notes", []):
+        getattr(st, kind)(text)
+
+
+# ---- the page ------------------------------------------------------------------------------
+
+def index_status(index: SharedIndex) -> tuple[dict | None, str | None]:
+    """(stats, None) when the index can be searched; (None, why not) otherwise; (None, None): no index."""
+    try:
+        return index.stats(), None
+    except IndexMissingError:
+        return None, None
+    except sqlite3.Error:
+        return None, "The index is being created."
+    except RagqaError as err:
+        return None, str(err)
+
+
+def sidebar(settings, embedder, index: SharedIndex, stats: dict | None, problem: str | None):
+    with st.sidebar:
+        st.title("ragqa")
+        if st.button("New chat", width="stretch"):
+            st.session_state.messages = []
+        st.subheader("Index")
+        if stats:
+            st.markdown(f"**{stats['files']}** files · **{stats['chunks']}** chunks · {plain(str(stats['model']))}  \n"
+                        f"last ingest: {stats['last_ingest'] or 'never'}")
+        else:
+            (st.warning if problem else st.info)(problem or "No index yet.")
+        folder = ingest_panel(settings, embedder)
+        upload_panel(settings, embedder, folder)
+        st.subheader("Search")
+        top = max(20, settings.search.top_k)
+        st.slider("Passages per answer (top-k)", 1, top, settings.search.top_k, key="top_k")
+        folders, tags = index.choices() if stats else ([], [])
+        st.multiselect("Only these folders", folders, key="filter_folders")
+        st.multiselect("Only these tags", tags, key="filter_tags")
+        st.multiselect("Only these file types", KINDS, key="filter_kinds")
+        st.subheader("Language model")
+        return st.container()  # filled last, so a slow endpoint never holds up the chat
+
+
+def llm_status(settings, box) -> None:
+    with box:
+        if settings.llm.provider == "none":
+            st.info("None (llm.provider: none): answers are the best passages, not generated text.")
+            return
+        model, problem = chat_model_for(settings)
+        if model is None:
+            st.error(problem)
+            return
+        problem = llm_check(f"{model.base_url}|{model.model}", model)
+        if problem:
+            st.error(f"{model.name}: {problem}")
+        else:
+            st.success(f"{model.name}: reachable")
+
+
+def empty_state(settings, embedder, problem: str | None) -> None:
+    st.header("Ask your notes")
+    job = current_job(settings)
+    if job is not None and job.running:
+        st.info("Ingesting your notes (progress in the sidebar). Ask away as soon as it is done.")
+        return
+    if job is not None and job.error:
+        st.error(f"The last ingest failed: {job.error}")
+    if problem:
+        st.warning(problem)
+    folder = Path(st.session_state.get("notes_folder") or settings.notes_path).expanduser()
+    st.info(f"There is no index to answer from yet. Ingest your notes folder ({folder}) to start asking questions.")
+    if st.button("Ingest now", type="primary"):
+        launch_ingest(settings, embedder, folder)
+        st.rerun()
+
+
+def ask(question: str, settings, index: SharedIndex) -> None:
     history = [{"role": m["role"], "content": m["content"]} for m in st.session_state.messages]
     st.session_state.messages.append({"role": "user", "content": question})
     with st.chat_message("user"):
         st.markdown(question)
     with st.chat_message("assistant"):
-        try:
-            searcher = get_searcher(settings, embedder, str(settings.index_path))
-        except RagqaError as err:
-            st.error(str(err))
-            return
+        model, problem = (None, None) if settings.llm.provider == "none" else chat_model_for(settings, fresh=True)
+        filters = Filters(folders=st.session_state.filter_folders, tags=st.session_state.filter_tags,
+                          kinds=st.session_state.filter_kinds)
+        events = answer_events(question, searcher=index, chat_model=model, settings=settings, history=history,
+                               filters=filters, k=st.session_state.top_k)
         final = {}
 
         def deltas():
-            for kind, value in answer_events(question, searcher=searcher, chat_model=chat_model, settings=settings,
-                                             history=history, filters=st.session_state.filters,
-                                             k=st.session_state.top_k):
+            for kind, value in events:
                 if kind == "delta":
                     yield value
                 elif kind == "done":
                     final["answer"] = value
 
-        streamed = st.write_stream(deltas())
+        slot = st.empty()
+        try:
+            streamed = slot.write_stream(deltas())
+        except RagqaError as err:
+            slot.error(str(err))
+            st.session_state.messages.pop()
+            return
         answer = final["answer"]
-        if not answer.generated:
-            st.markdown(answer.text)
-        elif answer.text != streamed:
-            st.caption("Citations checked against the passages: " + answer.text)
-        data = answer.as_json()
-        if answer.error:
-            st.error(llm_error_text(answer.error))
-        elif settings.llm.provider != "none" and chat_model is None:
-            answer.error = st.session_state.llm_problem or "the language model is not available"
-            st.error(llm_error_text(answer.error))
-            data = answer.as_json()
-        show_sources(data, question)
-    st.session_state.messages.append({"role": "assistant", "content": answer.text, "answer": data, "question": question})
+        answer.error = answer.error or problem
+        if answer.text != streamed:  # retrieval only, or citations corrected after checking
+            slot.markdown(answer.text)
+        if answer.error and settings.llm.provider == "local":
+            get_chat_model.clear()  # a dead local server is started again for the next question
+            llm_check.clear()
+        message = {"role": "assistant", "content": answer.text, "question": question, "answer": answer.as_json()}
+        show_answer_details(message)
+    st.session_state.messages.append(message)
 
 
-def main():
+def main() -> None:
     st.set_page_config(page_title="ragqa", page_icon="📚", layout="wide")
-    settings = get_settings()
-    require_password(settings)
-    st.session_state.setdefault("messages", [])
-    embedder = get_embedder(settings)
-    chat_model, llm_problem = get_chat_model(settings) if settings.llm.provider != "none" else (None, None)
-    st.session_state.llm_problem = llm_problem
-    sidebar(settings, embedder, chat_model, llm_problem)
-
-    if not (settings.index_path / "index.sqlite").exists():
-        job = _jobs().get("current")
-        st.header("Ask your notes")
-        if job is None or not job.running:
-            st.info(f"There is no index yet. Ingest your notes folder ({settings.notes_path}) to start asking questions.")
-            if st.button("Ingest now", type="primary"):
-                launch_ingest(settings, embedder, settings.notes_path)
-                st.rerun()
-        else:
-            st.info("Ingest is running; questions can be asked once the first files are in.")
+    try:
+        settings = load_settings()
+    except RagqaError as err:
+        st.error(f"ragqa cannot start: {err}")
         return
-    render_history()
-    question = st.chat_input("Ask a question about your notes")
-    if question:
-        ask(question, settings, embedder, chat_model)
+    if not require_password(settings):
+        return
+    st.session_state.setdefault("messages", [])
+    try:
+        embedder = get_embedder(settings, keys(settings)["embedder"])
+    except RagqaError as err:
+        st.error(str(err))
+        return
+    index = get_index(settings, embedder, keys(settings)["index"])
+    stats, problem = index_status(index)
+    llm_box = sidebar(settings, embedder, index, stats, problem)
+    if stats is None:
+        empty_state(settings, embedder, problem)
+    else:
+        for message in st.session_state.messages:
+            with st.chat_message(message["role"]):
+                st.markdown(message["content"])
+                if message.get("answer"):
+                    show_answer_details(message)
+        question = st.chat_input("Ask a question about your notes")
+        if question:
+            ask(question, settings, index)
+    llm_status(settings, llm_box)
 
 
 main()

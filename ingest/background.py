@@ -5,6 +5,7 @@ until the job publishes a new one.
 """
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from dataclasses import dataclass, field
@@ -12,17 +13,20 @@ from pathlib import Path
 
 from ragqa.errors import RagqaError
 
+_ids = itertools.count(1)
+
 
 @dataclass
 class IngestJob:
     folder: Path
+    id: int = field(default_factory=lambda: next(_ids))
     started: float = field(default_factory=time.time)
-    done: int = 0
-    total: int = 0
+    done: int = 0  # files read and committed so far
+    total: int = 0  # files that needed reading (new or changed); 0 until the scan is done
     chunks: int = 0
     finished: bool = False
     report: object = None  # IngestReport when finished
-    error: str | None = None
+    error: str | None = None  # one line, when the ingest failed
     _thread: threading.Thread | None = None
 
     @property
@@ -32,12 +36,34 @@ class IngestJob:
     def fraction(self) -> float:
         return self.done / self.total if self.total else (1.0 if self.finished else 0.0)
 
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the job ends (or timeout); True if it has ended."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return self.finished
+
+
+def report_rows(report) -> list[dict]:
+    """One row per file that changed or was skipped: {"file", "result", "reason"}.
+
+    Unchanged files are left out (they are counted in the summary). A file read with
+    a warning (e.g. one unreadable PDF page) keeps its result and gets the warning as reason.
+    """
+    warned: dict[str, list[str]] = {}
+    for w in report.warnings:
+        warned.setdefault(w["path"], []).append(w["warning"])
+    rows = [{"file": p, "result": result, "reason": "; ".join(warned.get(p, []))}
+            for result, paths in (("added", report.added), ("updated", report.updated), ("removed", report.removed))
+            for p in paths]
+    rows += [{"file": s["path"], "result": "skipped", "reason": s["reason"]} for s in report.skipped]
+    return rows
+
 
 def start_ingest(settings, embedder, folder: Path | None = None, rebuild: bool = False) -> IngestJob:
     """Start ingesting `folder` (default: notes_dir) and return a job to poll."""
     from ingest.pipeline import ingest_folder
 
-    job = IngestJob(Path(folder or settings.notes_path))
+    job = IngestJob(Path(folder or settings.notes_path).expanduser())
 
     def progress(done, total, chunks):
         job.done, job.total, job.chunks = done, total, chunks

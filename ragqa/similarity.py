@@ -1,0 +1,80 @@
+"""Similarity between notes, as pure functions over numpy arrays.
+
+A note is represented by one vector: the normalised mean of its chunks' vectors
+(which are normalised themselves), so the dot product of two note vectors is
+their cosine similarity.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+BLOCK_ROWS = 2048  # rows of the similarity matrix held at once (2048 x 10k floats = 80 MB)
+
+
+def note_vector(chunk_vectors: np.ndarray) -> np.ndarray:
+    """The normalised mean of a note's chunk vectors.
+
+    >>> [round(float(v), 3) for v in note_vector(np.array([[1.0, 0.0], [0.0, 1.0]]))]
+    [0.707, 0.707]
+    """
+    mean = np.asarray(chunk_vectors, dtype=np.float32).mean(axis=0)
+    norm = float(np.linalg.norm(mean))
+    return mean / norm if norm > 0 else mean
+
+
+def top_k(matrix: np.ndarray, row: int, k: int = 10) -> list[tuple[int, float]]:
+    """The k rows most similar to `row` (itself excluded), best first, as (row, cosine).
+
+    >>> m = np.array([[1, 0], [0.9, 0.436], [0, 1]], dtype=np.float32)
+    >>> [(i, round(s, 2)) for i, s in top_k(m, 0, k=2)]
+    [(1, 0.9), (2, 0.0)]
+    """
+    return top_k_for(matrix, matrix[row], k, exclude=row)
+
+
+def top_k_for(matrix: np.ndarray, vector: np.ndarray, k: int = 10, exclude: int | None = None) -> list[tuple[int, float]]:
+    """The k rows of `matrix` most similar to `vector`, best first; ties broken by row order."""
+    scores = matrix @ np.asarray(vector, dtype=np.float32)
+    if exclude is not None:
+        scores[exclude] = -np.inf
+    k = min(k, len(scores) - (exclude is not None))
+    if k <= 0:
+        return []
+    best = np.argpartition(-scores, k - 1)[:k]
+    best = best[np.lexsort((best, -scores[best]))]
+    return [(int(i), float(scores[i])) for i in best]
+
+
+def all_top_k(matrix: np.ndarray, k: int = 10) -> np.ndarray:
+    """For every row, the rows of its k nearest neighbours (itself excluded), best first: shape (n, k)."""
+    n = len(matrix)
+    k = min(k, n - 1)
+    out = np.zeros((n, max(k, 0)), dtype=np.int64)
+    if k <= 0:
+        return out
+    for start in range(0, n, BLOCK_ROWS):
+        scores = matrix[start:start + BLOCK_ROWS] @ matrix.T
+        rows = np.arange(len(scores))
+        scores[rows, start + rows] = -np.inf
+        best = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+        order = np.argsort(-np.take_along_axis(scores, best, axis=1), axis=1, kind="stable")
+        out[start:start + len(scores)] = np.take_along_axis(best, order, axis=1)
+    return out
+
+
+def pairs_above(matrix: np.ndarray, threshold: float) -> list[tuple[int, int, float]]:
+    """Every pair (i < j) whose cosine is at least `threshold`, most similar first.
+
+    >>> m = np.array([[1, 0], [1, 0], [0, 1]], dtype=np.float32)
+    >>> pairs_above(m, 0.95)
+    [(0, 1, 1.0)]
+    """
+    found: list[tuple[int, int, float]] = []
+    for start in range(0, len(matrix), BLOCK_ROWS):
+        scores = matrix[start:start + BLOCK_ROWS] @ matrix.T
+        rows, cols = np.nonzero(scores >= threshold)
+        keep = cols > rows + start  # upper triangle: each pair once, never a note with itself
+        for r, c in zip(rows[keep], cols[keep]):
+            found.append((int(r + start), int(c), round(float(scores[r, c]), 6)))
+    found.sort(key=lambda p: (-p[2], p[0], p[1]))
+    return found

@@ -1,0 +1,111 @@
+"""Names for topics: the words that set a topic's notes apart, or an LLM's short name for them.
+
+`distinctive_terms` is class-based TF-IDF (as in BERTopic): a word scores high for a
+topic when many of the topic's notes use it and few notes elsewhere do. `llm_names`
+asks the configured chat model for a short name from sample titles, and keeps the
+term-based name for any topic it does not answer for.
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+
+from ragqa.errors import RagqaError
+
+_WORD = re.compile(r"[a-z][a-z0-9+#]*(?:['-][a-z0-9]+)*")
+STOPWORDS = frozenset("""
+a about above after again against all also am an and any are aren't as at be because been before being below
+between both but by can can't cannot could couldn't did didn't do does doesn't doing don't down during each even
+few for from further get gets got had hadn't has hasn't have haven't having he her here hers herself him himself
+his how however i if in into is isn't it it's its itself just let let's like make makes many may me might more
+most much must mustn't my myself need new no nor not now of off often on once one only or other ought our ours
+ourselves out over own really same see she should shouldn't since so some still such than that that's the their
+theirs them themselves then there there's these they this those through thus to too two under until up upon us
+use used uses using very via was wasn't way we well were weren't what when where which while who whom why will
+with within without won't would wouldn't yet you your yours yourself yourselves http https www com org html md
+""".split())
+LLM_GROUPS_PER_REQUEST = 12
+SAMPLE_TITLES = 8
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased words worth naming a topic by (no stop words, numbers or single letters).
+
+    >>> words("The C++ borrow-checker, 2024: it's strict!")
+    ['c++', 'borrow-checker', 'strict']
+    """
+    return [w for w in _WORD.findall(text.lower()) if len(w) > 1 and w not in STOPWORDS]
+
+
+def distinctive_terms(topics: list[list[tuple[str, str]]], n_terms: int = 3) -> list[list[str]]:
+    """For each topic, given as [(title, text), ...] per note, its n most distinctive words.
+
+    A note counts a word once (1.5 times when it is in the title), so one long note
+    cannot name a topic on its own.
+
+    >>> distinctive_terms([[("Rust traits", "traits and generics"), ("Rust lifetimes", "borrow")],
+    ...                    [("Sourdough", "flour water starter"), ("Baguette", "flour oven")]], 1)
+    [['rust'], ['flour']]
+    """
+    per_topic: list[Counter] = []
+    for notes in topics:
+        counts: Counter = Counter()
+        for title, text in notes:
+            title_words = set(words(title))
+            counts.update(title_words | set(words(text)))
+            counts.update({w: 0.5 for w in title_words})
+        per_topic.append(counts)
+    overall: Counter = Counter()
+    for counts in per_topic:
+        overall.update(counts)
+    average = sum(overall.values()) / max(len(per_topic), 1)
+    names = []
+    for counts in per_topic:
+        total = sum(counts.values()) or 1
+        score = {w: (c / total) * math.log(1 + average / overall[w]) for w, c in counts.items() if c > 1 or total < 4}
+        names.append(sorted(score, key=lambda w: (-score[w], w))[:n_terms])
+    return names
+
+
+def term_name(terms: list[str]) -> str:
+    return ", ".join(terms) if terms else "misc"
+
+
+def _prompt(groups: list[list[str]]) -> list[dict]:
+    listing = "\n".join(f"{n}. " + "; ".join(titles) for n, titles in enumerate(groups, 1))
+    return [
+        {"role": "system", "content": "You name groups of notes. Reply with one line per group, "
+                                      "'<number>. <name>', where the name is 2 to 4 words. No other text."},
+        {"role": "user", "content": f"Titles of notes in each group:\n{listing}"},
+    ]
+
+
+def parse_names(reply: str, count: int) -> dict[int, str]:
+    """'1. Rust memory\\n2: Baking' -> {0: 'Rust memory', 1: 'Baking'} (numbers outside 1..count ignored).
+
+    >>> parse_names('1. **Rust memory**\\n2: "Baking"\\n7. nope', 2)
+    {0: 'Rust memory', 1: 'Baking'}
+    """
+    found = {}
+    for line in reply.splitlines():
+        match = re.match(r"\s*(?:group\s*)?(\d+)\s*[.:)\-]\s*(.+)", line, re.IGNORECASE)
+        if match and 1 <= int(match.group(1)) <= count:
+            name = match.group(2).strip().strip("*\"'` ").strip()
+            if name:
+                found[int(match.group(1)) - 1] = name[:60]
+    return found
+
+
+def llm_names(chat_model, sample_titles: list[list[str]], fallback: list[str]) -> tuple[list[str], str | None]:
+    """Names from the chat model, or `fallback` for any topic it failed on; also the LLM's error, if any."""
+    names = list(fallback)
+    for start in range(0, len(sample_titles), LLM_GROUPS_PER_REQUEST):
+        groups = [titles[:SAMPLE_TITLES] for titles in sample_titles[start:start + LLM_GROUPS_PER_REQUEST]]
+        try:
+            reply = chat_model.complete(_prompt(groups), max_tokens=16 * len(groups) + 32)
+        except RagqaError as err:  # an LLMError: keep the term names, say why once
+            return names, str(err)
+        for i, name in parse_names(reply, len(groups)).items():
+            names[start + i] = name
+    return names, None
