@@ -16,6 +16,7 @@ import hmac  # noqa: E402
 import re  # noqa: E402
 import sqlite3  # noqa: E402
 import threading  # noqa: E402
+from datetime import datetime  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import streamlit as st  # noqa: E402
@@ -138,10 +139,15 @@ def chat_model_for(settings, fresh: bool = False):
 def plain(text: str) -> str:
     """Text shown literally inside Markdown (labels, paths): its Markdown characters escaped.
 
-    >>> plain("my_notes/[draft].md")
-    'my\\\\_notes/\\\\[draft\\\\].md'
+    >>> print(plain("my_notes/[draft] $5.md"))
+    my\\_notes/\\[draft\\] \\$5.md
     """
-    return re.sub(r"([\\`*_{}\[\]()#+!|<>~$])", r"\\\1", text)
+    return re.sub(r"([\\`*_\[\]#|<>~$])", r"\\\1", text)
+
+
+def when(iso: str | None) -> str:
+    """An ISO timestamp as local time to the minute: '2026-05-01 14:03'."""
+    return datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M") if iso else "never"
 
 
 def where(row: dict) -> str:
@@ -249,8 +255,10 @@ def ingest_panel(settings, embedder) -> Path:
     if st.button("Ingest", type="primary", width="stretch", disabled=bool(job and job.running)):
         launch_ingest(settings, embedder, folder)
         job = current_job(settings)
-    if job is not None:
-        ingest_progress(settings) if job.running else ingest_result(job)
+    if job is not None and job.running:
+        ingest_progress(settings)
+    elif job is not None:
+        ingest_result(job)
     return folder
 
 
@@ -274,7 +282,8 @@ def upload_panel(settings, embedder, folder: Path) -> None:
             launch_ingest(settings, embedder, folder)
             st.rerun()  # to show the ingest's progress above
     for kind, text in st.session_state.get("upload_notes", []):
-        getattr(st, kind)(text)
+        show = st.warning if kind == "warning" else st.caption
+        show(text)
 
 
 # ---- the page ------------------------------------------------------------------------------
@@ -299,9 +308,11 @@ def sidebar(settings, embedder, index: SharedIndex, stats: dict | None, problem:
         st.subheader("Index")
         if stats:
             st.markdown(f"**{stats['files']}** files · **{stats['chunks']}** chunks · {plain(str(stats['model']))}  \n"
-                        f"last ingest: {stats['last_ingest'] or 'never'}")
+                        f"last ingest: {when(stats['last_ingest'])}"
+                        + (f" of {plain(stats['notes_dir'])}" if stats.get("notes_dir") else ""))
         else:
-            (st.warning if problem else st.info)(problem or "No index yet.")
+            show = st.warning if problem else st.info
+            show(problem or "No index yet.")
         folder = ingest_panel(settings, embedder)
         upload_panel(settings, embedder, folder)
         st.subheader("Search")

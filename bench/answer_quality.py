@@ -14,7 +14,8 @@ Prints a Markdown table:
 - model cited: the model's own text (before ragqa checks it) cites at least one passage that exists;
 - ≥1 citation: the final answer, after ragqa's checks, cites at least one passage;
 - cites gold: the final answer's citations include the gold passage (qrels);
-- gold retrieved: the gold passage is among the passages given to the model (the ceiling for cites gold).
+- gold retrieved: the gold passage is among the passages given to the model (the ceiling for cites gold);
+- load: the median 1-minute load average while answering (the timings are only comparable at equal load).
 """
 from __future__ import annotations
 
@@ -35,7 +36,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:] = [str(REPO)] + [p for p in sys.path if Path(p or ".").resolve() != REPO / "bench"]
 DATA = REPO.parent / "shared" / "data" / "squad-dev"
 CANDIDATES = ["none", "smollm2-135m", "qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b"]
-CITE_RULE = "- After each statement, cite the passage it comes from as [n], for example [2]. Only cite numbers that exist."
+CITE_RULE = ("- After each statement, cite the passage it comes from as [n], for example [2]. "
+             "Only cite numbers that exist.")
 VARIANTS = {  # system-prompt rewrites tried against the shipped prompt
     "default": None,
     "cite-each-sentence": "- End every sentence with the number of the passage it comes from in square brackets, "
@@ -126,7 +128,9 @@ def run_candidate(name, variant, questions, settings, searcher, note_to_doc, log
     todo = [q for q in questions if q[0] not in done]
     if VARIANTS[variant]:
         ragqa.prompt.SYSTEM_PROMPT = ragqa.prompt.SYSTEM_PROMPT.replace(CITE_RULE, VARIANTS[variant])
-    settings.llm.provider, settings.llm.local_model = ("none", settings.llm.local_model) if name == "none" else ("local", name)
+    if name != "none":
+        settings.llm.local_model = name
+    settings.llm.provider = "none" if name == "none" else "local"
     chat_model = make_chat_model(settings) if todo and name != "none" else None
     try:
         if chat_model is not None:
@@ -136,7 +140,7 @@ def run_candidate(name, variant, questions, settings, searcher, note_to_doc, log
             if answer.error and chat_model is not None:  # the server went away (shared machine): once more
                 chat_model = make_chat_model(settings)
                 answer, raw = answer_one(text, settings, searcher, chat_model)
-            row = {"model": name, "variant": variant, "qid": qid,
+            row = {"model": name, "variant": variant, "qid": qid, "load": os.getloadavg()[0],
                    **score(answer, raw, golds, gold_docs, note_to_doc)}
             with open(log, "a", encoding="utf-8") as handle:
                 handle.write(json.dumps(row, ensure_ascii=False) + "\n")
@@ -155,13 +159,14 @@ def share(rows: list[dict], key: str) -> str:
 
 def table(results: list[tuple[str, str, list[dict]]]) -> str:
     lines = ["| answers from | prompt | gold answer | model cited | ≥1 citation | cites gold | gold retrieved "
-             "| median s/answer | errors | n |", "|---|---|---|---|---|---|---|---|---|---|"]
+             "| median s/answer | load (1 min) | errors | n |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, variant, rows in results:
         median = statistics.median(r["seconds"] for r in rows) if rows else float("nan")
+        load = statistics.median(r.get("load", float("nan")) for r in rows) if rows else float("nan")
         lines.append(f"| {name} | {variant if name != 'none' else '—'} | {share(rows, 'gold_answer')} "
                      f"| {share(rows, 'model_cited')} | {share(rows, 'has_citation')} | {share(rows, 'cites_gold')} "
-                     f"| {share(rows, 'gold_retrieved')} | {median:.2f} | {sum(bool(r['error']) for r in rows)} "
-                     f"| {len(rows)} |")
+                     f"| {share(rows, 'gold_retrieved')} | {median:.2f} | {load:.1f} "
+                     f"| {sum(bool(r['error']) for r in rows)} | {len(rows)} |")
     return "\n".join(lines)
 
 

@@ -12,9 +12,15 @@ from ingest.pdf import load_pdf
 from ingest.scan import FoundFile
 
 
-def load_file(found: FoundFile, pdf_passwords: dict[str, str] | None = None) -> Document:
-    """Parse the file; raise SkipFile with a one-line reason if it cannot be indexed."""
+def load_file(found: FoundFile, pdf_passwords: dict[str, str] | None = None, pdf_worker=None) -> Document:
+    """Parse the file; raise SkipFile with a one-line reason if it cannot be indexed.
+
+    PDFs are read by `pdf_worker` (an `ingest.pdf_worker.PdfWorker`, which enforces
+    pdf.timeout_seconds) when one is given, else in this process with no time limit.
+    """
     if found.kind == "pdf":
+        if pdf_worker is not None:
+            return pdf_worker.load(found.path, found.rel, pdf_passwords)
         return load_pdf(found.path, found.rel, pdf_passwords)
     text, warning = read_text(found)
     doc = parse_markdown(text, found.rel) if found.kind == "markdown" else parse_text(text, found.rel)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import queue
+import sqlite3
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -18,9 +19,10 @@ from pathlib import Path
 from ingest.chunk import chunk_document
 from ingest.documents import SkipFile
 from ingest.loaders import load_file
+from ingest.pdf_worker import PdfWorker
+from ingest.preflight import check_notes_folder, index_write_error, is_write_failure
 from ingest.scan import scan_folder
 from ragqa.config import Settings
-from ragqa.errors import ConfigError
 from ragqa.lock import write_lock
 from ragqa.store import FileRecord, IndexWriter, index_identity
 from ragqa.tokens import count_tokens
@@ -60,14 +62,14 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _prepare(found, settings: Settings, embedder, out: queue.Queue, stop: threading.Event) -> None:
-    """Producer: load and chunk each changed file; put (record, chunks, error) on the queue."""
+def _prepare(found, settings: Settings, embedder, out: queue.Queue, stop: threading.Event, pdfs: PdfWorker) -> None:
+    """Producer: load and chunk each changed file; put (record, chunks, warnings) on the queue."""
     for item, sha in found:
         if stop.is_set():
-            break
+            return
         record = FileRecord(item.rel, item.size, item.mtime_ns, sha, item.kind, status="indexed")
         try:
-            doc = load_file(item, pdf_passwords=settings.pdf.passwords)
+            doc = load_file(item, pdf_passwords=settings.pdf.passwords, pdf_worker=pdfs)
             chunks = chunk_document(
                 doc, chunk_tokens=settings.chunking.chunk_tokens, overlap_tokens=settings.chunking.overlap_tokens,
                 count_tokens=count_tokens, fits_model=embedder.fits,
@@ -76,14 +78,24 @@ def _prepare(found, settings: Settings, embedder, out: queue.Queue, stop: thread
                 raise SkipFile("no text to index")
             record.title = doc.title
             record.meta = {"tags": doc.tags, "links": doc.links, "aliases": doc.metadata.get("aliases") or []}
-            out.put((record, chunks, doc.warnings))
+            _put(out, (record, chunks, doc.warnings), stop)
         except SkipFile as reason:
             record.status, record.reason = "skipped", str(reason)
-            out.put((record, [], []))
+            _put(out, (record, [], []), stop)
         except Exception as err:  # one bad file must never stop the ingest
             record.status, record.reason = "skipped", f"could not read: {type(err).__name__}: {err}".splitlines()[0][:200]
-            out.put((record, [], []))
-    out.put(None)
+            _put(out, (record, [], []), stop)
+    _put(out, None, stop)
+
+
+def _put(out: queue.Queue, item, stop: threading.Event) -> None:
+    """Queue an item, unless the consumer has stopped (then a full queue must not block us forever)."""
+    while not stop.is_set():
+        try:
+            out.put(item, timeout=0.5)
+            return
+        except queue.Full:
+            continue
 
 
 def ingest_folder(settings: Settings, embedder, notes_dir: Path | None = None, index_dir: Path | None = None,
@@ -92,15 +104,22 @@ def ingest_folder(settings: Settings, embedder, notes_dir: Path | None = None, i
     started = time.perf_counter()
     notes = Path(notes_dir or settings.notes_path).expanduser().resolve()
     index = Path(index_dir or settings.index_path).expanduser().resolve()
-    if not notes.is_dir():
-        raise ConfigError(f"notes folder not found: {notes} (set notes_dir in config.yaml or pass a PATH)")
+    check_notes_folder(notes)
     report = IngestReport()
     with write_lock(index, wait_seconds=lock_wait, on_wait=on_wait):
-        writer = IndexWriter(index, index_identity(settings, embedder), rebuild=rebuild)
+        try:
+            writer = IndexWriter(index, index_identity(settings, embedder), rebuild=rebuild)
+        except (sqlite3.Error, OSError) as err:
+            raise index_write_error(index, err) from None
         try:
             report.rebuilt = writer.rebuilt
             _run(settings, embedder, notes, writer, report, progress)
-            writer.publish(last_ingest={"at": time.time(), "notes_dir": str(notes), **report.summary(), "skipped": len(report.skipped)})
+            writer.publish(last_ingest={"at": time.time(), "notes_dir": str(notes), **report.summary(),
+                                        "skipped": len(report.skipped)})
+        except (sqlite3.OperationalError, OSError) as err:  # disk full, read-only: the last commit stands
+            if not is_write_failure(err):
+                raise
+            raise index_write_error(index, err) from None
         finally:
             writer.close()
     report.seconds = time.perf_counter() - started
@@ -111,6 +130,9 @@ def _run(settings, embedder, notes: Path, writer: IndexWriter, report: IngestRep
     found, scan_skipped = scan_folder(notes, settings.include, settings.exclude, int(settings.max_file_mb * 1024 * 1024))
     known = writer.known_files()
     present = {f.rel for f in found}
+    # Notes in a sub-folder that could not be listed this time are not gone: keep them.
+    unlisted = ["" if rel == "." else rel + "/" for rel, _ in scan_skipped if (notes / rel).is_dir()]
+    present |= {p for p in known if p.startswith(tuple(unlisted))} if unlisted else set()
     to_load, touched = [], []
     for item in found:
         old = known.get(item.rel)
@@ -119,8 +141,13 @@ def _run(settings, embedder, notes: Path, writer: IndexWriter, report: IngestRep
             continue
         try:
             sha = file_sha256(item.path)
+        except FileNotFoundError:  # deleted since the scan: gone, like any deleted file
+            present.discard(item.rel)
+            if item.rel not in known:
+                report.skipped.append({"path": item.rel, "reason": "file disappeared during ingest"})
+            continue
         except OSError as err:
-            report.skipped.append({"path": item.rel, "reason": f"cannot read: {err.strerror or err}"})
+            report.skipped.append({"path": item.rel, "reason": f"cannot be read: {err.strerror or err}"})
             continue
         if old and old.sha256 == sha:
             old.size, old.mtime_ns = item.size, item.mtime_ns
@@ -136,10 +163,14 @@ def _run(settings, embedder, notes: Path, writer: IndexWriter, report: IngestRep
     if gone:
         writer.apply([], removed=gone)
         report.removed.extend(gone)
+    with PdfWorker(settings.pdf.timeout_seconds) as pdfs:
+        _load_and_commit(to_load, known, settings, embedder, writer, report, progress, pdfs)
 
+
+def _load_and_commit(to_load, known, settings, embedder, writer, report, progress, pdfs) -> None:
     out: queue.Queue = queue.Queue(maxsize=64)
     stop = threading.Event()
-    producer = threading.Thread(target=_prepare, args=(to_load, settings, embedder, out, stop), daemon=True)
+    producer = threading.Thread(target=_prepare, args=(to_load, settings, embedder, out, stop, pdfs), daemon=True)
     producer.start()
     batch: list = []
     pending_chunks = done = 0

@@ -12,11 +12,12 @@ import numpy as np
 SILHOUETTE_SAMPLE = 1000  # points whose silhouette is averaged (all of them below this)
 
 
-def kmeans(x: np.ndarray, k: int, seed: int = 0, iterations: int = 50) -> np.ndarray:
+def kmeans(x: np.ndarray, k: int, seed: int = 0, restarts: int = 4, iterations: int = 50) -> np.ndarray:
     """Cluster the rows of `x` (normalised) into k groups by cosine; return one label per row.
 
-    Labels are renumbered by first appearance, so they do not depend on the seed's
-    arbitrary order.
+    The best of `restarts` seeded runs (highest total similarity of notes to their
+    centroid) is kept. Labels are renumbered by first appearance, so they do not
+    depend on the seed's arbitrary order.
 
     >>> x = np.array([[1, 0], [0.99, 0.14], [0, 1], [0.14, 0.99]], dtype=np.float32)
     >>> kmeans(x, 2).tolist()
@@ -26,20 +27,28 @@ def kmeans(x: np.ndarray, k: int, seed: int = 0, iterations: int = 50) -> np.nda
     k = max(1, min(k, n))
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    rng = np.random.default_rng(seed)
+    best, best_fit = None, -np.inf
+    for run in range(max(1, restarts)):
+        labels, centroids = _lloyd(x, k, np.random.default_rng(seed + run), iterations)
+        fit = float(np.einsum("ij,ij->", x, centroids[labels]))
+        if fit > best_fit + 1e-6:
+            best, best_fit = labels, fit
+    _, first = np.unique(best, return_index=True)
+    remap = np.zeros(best.max() + 1, dtype=np.int64)
+    remap[np.unique(best)] = np.argsort(np.argsort(first))  # cluster id -> rank of its first member
+    return remap[best]
+
+
+def _lloyd(x: np.ndarray, k: int, rng: np.random.Generator, iterations: int) -> tuple[np.ndarray, np.ndarray]:
     centroids = _plus_plus(x, k, rng)
-    labels = np.full(n, -1, dtype=np.int64)
+    labels = np.full(len(x), -1, dtype=np.int64)
     for _ in range(iterations):
         new = np.argmax(x @ centroids.T, axis=1)
         if np.array_equal(new, labels):
             break
         labels = new
         centroids = _centroids(x, labels, k, centroids)
-    _, first = np.unique(labels, return_index=True)
-    order = np.argsort(np.argsort(first))  # cluster id -> rank of its first member
-    remap = np.zeros(labels.max() + 1, dtype=np.int64)
-    remap[np.unique(labels)] = order
-    return remap[labels]
+    return labels, centroids
 
 
 def _plus_plus(x: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:

@@ -50,6 +50,12 @@ class SearchSettings(_Section):
     mode: Literal["dense", "bm25", "hybrid"] = "hybrid"
     rrf_k: int = Field(60, ge=1)
     candidates: int = Field(50, ge=1, le=2000)
+    dense_weight: float = Field(1.0, ge=0)  # hybrid: each list's weight in the rank fusion
+    bm25_weight: float = Field(1.0, ge=0)
+    rerank: Literal["none", "mmr", "cross-encoder", "llm"] = "none"
+    rerank_model: str = "cross-encoder/ms-marco-MiniLM-L-6-v2"  # hub id (already cached) or local folder
+    rerank_depth: int = Field(20, ge=1, le=200)  # how many of the best passages are reranked
+    mmr_lambda: float = Field(0.7, ge=0, le=1)  # 1 = relevance only, 0 = diversity only
 
 
 class StoreSettings(_Section):

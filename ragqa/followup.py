@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from ragqa.citations import CITATION, content_words
 from ragqa.errors import LLMError
 
 REWRITE_PROMPT = (
@@ -37,6 +38,23 @@ def heuristic_query(question: str, history: list[dict]) -> str:
     return f"{previous[-1]} {question}"
 
 
+def plausible_rewrite(question: str, rewritten: str) -> bool:
+    """A rewrite keeps the question's own topic words and is not an answer with citations.
+
+    Small local models often answer instead of rewriting (measured with SmolLM2-135M:
+    "what about its pests?" became "The answer is: 10 days. [2]").
+
+    >>> q = "what about its pests?"
+    >>> plausible_rewrite(q, "tomato pests"), plausible_rewrite(q, "The answer is: 10 days. [2]")
+    (True, False)
+    """
+    if not 3 <= len(rewritten) <= 300 or CITATION.search(rewritten):
+        return False
+    stems = {w.rstrip("s") for w in content_words(rewritten)}
+    own = {w.rstrip("s") for w in content_words(_REFERRING.sub(" ", question))}
+    return not own or bool(own & stems)
+
+
 def standalone_query(question: str, history: list[dict], chat_model=None) -> str:
     if not history:
         return question
@@ -50,6 +68,6 @@ def standalone_query(question: str, history: list[dict], chat_model=None) -> str
             rewritten = chat_model.complete(messages, max_tokens=64).strip().strip('"').splitlines()[0].strip()
         except (LLMError, IndexError):
             rewritten = ""
-        if 3 <= len(rewritten) <= 300:
+        if plausible_rewrite(question, rewritten):
             return rewritten
     return heuristic_query(question, history)

@@ -7,9 +7,22 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from ragqa.errors import IndexBusyError
+from ragqa.errors import ConfigError, IndexBusyError
 
 LOCK_NAME = "write.lock"
+
+
+def _open_lock_file(folder: Path):
+    """The lock file, opened for writing; a ConfigError naming the folder if it cannot be."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        return open(folder / LOCK_NAME, "a+")
+    except OSError as err:
+        reason = err.strerror or type(err).__name__
+        if isinstance(err, FileExistsError):
+            reason = "it is a file, not a folder"
+        raise ConfigError(f"cannot write the index folder {folder} ({reason}): set index_dir in config.yaml "
+                          "(or pass --index) to a folder you can write") from None
 
 
 @contextmanager
@@ -19,9 +32,7 @@ def write_lock(folder: Path, wait_seconds: float = 0.0, on_wait=None):
     The OS releases a flock when its process dies, so a killed ingest never leaves
     a stale lock behind.
     """
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / LOCK_NAME
-    handle = open(path, "a+")
+    handle = _open_lock_file(Path(folder))
     deadline = time.monotonic() + wait_seconds
     told = False
     try:

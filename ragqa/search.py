@@ -1,15 +1,20 @@
 """The read path's first step: find the passages that best match a question.
 
 Modes: "dense" (embeddings + FAISS), "bm25" (SQLite FTS5) and "hybrid"
-(both, fused by reciprocal rank). Filters restrict by folder, tag or file type.
+(both, fused by weighted reciprocal rank). Filters restrict by folder, tag or file
+type. An optional second stage (ragqa.rerank, `search.rerank`) reorders the best
+passages. docs/QUALITY.md has the measurements behind the defaults.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from ragqa.fusion import reciprocal_rank_fusion
 from ragqa.records import Hit
+from ragqa.rerank import make_reranker
 from ragqa.store import IndexReader, index_identity
 
 _KIND_SUFFIXES = {"markdown": (".md", ".markdown"), "text": (".txt",), "pdf": (".pdf",)}
@@ -54,6 +59,7 @@ class Searcher:
         self.embedder = embedder
         self.index_dir = Path(index_dir or settings.index_path)
         self.reader = IndexReader(self.index_dir, index_identity(settings, embedder))
+        self.reranker = make_reranker(settings, vectors_of=self.stored_vectors)
 
     def refresh(self) -> None:
         if self.reader.is_stale():
@@ -63,19 +69,36 @@ class Searcher:
 
     def search(self, query: str, k: int | None = None, mode: str | None = None,
                filters: Filters | None = None) -> list[Hit]:
+        """The k best passages for the query, best first."""
         self.refresh()
-        k = k or self.settings.search.top_k
-        mode = mode or self.settings.search.mode
+        options = self.settings.search
+        k = k or options.top_k
         allowed = None
         if filters and not filters.is_empty():
             allowed = self.reader.ids_where(*filters.sql())
-        depth = max(k, self.settings.search.candidates)
+        wanted = k if self.reranker.name == "none" else max(k, options.rerank_depth)
+        ranked = self.first_stage(query, wanted, mode or options.mode, allowed)
+        return self.reranker.rerank(query, self.reader.hits(ranked))[:k]
+
+    def first_stage(self, query: str, k: int, mode: str, allowed=None) -> list[tuple[int, float]]:
+        """(chunk id, score) best first, from one retriever or both fused."""
+        options = self.settings.search
         if mode == "dense":
-            ranked = self.reader.dense(self.embedder.embed_query(query), k, allowed)
-        elif mode == "bm25":
-            ranked = self.reader.bm25(query, k, allowed)
-        else:
-            dense = self.reader.dense(self.embedder.embed_query(query), depth, allowed)
-            lexical = self.reader.bm25(query, depth, allowed)
-            ranked = reciprocal_rank_fusion([dense, lexical], k=self.settings.search.rrf_k)[:k]
-        return self.reader.hits(ranked)
+            return self.reader.dense(self.embedder.embed_query(query), k, allowed)
+        if mode == "bm25":
+            return self.reader.bm25(query, k, allowed)
+        depth = max(k, options.candidates)
+        dense = self.reader.dense(self.embedder.embed_query(query), depth, allowed)
+        lexical = self.reader.bm25(query, depth, allowed)
+        fused = reciprocal_rank_fusion([dense, lexical], k=options.rrf_k,
+                                       weights=[options.dense_weight, options.bm25_weight])
+        return fused[:k]
+
+    def stored_vectors(self, ids: list[int]) -> np.ndarray:
+        """The stored vectors of these chunks, in this order (for MMR)."""
+        # SQLite is the truth for vectors whatever the vector backend; IndexReader has no accessor yet.
+        marks = ",".join("?" * len(ids))
+        rows = dict(self.reader.conn.execute(f"SELECT id, vector FROM chunks WHERE id IN ({marks})", [int(i) for i in ids]))
+        dim = int(self.reader.manifest.get("dim") or 1)
+        return np.vstack([np.frombuffer(rows[i], dtype=np.float32) if i in rows else np.zeros(dim, np.float32)
+                          for i in ids])

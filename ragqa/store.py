@@ -107,12 +107,13 @@ def vector_rows(conn: sqlite3.Connection, batch: int = 50_000):
     return rows
 
 
-def open_store_vectors(folder: Path, conn: sqlite3.Connection, manifest: dict, backend: dict | None):
+def open_store_vectors(folder: Path, conn: sqlite3.Connection, manifest: dict, backend: dict | None,
+                       writing: bool = True):
     """The vector backend named in the manifest, in step with SQLite's generation."""
     backend = dict(backend or manifest.get("backend") or {"name": "faiss"})
     name = backend.pop("name")
     return open_vectors(name, folder, int(manifest.get("dim") or 1), int(manifest.get("generation", 0)),
-                        vector_rows(conn), **backend)
+                        vector_rows(conn), writing=writing, **backend)
 
 
 def _row_to_chunk(row) -> Chunk:
@@ -141,7 +142,7 @@ class IndexReader:
                 f"re-ingest with `ragqa ingest --rebuild`"
             )
         self.generation = int(self.manifest.get("generation", 0))
-        self.vectors = open_store_vectors(self.folder, self.conn, self.manifest, None)
+        self.vectors = open_store_vectors(self.folder, self.conn, self.manifest, None, writing=False)
 
     def is_stale(self) -> bool:
         """True when an ingest has committed since this view was opened."""
@@ -161,11 +162,12 @@ class IndexReader:
         return list(zip(ids.tolist(), scores.tolist()))
 
     def bm25(self, query: str, k: int, allowed_ids=None) -> list[tuple[int, float]]:
-        """Full-text BM25 (SQLite FTS5, Porter stemming); higher score is better."""
-        terms = [t for t in "".join(c if c.isalnum() else " " for c in query).split() if t]
-        if not terms:
+        """Full-text BM25 (SQLite FTS5, Porter stemming) over the query's topic words; higher is better."""
+        from ragqa.lexical import match_expression
+
+        match = match_expression(query)
+        if match is None:
             return []
-        match = " OR ".join(f'"{t}"' for t in terms)
         sql = "SELECT rowid, -bm25(chunks_fts) AS s FROM chunks_fts WHERE chunks_fts MATCH ?"
         params: list = [match]
         if allowed_ids is not None:

@@ -10,21 +10,26 @@ import json
 import re
 import tempfile
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 from ragqa.errors import ConfigError
 from ragqa.metrics import best_chunk_per_doc, evaluate, percentile
 
 DEPTH = 100  # ranked documents kept per query (recall@100)
+CHUNKS_PER_DOC = 3  # chunks fetched per document wanted: a long document fills several ranks
 
 
 def register(commands) -> None:
     p = commands.add_parser("eval", help="measure retrieval on a BEIR-layout dataset")
     p.add_argument("dataset", help="folder with corpus.jsonl, queries(.test).jsonl, qrels/test.tsv")
     p.add_argument("--mode", choices=["dense", "bm25", "hybrid"], default=None)
+    p.add_argument("--rerank", choices=["none", "mmr", "cross-encoder", "llm"], default=None,
+                   help="second stage (default: search.rerank)")
     p.add_argument("--model", default=None, help="embedding model (default: embedding.model)")
     p.add_argument("--index", default=None, help="keep the built index here and reuse it next time")
     p.add_argument("--limit", type=int, default=None, help="only the first N queries")
+    p.add_argument("--sample", type=int, default=None, help="N queries spread evenly over the set (same every run)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=run_eval)
 
@@ -43,11 +48,25 @@ def load_beir(folder: Path):
         raise ConfigError(f"{folder} is not in BEIR layout: missing {', '.join(missing)}")
     corpus = {str(d["_id"]): {"title": d.get("title", ""), "text": d.get("text", "")} for d in read_jsonl(folder / "corpus.jsonl")}
     qrels: dict[str, dict[str, int]] = {}
-    for line in (folder / "qrels" / "test.tsv").read_text(encoding="utf-8").splitlines()[1:]:
-        qid, doc, grade = line.split("\t")[:3]
-        qrels.setdefault(qid, {})[doc] = int(grade)
+    for line in (folder / "qrels" / "test.tsv").read_text(encoding="utf-8").splitlines():
+        fields = line.split("\t")
+        if len(fields) < 3 or not fields[2].strip().lstrip("-").isdigit():
+            continue  # the "query-id corpus-id score" header, or a blank line
+        qrels.setdefault(fields[0], {})[fields[1]] = int(fields[2])
     queries = {str(q["_id"]): q["text"] for q in read_jsonl(queries_file) if str(q["_id"]) in qrels}
     return corpus, queries, qrels
+
+
+def spread_sample(queries: dict, n: int) -> dict:
+    """n queries taken at even steps through the set, so every part of it is represented.
+
+    >>> list(spread_sample({str(i): "" for i in range(10)}, 3))
+    ['0', '3', '6']
+    """
+    items = list(queries.items())
+    if n >= len(items):
+        return queries
+    return dict(items[i * len(items) // n] for i in range(n))
 
 
 def note_name(doc_id: str) -> str:
@@ -55,24 +74,34 @@ def note_name(doc_id: str) -> str:
 
 
 def write_corpus_as_notes(corpus: dict, folder: Path) -> dict[str, str]:
-    """One Markdown note per document (title in front matter); returns {note path: doc id}."""
+    """One Markdown note per document (title in front matter); returns {note path: doc id}.
+
+    Unchanged notes are left alone and notes of documents no longer in the corpus are
+    deleted, so a kept index (--index) is brought up to date by an incremental ingest.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     paths = {}
     for doc_id, doc in corpus.items():
         name = note_name(doc_id)
+        if name in paths:
+            raise ConfigError(f"documents {paths[name]!r} and {doc_id!r} would share the note {name}")
         paths[name] = doc_id
         content = f"---\ntitle: {json.dumps(doc['title'] or doc_id)}\n---\n{doc['text']}\n"
         target = folder / name
         if not target.exists() or target.read_text(encoding="utf-8") != content:
             target.write_text(content, encoding="utf-8")
+    for stale in folder.glob("*.md"):
+        if stale.name not in paths:
+            stale.unlink()
     return paths
 
 
 def run_queries(searcher, queries: dict, note_to_doc: dict, mode: str) -> tuple[dict, list[float]]:
+    """Each query's ranked documents (a document ranks as its best chunk), and each query's time in ms."""
     results, latencies = {}, []
     for qid, text in queries.items():
         started = time.perf_counter()
-        hits = searcher.search(text, k=DEPTH * 3, mode=mode)
+        hits = searcher.search(text, k=DEPTH * CHUNKS_PER_DOC, mode=mode)
         latencies.append((time.perf_counter() - started) * 1000)
         ranked = [(note_to_doc.get(h.chunk.path, h.chunk.path), h.score) for h in hits]
         results[qid] = best_chunk_per_doc(ranked)[:DEPTH]
@@ -80,35 +109,49 @@ def run_queries(searcher, queries: dict, note_to_doc: dict, mode: str) -> tuple[
 
 
 def run_eval(settings, args) -> int:
-    from ingest.pipeline import ingest_folder
-    from ragqa.embedder import load_embedder
-    from ragqa.search import Searcher
-
     dataset = Path(args.dataset)
     corpus, queries, qrels = load_beir(dataset)
+    if args.sample:
+        queries = spread_sample(queries, args.sample)
     if args.limit:
         queries = dict(list(queries.items())[: args.limit])
     if args.model:
         settings.embedding.model = args.model
+    if args.rerank:
+        settings.search.rerank = args.rerank
     mode = args.mode or settings.search.mode
-    settings.search.candidates = max(settings.search.candidates, DEPTH * 3)
-    work = Path(args.index) if args.index else Path(tempfile.mkdtemp(prefix="ragqa-eval-"))
+    settings.search.candidates = max(settings.search.candidates, DEPTH * CHUNKS_PER_DOC)
+    # Without --index the corpus and its index live in a temporary folder that is removed afterwards.
+    with (nullcontext(args.index) if args.index else tempfile.TemporaryDirectory(prefix="ragqa-eval-")) as work:
+        out, chunks = measure(settings, Path(work), corpus, queries, qrels, mode)
+    if args.json:
+        print(json.dumps(out))
+        return 0
+    print(f"{dataset.name}: {len(corpus)} documents, {chunks or 'no new'} chunks embedded, mode {mode}, "
+          f"rerank {settings.search.rerank}, model {settings.embedding.model}")
+    print("| metric | value |\n|---|---|")
+    for key, value in out.items():
+        print(f"| {key} | {value} |")
+    return 0
+
+
+def measure(settings, work: Path, corpus: dict, queries: dict, qrels: dict, mode: str) -> tuple[dict, int]:
+    """Ingest the corpus under `work` (incrementally), run the queries; (the --json dict, chunks embedded)."""
+    from ingest.pipeline import ingest_folder
+    from ragqa.embedder import load_embedder
+    from ragqa.search import Searcher
+
     notes, index = work / "notes", work / "index"
     note_to_doc = write_corpus_as_notes(corpus, notes)
     embedder = load_embedder(settings.embedding)
     report = ingest_folder(settings, embedder, notes_dir=notes, index_dir=index)
     searcher = Searcher(settings, embedder, index)
-    results, latencies = run_queries(searcher, queries, note_to_doc, mode)
+    try:
+        results, latencies = run_queries(searcher, queries, note_to_doc, mode)
+    finally:
+        searcher.reader.close()
     scores = evaluate({q: qrels[q] for q in queries}, results)
     out = {**{k: round(v, 4) for k, v in scores.items()},
            "p50_ms": round(percentile(latencies, 50), 2), "p95_ms": round(percentile(latencies, 95), 2),
            "queries": len(queries)}
-    if args.json:
-        print(json.dumps(out))
-        return 0
-    print(f"{dataset.name}: {len(corpus)} documents, {report.chunks or 'no new'} chunks embedded, "
-          f"mode {mode}, model {settings.embedding.model}")
-    print("| metric | value |\n|---|---|")
-    for key, value in out.items():
-        print(f"| {key} | {value} |")
-    return 0
+    return out, report.chunks

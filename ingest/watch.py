@@ -1,0 +1,155 @@
+"""Keep the index in step with the notes folder while you write: `ragqa watch`.
+
+watchdog reports file events; once the folder has been quiet for `quiet_seconds`
+(an editor's save is often several events: temp file, rename, chmod), one
+ordinary incremental ingest runs. It re-embeds only the files whose content
+changed and drops deleted ones, and it takes the index's write lock, so it is
+safe next to any other ingest. Events that arrive during an ingest trigger
+another one after it.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+
+from ingest.pipeline import IngestReport, ingest_folder
+from ingest.scan import KINDS
+from ragqa.errors import ConfigError, RagqaError
+
+QUIET_SECONDS = 0.5
+LOCK_WAIT_SECONDS = 60.0
+_IGNORED_EVENTS = {"opened", "closed_no_write"}
+
+
+def is_relevant(path: str, notes_dir: Path, index_dir: Path, is_directory: bool) -> bool:
+    """Whether an event on `path` can change what the index should hold.
+
+    >>> root = Path("/n")
+    >>> [is_relevant(p, root, Path("/n/.idx"), False) for p in ("/n/a.md", "/n/.obsidian/w.md", "/n/a.md.swp")]
+    [True, False, False]
+    """
+    p = Path(path)
+    if p == index_dir or index_dir in p.parents:
+        return False
+    try:
+        parts = p.relative_to(notes_dir).parts
+    except ValueError:
+        return False
+    if any(part.startswith(".") for part in parts):  # hidden: the scan never enters them either
+        return False
+    return is_directory or p.suffix.lower() in KINDS
+
+
+class _Events(FileSystemEventHandler):
+    def __init__(self, watcher: FolderWatcher):
+        self.watcher = watcher
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.event_type in _IGNORED_EVENTS:
+            return
+        paths = [event.src_path, getattr(event, "dest_path", "") or ""]
+        w = self.watcher
+        if any(p and is_relevant(str(p), w.notes_dir, w.index_dir, event.is_directory) for p in paths):
+            w.poke()
+
+
+class FolderWatcher:
+    """Watch a notes folder and re-ingest it after each burst of changes.
+
+        with FolderWatcher(settings, embedder, on_report=print):
+            ...  # edits to the folder reach the index about `quiet_seconds` + the ingest time later
+    """
+
+    def __init__(self, settings, embedder, notes_dir: Path | None = None, index_dir: Path | None = None,
+                 quiet_seconds: float = QUIET_SECONDS, catch_up: bool = True, on_report=None, on_error=None):
+        self.settings, self.embedder = settings, embedder
+        self.notes_dir = Path(notes_dir or settings.notes_path).expanduser().resolve()
+        self.index_dir = Path(index_dir or settings.index_path).expanduser().resolve()
+        if not self.notes_dir.is_dir():
+            raise ConfigError(f"notes folder not found: {self.notes_dir} (set notes_dir in config.yaml or pass a PATH)")
+        self.quiet_seconds = quiet_seconds
+        self.on_report, self.on_error = on_report, on_error
+        self.runs = 0  # ingests finished, for anyone who wants to wait for one
+        self._last_event = 0.0
+        self._wake, self._stop = threading.Event(), threading.Event()
+        self._observer = Observer()
+        self._observer.schedule(_Events(self), str(self.notes_dir), recursive=True)
+        self._worker = threading.Thread(target=self._loop, name="ragqa-watch", daemon=True)
+        if catch_up:  # changes made while nobody watched
+            self.poke(quiet=False)
+
+    def poke(self, quiet: bool = True) -> None:
+        """Something changed: ingest once the folder has been quiet for `quiet_seconds`."""
+        self._last_event = time.monotonic() if quiet else 0.0
+        self._wake.set()
+
+    def start(self) -> FolderWatcher:
+        self._observer.start()
+        self._worker.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._observer.stop()
+        self._observer.join(timeout=5)
+        if self._worker.is_alive():
+            self._worker.join(timeout=LOCK_WAIT_SECONDS)
+
+    def __enter__(self) -> FolderWatcher:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def wait(self, seconds: float | None = None) -> None:
+        """Block until stopped (or `seconds` pass); Ctrl-C comes through."""
+        deadline = None if seconds is None else time.monotonic() + seconds
+        while not self._stop.is_set() and (deadline is None or time.monotonic() < deadline):
+            self._stop.wait(0.2)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait()
+            while (remaining := self._last_event + self.quiet_seconds - time.monotonic()) > 0:
+                if self._stop.wait(remaining):
+                    return
+            if self._stop.is_set():
+                return
+            self._wake.clear()  # before the scan: any later change triggers another run
+            self._ingest()
+
+    def _ingest(self) -> None:
+        try:
+            report = ingest_folder(self.settings, self.embedder, notes_dir=self.notes_dir,
+                                   index_dir=self.index_dir, lock_wait=LOCK_WAIT_SECONDS)
+        except RagqaError as err:
+            self._tell_error(str(err))
+        except Exception as err:  # the watcher keeps running; the index keeps its last committed state
+            self._tell_error(f"ingest failed: {type(err).__name__}: {err}".splitlines()[0])
+        else:
+            self.runs += 1
+            if self.on_report:
+                self.on_report(report)
+
+    def _tell_error(self, message: str) -> None:
+        self.runs += 1
+        if self.on_error:
+            self.on_error(message)
+
+
+def describe(report: IngestReport) -> str | None:
+    """One line for a run that changed something, else None.
+
+    >>> describe(IngestReport(updated=["a.md"], removed=["b.md"], chunks=2, seconds=0.31))
+    'updated a.md; removed b.md (2 chunks embedded in 0.3 s)'
+    """
+    parts = [f"{what} {', '.join(paths)}" for what, paths in
+             (("added", report.added), ("updated", report.updated), ("removed", report.removed)) if paths]
+    if not parts:
+        return None
+    return "; ".join(parts) + f" ({report.chunks} chunks embedded in {report.seconds:.1f} s)"

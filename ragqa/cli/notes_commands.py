@@ -1,0 +1,141 @@
+"""`ragqa related`, `ragqa topics`, `ragqa duplicates`, `ragqa watch`: how notes connect.
+
+The first three read note vectors kept beside the index (no model is loaded);
+`watch` re-ingests the folder as files are saved.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+from ragqa.errors import ConfigError
+
+
+def register(commands) -> None:
+    p = commands.add_parser("related", help="the notes most similar to a note")
+    p.add_argument("note", metavar="NOTE_PATH", help="a note, relative to the notes folder (or absolute under it)")
+    p.add_argument("--index")
+    p.add_argument("-k", type=int, default=10, help="how many related notes (default 10)")
+    p.add_argument("--json", action="store_true", help='print [{"path","title","score"}]')
+    p.set_defaults(run=run_related)
+
+    p = commands.add_parser("topics", help="group the notes into topics")
+    p.add_argument("--index")
+    p.add_argument("-k", type=int, default=None, help="how many topics (default: topics.k, else chosen by silhouette)")
+    p.add_argument("--no-llm", action="store_true", help="name topics by their distinctive words, not by the LLM")
+    p.add_argument("--json", action="store_true", help='print [{"name","size","notes"}]')
+    p.set_defaults(run=run_topics)
+
+    p = commands.add_parser("duplicates", help="pairs of notes that are nearly the same")
+    p.add_argument("--index")
+    p.add_argument("--threshold", type=float, default=0.95, help="cosine similarity from 0 to 1 (default 0.95)")
+    p.add_argument("--chunks", action="store_true", help="compare passages of different notes instead of whole notes")
+    p.add_argument("--json", action="store_true", help='print [{"a","b","score"}]')
+    p.set_defaults(run=run_duplicates)
+
+    p = commands.add_parser("watch", help="re-ingest notes as you save them")
+    p.add_argument("path", nargs="?", help="notes folder (default: notes_dir from config)")
+    p.add_argument("--index")
+    p.add_argument("--quiet-seconds", type=float, default=0.5, help="wait for this long without changes (default 0.5)")
+    p.set_defaults(run=run_watch)
+
+
+def _index(settings, args) -> Path:
+    return Path(args.index) if args.index else settings.index_path
+
+
+def _notes(settings, args):
+    from ragqa.note_vectors import load_note_vectors
+
+    return load_note_vectors(_index(settings, args))
+
+
+def run_related(settings, args) -> int:
+    from ragqa.notes_graph import related_notes, resolve_note
+
+    if args.k < 1:
+        raise ConfigError("-k must be at least 1")
+    notes = _notes(settings, args)
+    path = resolve_note(notes, args.note, notes.notes_dir or settings.notes_path)
+    rows = related_notes(notes, path, k=args.k)
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False))
+        return 0
+    print(f"Notes related to {path}:" if rows else f"{path} is the only note in the index")
+    for rank, row in enumerate(rows, 1):
+        print(f"{rank:>3}. {row['score']:.3f}  {row['title']}  ({row['path']})")
+    return 0
+
+
+def run_topics(settings, args) -> int:
+    from ragqa.notes_graph import find_topics, note_texts
+
+    if args.k is not None and args.k < 1:
+        raise ConfigError("-k must be at least 1")
+    notes = _notes(settings, args)
+    if args.no_llm:
+        settings = settings.model_copy(update={"llm": settings.llm.model_copy(update={"provider": "none"})})
+    topics, problem = find_topics(notes, note_texts(_index(settings, args)), k=args.k, settings=settings)
+    if problem:
+        print(f"ragqa: topics named by their words instead ({problem})", file=sys.stderr)
+    if args.json:
+        print(json.dumps(topics, ensure_ascii=False))
+        return 0
+    titles = dict(zip(notes.paths, notes.titles))
+    for topic in topics:
+        sample = "; ".join(titles[p] for p in topic["notes"][:5])
+        more = f" (+{topic['size'] - 5} more)" if topic["size"] > 5 else ""
+        print(f"{topic['name']} — {topic['size']} notes\n   {sample}{more}")
+    return 0
+
+
+def run_duplicates(settings, args) -> int:
+    from ragqa.notes_graph import duplicate_chunks, duplicate_notes
+
+    if not 0 < args.threshold <= 1:
+        raise ConfigError(f"--threshold must be above 0 and at most 1, not {args.threshold}")
+    if args.chunks:
+        from ragqa.store import require_index
+
+        require_index(_index(settings, args))
+        pairs = duplicate_chunks(_index(settings, args), args.threshold)
+    else:
+        pairs = duplicate_notes(_notes(settings, args), args.threshold)
+    if args.json:
+        print(json.dumps(pairs, ensure_ascii=False))
+        return 0
+    if not pairs:
+        print(f"no pairs at or above {args.threshold:g}")
+    for pair in pairs:
+        print(f"{pair['score']:.3f}  {pair['a']}  ≈  {pair['b']}")
+    return 0
+
+
+def run_watch(settings, args) -> int:
+    from ingest.watch import FolderWatcher, describe
+    from ragqa.embedder import load_embedder
+
+    notes = Path(args.path) if args.path else settings.notes_path
+    if not notes.is_dir():
+        raise ConfigError(f"notes folder not found: {notes} (set notes_dir in config.yaml or pass a PATH)")
+    embedder = load_embedder(settings.embedding)
+
+    def said(report) -> None:
+        line = describe(report)
+        if line:
+            print(f"{time.strftime('%H:%M:%S')} {line}", flush=True)
+
+    def failed(message: str) -> None:
+        print(f"{time.strftime('%H:%M:%S')} ragqa: {message}", file=sys.stderr, flush=True)
+
+    watcher = FolderWatcher(settings, embedder, notes_dir=notes, index_dir=_index(settings, args),
+                            quiet_seconds=args.quiet_seconds, on_report=said, on_error=failed)
+    print(f"watching {watcher.notes_dir} (Ctrl-C to stop)", flush=True)
+    with watcher:
+        try:
+            watcher.wait()
+        except KeyboardInterrupt:
+            print("stopped watching", flush=True)
+    return 0

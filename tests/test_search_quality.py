@@ -1,0 +1,122 @@
+"""Search through the library API: filters restrict results in every mode, BM25 reads questions
+sensibly, and the rerank stage is chosen by config."""
+from __future__ import annotations
+
+import pytest
+
+from conftest import make_settings
+from ingest.pipeline import ingest_folder
+from ragqa.cli import main
+from ragqa.errors import ConfigError
+from ragqa.search import Filters, Searcher
+
+MODES = ["dense", "bm25", "hybrid"]
+
+
+@pytest.fixture(scope="module")
+def searcher(tmp_path_factory, minilm):
+    """One index for the read-only tests of this module: the `notes` fixture's files plus a compost note."""
+    tmp = tmp_path_factory.mktemp("quality")
+    notes = tmp / "notes"
+    (notes / "garden").mkdir(parents=True)
+    (notes / "garden" / "tomatoes.md").write_text(
+        "---\ntitle: Growing tomatoes\ntags: [garden, food]\n---\n# Growing tomatoes\n\n"
+        "Tomatoes need six hours of direct sun and deep watering twice a week.\n\n"
+        "## Pests\n\nAphids and hornworms attack tomato plants; pick hornworms off by hand.\n")
+    (notes / "rust.md").write_text("# Rust ownership\n\nEach value in Rust has a single owner.\n")
+    (notes / "bread.txt").write_text("Sourdough bread rises with a wild yeast starter fed with flour and water.\n")
+    (notes / "garden" / "compost.txt").write_text("Compost turns kitchen scraps into soil for the vegetable garden.\n")
+    settings = make_settings(tmp, notes)
+    ingest_folder(settings, minilm)
+    return Searcher(settings, minilm)
+
+
+def paths(hits) -> set[str]:
+    return {h.chunk.path for h in hits}
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_folder_filter_keeps_only_notes_in_that_folder(searcher, mode):
+    hits = searcher.search("Rust ownership and tomatoes", k=10, mode=mode, filters=Filters(folders=["garden"]))
+    assert hits and paths(hits) <= {"garden/tomatoes.md", "garden/compost.txt"}
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_tag_filter_keeps_only_notes_with_that_tag(searcher, mode):
+    hits = searcher.search("compost, sourdough and tomatoes", k=10, mode=mode, filters=Filters(tags=["#food"]))
+    assert paths(hits) == {"garden/tomatoes.md"}
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_type_filter_keeps_only_that_kind_of_file(searcher, mode):
+    hits = searcher.search("bread yeast compost", k=10, mode=mode, filters=Filters(kinds=["text"]))
+    assert hits and paths(hits) <= {"bread.txt", "garden/compost.txt"}
+
+
+def test_filters_of_different_kinds_must_all_hold(searcher):
+    hits = searcher.search("garden", k=10, filters=Filters(folders=["garden"], kinds=["markdown"]))
+    assert paths(hits) == {"garden/tomatoes.md"}
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_filter_that_matches_no_note_returns_nothing(searcher, mode):
+    assert searcher.search("tomatoes", k=5, mode=mode, filters=Filters(folders=["nowhere"])) == []
+
+
+def test_unfiltered_search_sees_every_folder(searcher):
+    hits = searcher.search("tomatoes rust bread compost", k=10, mode="bm25")
+    assert paths(hits) == {"garden/tomatoes.md", "garden/compost.txt", "rust.md", "bread.txt"}
+
+
+def test_bm25_ignores_question_words_and_finds_the_topic(searcher):
+    hits = searcher.search("What is it that attacks the hornworms?", k=3, mode="bm25")
+    assert [h.chunk.path for h in hits] == ["garden/tomatoes.md"]
+
+
+def test_bm25_query_of_only_common_words_still_answers(searcher):
+    assert searcher.search("what is it?", k=3, mode="bm25") is not None
+
+
+def test_bm25_query_with_fts_syntax_characters_is_taken_as_words(searcher):
+    hits = searcher.search('tomato* AND "sun" NEAR(rust) -bread:', k=5, mode="bm25")
+    assert "garden/tomatoes.md" in paths(hits)
+
+
+def test_hybrid_finds_what_either_retriever_finds(searcher):
+    hits = searcher.search("hornworms", k=3, mode="hybrid")
+    assert hits[0].chunk.path == "garden/tomatoes.md"
+
+
+def test_mmr_rerank_moves_a_duplicate_passage_below_a_different_one(tmp_path, minilm):
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    text = "Tomatoes need six hours of direct sun and deep watering twice a week.\n"
+    (notes / "a.md").write_text(text)
+    (notes / "copy.md").write_text(text)
+    (notes / "pests.md").write_text("Hornworms eat tomato leaves; pick them off by hand.\n")
+    plain = make_settings(tmp_path, notes, search={"mode": "dense"})
+    ingest_folder(plain, minilm)
+    before = Searcher(plain, minilm).search("how much sun do tomatoes need", k=2)
+    assert paths(before) == {"a.md", "copy.md"}
+    diverse = make_settings(tmp_path, notes, search={"mode": "dense", "rerank": "mmr", "mmr_lambda": 0.5})
+    after = Searcher(diverse, minilm).search("how much sun do tomatoes need", k=2)
+    assert after[0].chunk.path in {"a.md", "copy.md"} and after[1].chunk.path == "pests.md"
+
+
+def test_missing_cross_encoder_is_one_line_naming_what_to_download(tmp_path, notes, minilm, capsys):
+    settings = make_settings(tmp_path, notes)
+    ingest_folder(settings, minilm)
+    config = tmp_path / "config.yaml"
+    config.write_text(f"notes_dir: {notes}\nindex_dir: {tmp_path / 'index'}\nembedding: {{model: all-MiniLM-L6-v2}}\n"
+                      "llm: {provider: none}\nsearch: {rerank: cross-encoder, rerank_model: nobody/no-such-reranker}\n")
+    code = main(["--config", str(config), "search", "tomatoes"])
+    out, err = capsys.readouterr()
+    assert code == 1 and out == "" and err.count("\n") == 1
+    assert "nobody/no-such-reranker" in err and "download" in err
+
+
+def test_llm_rerank_without_an_llm_is_refused(tmp_path, notes, minilm):
+    settings = make_settings(tmp_path, notes, search={"rerank": "llm"})
+    ingest_folder(settings, minilm)
+    with pytest.raises(ConfigError, match="llm.provider is none"):
+        Searcher(settings, minilm)

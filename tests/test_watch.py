@@ -1,0 +1,106 @@
+"""`ragqa watch` and per-file index status, on real files with real MiniLM: saves reach the index within seconds."""
+import doctest
+import time
+
+import pytest
+
+from conftest import make_settings
+from ingest import file_status as file_status_module
+from ingest import watch as watch_module
+from ingest.file_status import file_statuses, status_counts
+from ingest.pipeline import ingest_folder
+from ingest.watch import FolderWatcher
+from ragqa.search import Searcher
+from ragqa.store import connect
+
+SAVE_DEADLINE = 2.0  # seconds from a save to the change being searchable (0.5 s of it is the quiet period)
+
+
+def poll(condition, seconds: float) -> float | None:
+    """Seconds until `condition()` held, or None if it never did within `seconds`."""
+    started = time.monotonic()
+    while time.monotonic() - started < seconds:
+        if condition():
+            return time.monotonic() - started
+        time.sleep(0.05)
+    return None
+
+
+def indexed_paths(settings) -> set[str]:
+    conn = connect(settings.index_path)
+    try:
+        return {p for (p,) in conn.execute("SELECT path FROM files WHERE status = 'indexed'")}
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def watched(tmp_path, notes, minilm):
+    settings = make_settings(tmp_path, notes)
+    ingest_folder(settings, minilm)
+    watcher = FolderWatcher(settings, minilm).start()
+    assert poll(lambda: watcher.runs >= 1, 30) is not None  # the catch-up run (nothing to do) is over
+    yield settings, watcher
+    watcher.stop()
+
+
+def test_examples_in_docstrings_hold():
+    for module in (watch_module, file_status_module):
+        assert doctest.testmod(module).failed == 0, module.__name__
+
+
+def test_a_saved_edit_is_searchable_within_two_seconds(watched, minilm):
+    settings, _ = watched
+    searcher = Searcher(settings, minilm)
+    (settings.notes_path / "rust.md").write_text("# Rust\n\nThe quokka is a small marsupial from Rottnest Island.\n")
+    took = poll(lambda: searcher.search("quokka marsupial island", k=1)[0].chunk.path == "rust.md", SAVE_DEADLINE)
+    assert took is not None, f"the edit was not searchable within {SAVE_DEADLINE} s"
+
+
+def test_a_deleted_and_an_added_note_reach_the_index(watched):
+    settings, _ = watched
+    (settings.notes_path / "bread.txt").unlink()
+    (settings.notes_path / "garden" / "beans.md").write_text("# Beans\n\nRunner beans climb poles.\n")
+    expected = {"garden/tomatoes.md", "rust.md", "garden/beans.md"}
+    assert poll(lambda: indexed_paths(settings) == expected, SAVE_DEADLINE) is not None, indexed_paths(settings)
+
+
+def test_a_burst_of_saves_is_ingested_once_after_the_folder_is_quiet(watched):
+    settings, watcher = watched
+    before = watcher.runs
+    for n in range(5):  # an editor saving repeatedly, 0.1 s apart
+        (settings.notes_path / "rust.md").write_text(f"# Rust\n\nDraft {n} of the note.\n")
+        time.sleep(0.1)
+    assert poll(lambda: watcher.runs > before, SAVE_DEADLINE + 1) is not None
+    time.sleep(watcher.quiet_seconds + 0.3)
+    assert watcher.runs == before + 1
+
+
+def test_hidden_and_unsupported_files_do_not_trigger_an_ingest(watched):
+    settings, watcher = watched
+    before = watcher.runs
+    (settings.notes_path / ".obsidian").mkdir()
+    (settings.notes_path / ".obsidian" / "workspace.md").write_text("layout")
+    (settings.notes_path / "picture.png").write_bytes(b"\x89PNG")
+    assert poll(lambda: watcher.runs > before, 1.5) is None
+
+
+def test_file_status_shows_indexed_pending_and_skipped_with_reasons(tmp_path, notes, minilm):
+    settings = make_settings(tmp_path, notes)
+    assert {r["status"] for r in file_statuses(settings)} == {"pending"}  # no index yet
+    ingest_folder(settings, minilm)
+    assert status_counts(file_statuses(settings)) == {"indexed": 3, "pending": 0, "skipped": 0}
+    (notes / "rust.md").write_text("# Rust\n\nChanged.\n")
+    (notes / "new.md").write_text("# New\n\nNot ingested yet.\n")
+    (notes / "empty.md").write_text("")
+    (notes / "bread.txt").unlink()
+    rows = {r["path"]: (r["status"], r["reason"]) for r in file_statuses(settings)}
+    assert rows == {
+        "garden/tomatoes.md": ("indexed", None),
+        "rust.md": ("pending", "changed since it was indexed"),
+        "new.md": ("pending", "not indexed yet"),
+        "empty.md": ("skipped", "empty file"),
+        "bread.txt": ("pending", "deleted from the folder; leaves the index at the next ingest"),
+    }
+    ingest_folder(settings, minilm)
+    assert status_counts(file_statuses(settings)) == {"indexed": 3, "pending": 0, "skipped": 1}
