@@ -21,7 +21,7 @@ from pathlib import Path  # noqa: E402
 
 import streamlit as st  # noqa: E402
 
-from ingest.background import IngestJob, report_rows, start_ingest  # noqa: E402
+from ingest.background import IngestJob, IngestJobs, report_rows  # noqa: E402
 from ingest.uploads import ALLOWED_SUFFIXES, UploadRejected, save_upload  # noqa: E402
 from ragqa.answer import answer_events  # noqa: E402
 from ragqa.config import load_settings  # noqa: E402
@@ -112,9 +112,8 @@ def llm_check(key: str, _model) -> str | None:
 
 
 @st.cache_resource
-def ingest_jobs() -> dict:
-    """index path -> its latest IngestJob, for every tab of this process (one writer per index)."""
-    return {"lock": threading.Lock()}
+def ingest_jobs() -> IngestJobs:
+    return IngestJobs()
 
 
 def keys(settings) -> dict:
@@ -210,20 +209,17 @@ def require_password(settings) -> bool:
 # ---- ingest --------------------------------------------------------------------------------
 
 def current_job(settings) -> IngestJob | None:
-    return ingest_jobs().get(str(settings.index_path))
+    return ingest_jobs().current(settings.index_path)
 
 
-def launch_ingest(settings, embedder, folder: Path) -> None:
-    jobs = ingest_jobs()
-    with jobs["lock"]:
-        job = jobs.get(str(settings.index_path))
-        if job is not None and job.running:
-            st.warning("An ingest is already running; wait for it to finish.")
-            return
-        if not folder.is_dir():
-            st.error(f"Notes folder not found: {folder}. Fix the folder above, then ingest again.")
-            return
-        jobs[str(settings.index_path)] = start_ingest(settings, embedder, folder)
+def launch_ingest(settings, embedder, folder: Path) -> bool:
+    """Start an ingest; if it cannot start, say why and return False."""
+    try:
+        ingest_jobs().start(settings, embedder, folder)
+        return True
+    except RagqaError as err:
+        st.warning(f"Ingest not started: {err}")
+        return False
 
 
 @st.fragment(run_every=1.0)
@@ -278,8 +274,7 @@ def upload_panel(settings, embedder, folder: Path) -> None:
             except UploadRejected as err:
                 notes.append(("warning", str(err)))
         st.session_state.upload_notes = notes
-        if saved:
-            launch_ingest(settings, embedder, folder)
+        if saved and launch_ingest(settings, embedder, folder):
             st.rerun()  # to show the ingest's progress above
     for kind, text in st.session_state.get("upload_notes", []):
         show = st.warning if kind == "warning" else st.caption
@@ -300,6 +295,13 @@ def index_status(index: SharedIndex) -> tuple[dict | None, str | None]:
         return None, str(err)
 
 
+def filter_choices(index: SharedIndex) -> tuple[list[str], list[str]]:
+    try:
+        return index.choices()
+    except (RagqaError, sqlite3.Error):  # the index changed under us; the next redraw has them
+        return [], []
+
+
 def sidebar(settings, embedder, index: SharedIndex, stats: dict | None, problem: str | None):
     with st.sidebar:
         st.title("ragqa")
@@ -307,9 +309,9 @@ def sidebar(settings, embedder, index: SharedIndex, stats: dict | None, problem:
             st.session_state.messages = []
         st.subheader("Index")
         if stats:
-            st.markdown(f"**{stats['files']}** files · **{stats['chunks']}** chunks · {plain(str(stats['model']))}  \n"
-                        f"last ingest: {when(stats['last_ingest'])}"
-                        + (f" of {plain(stats['notes_dir'])}" if stats.get("notes_dir") else ""))
+            source = f" of {plain(stats['notes_dir'])}" if stats.get("notes_dir") else ""
+            st.markdown(f"**{stats['files']}** files · **{stats['chunks']}** chunks · {plain(str(stats['model']))}"
+                        f"  \nlast ingest: {when(stats['last_ingest'])}{source}")
         else:
             show = st.warning if problem else st.info
             show(problem or "No index yet.")
@@ -318,7 +320,7 @@ def sidebar(settings, embedder, index: SharedIndex, stats: dict | None, problem:
         st.subheader("Search")
         top = max(20, settings.search.top_k)
         st.slider("Passages per answer (top-k)", 1, top, settings.search.top_k, key="top_k")
-        folders, tags = index.choices() if stats else ([], [])
+        folders, tags = filter_choices(index) if stats else ([], [])
         st.multiselect("Only these folders", folders, key="filter_folders")
         st.multiselect("Only these tags", tags, key="filter_tags")
         st.multiselect("Only these file types", KINDS, key="filter_kinds")
@@ -354,13 +356,12 @@ def empty_state(settings, embedder, problem: str | None) -> None:
         st.warning(problem)
     folder = Path(st.session_state.get("notes_folder") or settings.notes_path).expanduser()
     st.info(f"There is no index to answer from yet. Ingest your notes folder ({folder}) to start asking questions.")
-    if st.button("Ingest now", type="primary"):
-        launch_ingest(settings, embedder, folder)
+    if st.button("Ingest now", type="primary") and launch_ingest(settings, embedder, folder):
         st.rerun()
 
 
 def ask(question: str, settings, index: SharedIndex) -> None:
-    history = [{"role": m["role"], "content": m["content"]} for m in st.session_state.messages]
+    history = [{"role": m["role"], "content": m["content"]} for m in st.session_state.messages if m["content"]]
     st.session_state.messages.append({"role": "user", "content": question})
     with st.chat_message("user"):
         st.markdown(question)
@@ -382,9 +383,9 @@ def ask(question: str, settings, index: SharedIndex) -> None:
         slot = st.empty()
         try:
             streamed = slot.write_stream(deltas())
-        except RagqaError as err:
+        except RagqaError as err:  # e.g. the index was rebuilt with another model meanwhile
             slot.error(str(err))
-            st.session_state.messages.pop()
+            st.session_state.messages.append({"role": "assistant", "content": "", "problem": str(err)})
             return
         answer = final["answer"]
         answer.error = answer.error or problem
@@ -400,6 +401,7 @@ def ask(question: str, settings, index: SharedIndex) -> None:
 
 def main() -> None:
     st.set_page_config(page_title="ragqa", page_icon="📚", layout="wide")
+    st.set_option("client.toolbarMode", "minimal")  # no "Deploy" button: this app is local-only
     try:
         settings = load_settings()
     except RagqaError as err:
@@ -422,6 +424,8 @@ def main() -> None:
         for message in st.session_state.messages:
             with st.chat_message(message["role"]):
                 st.markdown(message["content"])
+                if message.get("problem"):
+                    st.error(message["problem"])
                 if message.get("answer"):
                     show_answer_details(message)
         question = st.chat_input("Ask a question about your notes")

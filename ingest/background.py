@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ragqa.errors import RagqaError
+from ragqa.errors import ConfigError, IndexBusyError, RagqaError
 
 _ids = itertools.count(1)
 
@@ -82,3 +82,29 @@ def start_ingest(settings, embedder, folder: Path | None = None, rebuild: bool =
     job._thread = threading.Thread(target=work, name="ragqa-ingest", daemon=True)
     job._thread.start()
     return job
+
+
+class IngestJobs:
+    """The latest ingest of each index folder, shared by every browser tab of one process.
+
+    One writer per index: starting a second ingest while one runs is refused.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._jobs: dict[str, IngestJob] = {}
+
+    def current(self, index_dir: Path) -> IngestJob | None:
+        return self._jobs.get(str(Path(index_dir).resolve()))
+
+    def start(self, settings, embedder, folder: Path) -> IngestJob:
+        """Start ingesting `folder` into settings' index; IndexBusyError if one is running, ConfigError if no folder."""
+        key = str(settings.index_path.resolve())
+        with self._lock:
+            job = self._jobs.get(key)
+            if job is not None and job.running:
+                raise IndexBusyError(f"an ingest of {job.folder} is already running: wait for it to finish")
+            if not Path(folder).expanduser().is_dir():
+                raise ConfigError(f"notes folder not found: {folder} (fix the folder, then ingest again)")
+            self._jobs[key] = start_ingest(settings, embedder, folder)
+            return self._jobs[key]

@@ -5,6 +5,8 @@ refuses binaries dressed up as text, decodes, and hands over to the parser.
 """
 from __future__ import annotations
 
+import codecs
+
 from ingest.decode import decode_bytes, looks_binary
 from ingest.documents import Document, Section, SkipFile
 from ingest.markdown import parse_markdown, stem_of
@@ -61,6 +63,12 @@ def read_text(found: FoundFile) -> tuple[str, str | None]:
         raise SkipFile("became a folder during ingest") from None
     except OSError as err:
         raise SkipFile(f"cannot be read: {err.strerror or type(err).__name__}") from None
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        # Windows editors save "Unicode" text as UTF-16 with a byte-order mark; its NULs are not binary.
+        try:
+            return data.decode("utf-16"), None
+        except UnicodeDecodeError:
+            raise SkipFile("not valid UTF-16 text despite its byte-order mark (damaged file?)") from None
     if looks_binary(data):
         raise SkipFile("binary content in a text file")
     return decode_bytes(data)

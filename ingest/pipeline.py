@@ -147,7 +147,8 @@ def _run(settings, embedder, notes: Path, writer: IndexWriter, report: IngestRep
                 report.skipped.append({"path": item.rel, "reason": "file disappeared during ingest"})
             continue
         except OSError as err:
-            report.skipped.append({"path": item.rel, "reason": f"cannot be read: {err.strerror or err}"})
+            reason = "permission denied" if isinstance(err, PermissionError) else f"cannot be read: {err.strerror or err}"
+            report.skipped.append({"path": item.rel, "reason": reason})
             continue
         if old and old.sha256 == sha:
             old.size, old.mtime_ns = item.size, item.mtime_ns

@@ -96,7 +96,7 @@ def _examine(entry: os.DirEntry, rel: str, include: list[str], max_file_bytes: i
         return "empty file"
     if info.st_size > max_file_bytes:
         return (f"file too large: {human_size(info.st_size)} > limit "
-                f"{human_size(max_file_bytes)} (max_file_bytes)")
+                f"{human_size(max_file_bytes)} (max_file_mb in config.yaml)")
     if not os.access(entry.path, os.R_OK):
         return "permission denied"
     return FoundFile(rel=rel, path=Path(entry.path), size=info.st_size,

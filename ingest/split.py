@@ -86,11 +86,17 @@ def words(text: str, start: int, end: int) -> list[Span]:
     return [m.span() for m in re.compile(r"\S+").finditer(text, start, end)]
 
 
+# A token rarely covers more characters than this (cl100k averages ~4). It bounds the search
+# window only, so at worst a piece is cut shorter than it could be. Without it, cutting a
+# 400 KB base64 line took 130 s (each probe tokenised the rest of the line); now ~10 s, linear.
+MAX_TOKEN_CHARS = 32
+
+
 def characters(text: str, start: int, end: int, budget: int, count: Count) -> list[Span]:
     """Longest prefixes that fit, found by binary search; at least one character each."""
     out: list[Span] = []
     while start < end:
-        lo, hi = start + 1, end  # lo always fits (or is the minimum we must take)
+        lo, hi = start + 1, min(end, start + budget * MAX_TOKEN_CHARS)  # lo always fits (or is the minimum)
         while lo < hi:
             mid = (lo + hi + 1) // 2
             if count(text[start:mid]) <= budget:

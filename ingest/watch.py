@@ -23,14 +23,20 @@ from ragqa.errors import ConfigError, RagqaError
 QUIET_SECONDS = 0.5
 LOCK_WAIT_SECONDS = 60.0
 _IGNORED_EVENTS = {"opened", "closed_no_write"}
+_FOLDER_EVENTS = {"created", "deleted", "moved"}
 
 
-def is_relevant(path: str, notes_dir: Path, index_dir: Path, is_directory: bool) -> bool:
+def is_relevant(path: str, notes_dir: Path, index_dir: Path, is_directory: bool, event_type: str = "modified") -> bool:
     """Whether an event on `path` can change what the index should hold.
 
-    >>> root = Path("/n")
-    >>> [is_relevant(p, root, Path("/n/.idx"), False) for p in ("/n/a.md", "/n/.obsidian/w.md", "/n/a.md.swp")]
+    A folder counts only when it appears, goes or moves (a file changing inside it
+    also "modifies" the folder, which says nothing new).
+
+    >>> root, index = Path("/n"), Path("/n/.idx")
+    >>> [is_relevant(p, root, index, False) for p in ("/n/a.md", "/n/.obsidian/w.md", "/n/a.md.swp")]
     [True, False, False]
+    >>> is_relevant("/n/sub", root, index, True, "modified"), is_relevant("/n/sub", root, index, True, "deleted")
+    (False, True)
     """
     p = Path(path)
     if p == index_dir or index_dir in p.parents:
@@ -41,7 +47,9 @@ def is_relevant(path: str, notes_dir: Path, index_dir: Path, is_directory: bool)
         return False
     if any(part.startswith(".") for part in parts):  # hidden: the scan never enters them either
         return False
-    return is_directory or p.suffix.lower() in KINDS
+    if is_directory:
+        return bool(parts) and event_type in _FOLDER_EVENTS
+    return p.suffix.lower() in KINDS
 
 
 class _Events(FileSystemEventHandler):
@@ -53,14 +61,19 @@ class _Events(FileSystemEventHandler):
             return
         paths = [event.src_path, getattr(event, "dest_path", "") or ""]
         w = self.watcher
-        if any(p and is_relevant(str(p), w.notes_dir, w.index_dir, event.is_directory) for p in paths):
-            w.poke()
+        relevant = [str(p) for p in paths
+                    if p and is_relevant(str(p), w.notes_dir, w.index_dir, event.is_directory, event.event_type)]
+        if relevant:
+            w.poke(relevant)
 
 
 class FolderWatcher:
     """Watch a notes folder and re-ingest it after each burst of changes.
 
-        with FolderWatcher(settings, embedder, on_report=print):
+        def said(report, changed):  # changed: paths (relative to the folder) whose events led to this run
+            print(describe(report, changed))
+
+        with FolderWatcher(settings, embedder, on_report=said):
             ...  # edits to the folder reach the index about `quiet_seconds` + the ingest time later
     """
 
@@ -76,14 +89,18 @@ class FolderWatcher:
         self.runs = 0  # ingests finished, for anyone who wants to wait for one
         self._last_event = 0.0
         self._wake, self._stop = threading.Event(), threading.Event()
+        self._lock = threading.Lock()
+        self._changed: set[str] = set()  # absolute paths seen in events since the last ingest began
         self._observer = Observer()
         self._observer.schedule(_Events(self), str(self.notes_dir), recursive=True)
         self._worker = threading.Thread(target=self._loop, name="ragqa-watch", daemon=True)
         if catch_up:  # changes made while nobody watched
             self.poke(quiet=False)
 
-    def poke(self, quiet: bool = True) -> None:
-        """Something changed: ingest once the folder has been quiet for `quiet_seconds`."""
+    def poke(self, paths: list[str] = (), quiet: bool = True) -> None:
+        """Something changed (at `paths`): ingest once the folder has been quiet for `quiet_seconds`."""
+        with self._lock:
+            self._changed.update(paths)
         self._last_event = time.monotonic() if quiet else 0.0
         self._wake.set()
 
@@ -121,9 +138,11 @@ class FolderWatcher:
             if self._stop.is_set():
                 return
             self._wake.clear()  # before the scan: any later change triggers another run
-            self._ingest()
+            with self._lock:
+                changed, self._changed = self._changed, set()
+            self._ingest(changed)
 
-    def _ingest(self) -> None:
+    def _ingest(self, changed: set[str]) -> None:
         try:
             report = ingest_folder(self.settings, self.embedder, notes_dir=self.notes_dir,
                                    index_dir=self.index_dir, lock_wait=LOCK_WAIT_SECONDS)
@@ -134,7 +153,16 @@ class FolderWatcher:
         else:
             self.runs += 1
             if self.on_report:
-                self.on_report(report)
+                self.on_report(report, self._relative(changed))
+
+    def _relative(self, paths: set[str]) -> set[str]:
+        out = set()
+        for p in paths:
+            try:
+                out.add(Path(p).relative_to(self.notes_dir).as_posix())
+            except ValueError:
+                continue
+        return out
 
     def _tell_error(self, message: str) -> None:
         self.runs += 1
@@ -142,14 +170,20 @@ class FolderWatcher:
             self.on_error(message)
 
 
-def describe(report: IngestReport) -> str | None:
-    """One line for a run that changed something, else None.
+def describe(report: IngestReport, changed: set[str] = frozenset()) -> str | None:
+    """One line for a run that changed something, else None; files among `changed` that were
+    skipped are named with their reason (a save that did not make it into the index).
 
     >>> describe(IngestReport(updated=["a.md"], removed=["b.md"], chunks=2, seconds=0.31))
     'updated a.md; removed b.md (2 chunks embedded in 0.3 s)'
+    >>> describe(IngestReport(skipped=[{"path": "c.md", "reason": "empty file"}]), {"c.md"})
+    'skipped c.md: empty file'
     """
     parts = [f"{what} {', '.join(paths)}" for what, paths in
              (("added", report.added), ("updated", report.updated), ("removed", report.removed)) if paths]
-    if not parts:
+    skipped = [f"skipped {s['path']}: {s['reason']}" for s in report.skipped if s["path"] in changed]
+    if not parts and not skipped:
         return None
-    return "; ".join(parts) + f" ({report.chunks} chunks embedded in {report.seconds:.1f} s)"
+    chunks = f"{report.chunks} chunk{'s' if report.chunks != 1 else ''}"
+    line = "; ".join(parts) + (f" ({chunks} embedded in {report.seconds:.1f} s)" if parts else "")
+    return "; ".join(x for x in [line, *skipped] if x)

@@ -64,8 +64,9 @@ def _plus_plus(x: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def _centroids(x: np.ndarray, labels: np.ndarray, k: int, previous: np.ndarray) -> np.ndarray:
-    sums = np.zeros((k, x.shape[1]), dtype=np.float64)
-    np.add.at(sums, labels, x)
+    onehot = np.zeros((len(x), k), dtype=np.float32)
+    onehot[np.arange(len(x)), labels] = 1
+    sums = onehot.T @ x  # one matmul; np.add.at is ~100x slower here
     norms = np.linalg.norm(sums, axis=1, keepdims=True)
     empty = norms[:, 0] == 0
     out = np.where(empty[:, None], previous, sums / np.where(norms == 0, 1, norms)).astype(np.float32)

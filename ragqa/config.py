@@ -28,7 +28,9 @@ class _Section(BaseModel):
 
 class EmbeddingSettings(_Section):
     model: str = "intfloat/multilingual-e5-small"  # hub id or local folder
-    bf16: bool = True  # measured 2.7-2.9x faster on CPU, same SciFact nDCG@10
+    # bfloat16 inference: "auto" turns it on only where the CPU computes bf16 natively (AVX-512 BF16 or
+    # AMX): 2.7-2.9x faster there, same SciFact nDCG@10; emulated on AVX2-only CPUs it is ~5x slower.
+    bf16: bool | Literal["auto"] = "auto"
     batch_size: int = Field(32, ge=1, le=4096)
     query_prefix: str | None = None  # None: take the model's own prompts
     passage_prefix: str | None = None

@@ -71,6 +71,30 @@ def resolve_model(name: str, cache_dir: Path) -> tuple[Path, str]:
     )
 
 
+def cpu_has_native_bf16(cpuinfo: str | None = None) -> bool:
+    """Whether this CPU computes bfloat16 in hardware (x86 AVX-512 BF16 or AMX); elsewhere torch emulates it.
+
+    >>> cpu_has_native_bf16("flags : fpu avx2 avx512f avx512_bf16"), cpu_has_native_bf16("flags : fpu avx2")
+    (True, False)
+    """
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+        except OSError:  # not Linux: no cheap way to tell, so stay with float32
+            return False
+    flags = set()
+    for line in cpuinfo.splitlines():
+        if line.startswith("flags"):
+            flags.update(line.partition(":")[2].split())
+    return bool(flags & {"avx512_bf16", "amx_bf16"})
+
+
+def use_bf16(setting: bool | str) -> bool:
+    """`embedding.bf16`: true, false, or "auto" (on only where the CPU has native bf16, where it measured
+    2.7-2.9x faster; an AVX2-only CPU emulates it and measured ~5x slower)."""
+    return cpu_has_native_bf16() if setting == "auto" else bool(setting)
+
+
 class SentenceTransformerEmbedder:
     """The default embedder. Vectors are float32 and L2-normalised."""
 
@@ -83,10 +107,12 @@ class SentenceTransformerEmbedder:
 
         transformers_logging.disable_progress_bar()  # "Loading weights" bars are noise to users
         self.model = SentenceTransformer(str(self.folder), device="cpu", local_files_only=True)
-        if settings.bf16:
+        self.bf16 = use_bf16(settings.bf16)
+        if self.bf16:
             import torch
 
             self.model.to(torch.bfloat16)
+        log.info("embedding in %s", "bfloat16" if self.bf16 else "float32")
         prompts = self.model.prompts or {}
         self.query_prefix = settings.query_prefix if settings.query_prefix is not None else prompts.get("query", "")
         passage = prompts.get("passage", prompts.get("document", ""))

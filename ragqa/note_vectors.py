@@ -3,7 +3,7 @@
     index_dir/note_vectors.npz   paths, titles, per-note signatures, vectors,
                                  and the generation + model they were computed at
 
-A note's vector is the normalised mean of its chunks' vectors, read from SQLite
+A note's vector is the normalised mean of its chunks' vectors (`similarity.note_vector`), read from SQLite
 (the source of truth). The file is a derived cache, like the FAISS file: it is
 written to a temp name and renamed, and it is never trusted blindly. When the
 index's generation has moved on, only notes whose signature (content hash,
@@ -14,16 +14,18 @@ model or chunking (the index's identity) recomputes everything.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from ragqa.similarity import note_vector
+from ragqa.similarity import centred
 from ragqa.store import connect, read_manifest, require_index
 
 CACHE_NAME = "note_vectors.npz"
+MIN_NOTES_TO_CENTRE = 10  # below this the mean is mostly the notes themselves (2 notes would score -1)
 _NOT_IDENTITY = {"generation", "last_ingest"}
 _SQL_BATCH = 500  # paths per IN (...) query
 
@@ -42,12 +44,31 @@ class NoteVectors:
 
     def __post_init__(self):
         self._row = {p: i for i, p in enumerate(self.paths)}
+        self._comparable = None
 
     def __len__(self) -> int:
         return len(self.paths)
 
     def row(self, path: str) -> int | None:
         return self._row.get(path)
+
+    def comparable(self) -> np.ndarray:
+        """The vectors notes are ranked and grouped by: centred on the collection's mean (see
+        `similarity.centred`) once there are enough notes for a mean to mean something."""
+        if self._comparable is None:
+            self._comparable = centred(self.vectors) if len(self) >= MIN_NOTES_TO_CENTRE else self.vectors
+        return self._comparable
+
+
+def index_generation(index_dir: Path) -> int:
+    """The index's committed generation (one small query), e.g. as a cache key for maps and topics."""
+    require_index(Path(index_dir))
+    conn = connect(Path(index_dir))
+    try:
+        row = conn.execute("SELECT value FROM manifest WHERE key = 'generation'").fetchone()
+    finally:
+        conn.close()
+    return int(json.loads(row[0])) if row else 0
 
 
 def load_note_vectors(index_dir: Path) -> NoteVectors:
@@ -73,12 +94,24 @@ def load_note_vectors(index_dir: Path) -> NoteVectors:
     return fresh
 
 
+def refresh_note_vectors(index_dir: Path) -> list[str]:
+    """After an ingest: bring the note vectors up to date now (only changed notes), so the next
+    `related`/`topics`/map is instant. Never raises: the vectors are derived data, and any reader
+    recomputes them lazily. Returns the notes averaged again."""
+    try:
+        return load_note_vectors(index_dir).recomputed
+    except Exception as err:  # noqa: BLE001 - must never fail the ingest that calls it
+        logging.getLogger(__name__).warning("note vectors not refreshed (they will be on next use): %s", err)
+        return []
+
+
 def _signatures(conn) -> dict[str, tuple[str, str]]:
     """path -> (signature, title) for every note that has chunks."""
     sql = ("SELECT f.path, f.title, f.sha256, c.n, c.newest FROM files f JOIN "
            "(SELECT path, count(*) AS n, max(id) AS newest FROM chunks GROUP BY path) c ON c.path = f.path "
            "WHERE f.status = 'indexed'")
-    return {path: (f"{sha}:{n}:{newest}", title or Path(path).stem) for path, title, sha, n, newest in conn.execute(sql)}
+    return {path: (f"{sha}:{n}:{newest}", title or Path(path).stem)
+            for path, title, sha, n, newest in conn.execute(sql)}
 
 
 def _update(conn, cached: NoteVectors | None, generation: int, notes_dir, dim: int) -> NoteVectors:
@@ -98,14 +131,19 @@ def _update(conn, cached: NoteVectors | None, generation: int, notes_dir, dim: i
 
 
 def _mean_vectors(conn, paths: list[str]) -> dict[str, np.ndarray]:
+    """{path: normalised mean of its chunk vectors}, a batch of notes at a time, summed in one numpy call."""
     out: dict[str, np.ndarray] = {}
     for start in range(0, len(paths), _SQL_BATCH):
         batch = paths[start:start + _SQL_BATCH]
-        sql = f"SELECT path, vector FROM chunks WHERE path IN ({','.join('?' * len(batch))}) ORDER BY path"
-        grouped: dict[str, list[np.ndarray]] = {}
-        for path, blob in conn.execute(sql, batch):
-            grouped.setdefault(path, []).append(np.frombuffer(blob, dtype=np.float32))
-        out.update({p: note_vector(np.vstack(v)) for p, v in grouped.items()})
+        sql = f"SELECT path, vector FROM chunks WHERE path IN ({','.join('?' * len(batch))}) ORDER BY path, id"
+        rows = conn.execute(sql, batch).fetchall()
+        if not rows:
+            continue
+        matrix = np.frombuffer(b"".join(blob for _, blob in rows), dtype=np.float32).reshape(len(rows), -1)
+        firsts = [i for i in range(len(rows)) if i == 0 or rows[i][0] != rows[i - 1][0]]
+        sums = np.add.reduceat(matrix, firsts, axis=0)
+        norms = np.linalg.norm(sums, axis=1, keepdims=True)
+        out.update(zip((rows[i][0] for i in firsts), sums / np.where(norms > 0, norms, 1)))
     return out
 
 

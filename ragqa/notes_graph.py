@@ -19,31 +19,32 @@ import numpy as np
 
 from ragqa.clusters import choose_k, rule_of_thumb_k
 from ragqa.errors import NoteNotFoundError, RagqaError
-from ragqa.note_vectors import NoteVectors
-from ragqa.similarity import pairs_above, top_k
+from ragqa.note_vectors import MIN_NOTES_TO_CENTRE, NoteVectors
+from ragqa.similarity import centred, pairs_above, top_k
 from ragqa.store import connect
 from ragqa.topic_names import distinctive_terms, llm_names, term_name
 
 RELATED_K = 10
-DUPLICATE_THRESHOLD = 0.95
+DUPLICATE_THRESHOLD = 0.9  # centred cosine; measured on planted near-copies, docs/NOTES-GRAPH.md
 TEXT_CHARS_PER_NOTE = 4000  # enough words to name a topic by
+MAX_AUTO_TOPICS = 30
 
 
 def resolve_note(notes: NoteVectors, given: str, notes_dir: str | Path | None = None) -> str:
     """The index's path for `given`: relative to the notes folder, or absolute (or cwd-relative) under it."""
     base = Path(notes_dir or notes.notes_dir or ".").expanduser().resolve()
     raw = Path(given).expanduser()
-    if not raw.is_absolute():
-        rel = raw.as_posix().removeprefix("./")
-        if notes.row(rel) is not None:
-            return rel
-        raw = Path.cwd() / raw
-    try:
-        rel = raw.resolve().relative_to(base).as_posix()
-    except ValueError:
-        rel = None
-    if rel is not None and notes.row(rel) is not None:
+    rel: str | None = raw.as_posix().removeprefix("./")
+    if not raw.is_absolute() and notes.row(rel) is not None:
         return rel
+    on_disk = raw if raw.is_absolute() else Path.cwd() / raw
+    if raw.is_absolute() or on_disk.exists():
+        try:
+            rel = on_disk.resolve().relative_to(base).as_posix()
+        except ValueError:
+            rel = None
+        if rel is not None and notes.row(rel) is not None:
+            return rel
     guess = difflib.get_close_matches(rel or given, notes.paths, n=3, cutoff=0.5)
     hint = f"; did you mean {', '.join(guess)}?" if guess else ""
     where = "outside the notes folder" if rel is None else "not in the index (not ingested yet, or skipped)"
@@ -59,19 +60,23 @@ def related_notes(notes: NoteVectors, path: str, k: int = RELATED_K) -> list[dic
     if row is None:
         raise NoteNotFoundError(f"{path} is not in the index: ingest it first (`ragqa ingest`)")
     return [{"path": notes.paths[i], "title": notes.titles[i], "score": round(s, 4)}
-            for i, s in top_k(notes.vectors, row, k)]
+            for i, s in top_k(notes.comparable(), row, k)]
 
 
 def duplicate_notes(notes: NoteVectors, threshold: float = DUPLICATE_THRESHOLD) -> list[dict]:
-    """Pairs of notes whose cosine is at least `threshold`, most similar first: [{"a", "b", "score"}]."""
+    """Pairs of notes whose cosine is at least `threshold`, most similar first: [{"a", "b", "score"}].
+
+    The same centred cosine as related notes: plain cosines of near-copies run from 0.81 (MiniLM) to
+    0.96+ (E5), while centred ones mean about the same for both models."""
     return [{"a": notes.paths[i], "b": notes.paths[j], "score": round(s, 4)}
-            for i, j, s in pairs_above(notes.vectors, threshold)]
+            for i, j, s in pairs_above(notes.comparable(), threshold)]
 
 
 def duplicate_chunks(index_dir: Path, threshold: float = DUPLICATE_THRESHOLD) -> list[dict]:
     """Passages of different notes that say nearly the same thing: [{"a", "b", "score", "a_heading", "b_heading"}].
 
-    Exact and quadratic in the number of chunks: seconds for ~10k chunks, minutes past ~100k.
+    Centred on the mean passage, like notes. Exact and quadratic in the number of chunks: seconds for
+    ~10k chunks, minutes past ~100k.
     """
     conn = connect(Path(index_dir))
     try:
@@ -81,8 +86,13 @@ def duplicate_chunks(index_dir: Path, threshold: float = DUPLICATE_THRESHOLD) ->
     if not rows:
         return []
     matrix = np.vstack([np.frombuffer(blob, dtype=np.float32) for _, _, blob in rows])
-    return [{"a": rows[i][0], "b": rows[j][0], "score": round(s, 4), "a_heading": rows[i][1], "b_heading": rows[j][1]}
-            for i, j, s in pairs_above(matrix, threshold) if rows[i][0] != rows[j][0]]
+    matrix = centred(matrix) if len(rows) >= MIN_NOTES_TO_CENTRE else matrix
+    pairs = []
+    for i, j, score in pairs_above(matrix, threshold):
+        (a, a_heading), (b, b_heading) = sorted([rows[i][:2], rows[j][:2]])
+        if a != b:
+            pairs.append({"a": a, "b": b, "score": round(score, 4), "a_heading": a_heading, "b_heading": b_heading})
+    return pairs
 
 
 def note_texts(index_dir: Path, chars: int = TEXT_CHARS_PER_NOTE) -> dict[str, str]:
@@ -106,23 +116,25 @@ def topic_k_setting(settings) -> int | None:
 
 
 def auto_k_candidates(n: int) -> list[int]:
-    """The k values tried when none is set: from half to twice sqrt(n/2), at most 6 of them.
+    """The k values tried when none is set: half of sqrt(n/2) up to sqrt(n/2), at most MAX_AUTO_TOPICS.
 
-    >>> auto_k_candidates(1186)
-    [12, 16, 20, 24, 36, 48]
+    On the vault the silhouette is flat from 12 to 64 topics (0.067-0.075; docs/NOTES-GRAPH.md):
+    more topics are not better clusters, and a legend of more than ~20 colours is unreadable.
+    On a folder with clear topics the silhouette does pick them out (tests/test_notes_graph.py).
+
+    >>> auto_k_candidates(1186), auto_k_candidates(13), auto_k_candidates(20000)
+    ([12, 16, 20, 24], [2, 3], [30])
     """
     base = rule_of_thumb_k(n)
-    return sorted({max(2, min(n, round(base * f))) for f in (0.5, 0.67, 0.83, 1.0, 1.5, 2.0)})
+    return sorted({max(2, min(n, MAX_AUTO_TOPICS, round(base * f))) for f in (0.5, 0.67, 0.83, 1.0)})
 
 
 def cluster_notes(notes: NoteVectors, k: int | None = None) -> tuple[np.ndarray, dict[int, float]]:
     """One topic label per note (k given, or chosen by silhouette), and the silhouettes tried."""
     if len(notes) < 3:
         return np.zeros(len(notes), dtype=np.int64), {}
-    if k is not None:
-        _, labels, scores = choose_k(notes.vectors, [k])
-        return labels, scores
-    _, labels, scores = choose_k(notes.vectors, auto_k_candidates(len(notes)))
+    candidates = [k] if k is not None else auto_k_candidates(len(notes))
+    _, labels, scores = choose_k(notes.comparable(), candidates)
     return labels, scores
 
 
@@ -130,19 +142,20 @@ def find_topics(notes: NoteVectors, texts: dict[str, str], k: int | None = None,
                 chat_model=None) -> tuple[list[dict], str | None]:
     """Topics, largest first: ([{"name", "size", "notes"}], a one-line problem with the LLM or None).
 
-    Every note is in exactly one topic. Names come from the chat model when one is given or
+    Every note is in exactly one topic; a topic's notes are listed most typical first. Names come from the chat model when one is given or
     configured (llm.provider other than none), else, and on any LLM failure, from distinctive words.
     """
     k = k or topic_k_setting(settings)
     labels, _ = cluster_notes(notes, k)
     groups = [np.flatnonzero(labels == t).tolist() for t in range(int(labels.max()) + 1 if len(labels) else 0)]
-    groups = sorted((g for g in groups if g), key=lambda g: (-len(g), notes.paths[g[0]]))
+    groups = [_most_central(notes.comparable(), g) for g in groups if g]
+    groups = sorted(groups, key=lambda g: (-len(g), notes.paths[g[0]]))
     terms = distinctive_terms([[(notes.titles[i], texts.get(notes.paths[i], "")) for i in g] for g in groups])
     names = [term_name(t) for t in terms]
     problem = None
     if groups and (chat_model is not None or (settings is not None and settings.llm.provider != "none")):
         names, problem = _llm_names(notes, groups, names, settings, chat_model)
-    topics = [{"name": name, "size": len(g), "notes": sorted(notes.paths[i] for i in g)} for name, g in zip(names, groups)]
+    topics = [{"name": name, "size": len(g), "notes": [notes.paths[i] for i in g]} for name, g in zip(names, groups)]
     return topics, problem
 
 
@@ -154,8 +167,7 @@ def _llm_names(notes, groups, fallback, settings, chat_model):
             chat_model = make_chat_model(settings)
         except RagqaError as err:
             return fallback, str(err)
-    centroid_order = [_most_central(notes.vectors, g) for g in groups]
-    return llm_names(chat_model, [[notes.titles[i] for i in order] for order in centroid_order], fallback)
+    return llm_names(chat_model, [[notes.titles[i] for i in g] for g in groups], fallback)
 
 
 def _most_central(vectors: np.ndarray, group: list[int]) -> list[int]:

@@ -22,6 +22,24 @@ def note_vector(chunk_vectors: np.ndarray) -> np.ndarray:
     return mean / norm if norm > 0 else mean
 
 
+def centred(matrix: np.ndarray) -> np.ndarray:
+    """Rows minus their mean, normalised again.
+
+    Sentence embeddings share one strong common direction (any two notes score ~0.8
+    with E5); taking it out lets what sets notes apart decide. On the vault this
+    raised recall@10 of wikilinks from 0.61 to 0.69 (docs/NOTES-GRAPH.md).
+
+    >>> centred(np.array([[1, 0.2], [1, -0.2]], dtype=np.float32)).round(3).tolist()
+    [[0.0, 1.0], [0.0, -1.0]]
+    """
+    x = np.asarray(matrix, dtype=np.float32)
+    if len(x) == 0:
+        return x
+    x = x - x.mean(axis=0)
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return x / np.where(norms > 0, norms, 1)
+
+
 def top_k(matrix: np.ndarray, row: int, k: int = 10) -> list[tuple[int, float]]:
     """The k rows most similar to `row` (itself excluded), best first, as (row, cosine).
 
@@ -32,7 +50,8 @@ def top_k(matrix: np.ndarray, row: int, k: int = 10) -> list[tuple[int, float]]:
     return top_k_for(matrix, matrix[row], k, exclude=row)
 
 
-def top_k_for(matrix: np.ndarray, vector: np.ndarray, k: int = 10, exclude: int | None = None) -> list[tuple[int, float]]:
+def top_k_for(matrix: np.ndarray, vector: np.ndarray, k: int = 10,
+              exclude: int | None = None) -> list[tuple[int, float]]:
     """The k rows of `matrix` most similar to `vector`, best first; ties broken by row order."""
     scores = matrix @ np.asarray(vector, dtype=np.float32)
     if exclude is not None:

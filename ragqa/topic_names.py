@@ -14,6 +14,7 @@ from collections import Counter
 from ragqa.errors import RagqaError
 
 _WORD = re.compile(r"[a-z][a-z0-9+#]*(?:['-][a-z0-9]+)*")
+_MARKUP = re.compile(r"\\[A-Za-z]+|\$\$?|`[^`\n]*`")  # LaTeX commands (\frac, \mathbf), $ signs, inline code
 STOPWORDS = frozenset("""
 a about above after again against all also am an and any are aren't as at be because been before being below
 between both but by can can't cannot could couldn't did didn't do does doesn't doing don't down during each even
@@ -27,15 +28,16 @@ with within without won't would wouldn't yet you your yours yourself yourselves 
 """.split())
 LLM_GROUPS_PER_REQUEST = 12
 SAMPLE_TITLES = 8
+MAX_NAME_WORDS = 6
 
 
 def words(text: str) -> list[str]:
     """Lower-cased words worth naming a topic by (no stop words, numbers or single letters).
 
-    >>> words("The C++ borrow-checker, 2024: it's strict!")
+    >>> words("The C++ borrow-checker, 2024: it's strict! $\\\\frac{a}{b}$")
     ['c++', 'borrow-checker', 'strict']
     """
-    return [w for w in _WORD.findall(text.lower()) if len(w) > 1 and w not in STOPWORDS]
+    return [w for w in _WORD.findall(_MARKUP.sub(" ", text).lower()) if len(w) > 1 and w not in STOPWORDS]
 
 
 def distinctive_terms(topics: list[list[tuple[str, str]]], n_terms: int = 3) -> list[list[str]]:
@@ -75,16 +77,20 @@ def term_name(terms: list[str]) -> str:
 def _prompt(groups: list[list[str]]) -> list[dict]:
     listing = "\n".join(f"{n}. " + "; ".join(titles) for n, titles in enumerate(groups, 1))
     return [
-        {"role": "system", "content": "You name groups of notes. Reply with one line per group, "
-                                      "'<number>. <name>', where the name is 2 to 4 words. No other text."},
+        {"role": "system", "content": "You name groups of notes by their common subject. Reply with one line "
+                                      "per group, '<number>. <name>', where the name is 2 to 4 words, for "
+                                      "example '1. Home cooking'. No other text."},
         {"role": "user", "content": f"Titles of notes in each group:\n{listing}"},
     ]
 
 
 def parse_names(reply: str, count: int) -> dict[int, str]:
-    """'1. Rust memory\\n2: Baking' -> {0: 'Rust memory', 1: 'Baking'} (numbers outside 1..count ignored).
+    """'1. Rust memory\\n2: Baking' -> {0: 'Rust memory', 1: 'Baking'}.
 
-    >>> parse_names('1. **Rust memory**\\n2: "Baking"\\n7. nope', 2)
+    Numbers outside 1..count are ignored, and so are "names" that are not short: a small
+    model often just repeats the titles it was shown.
+
+    >>> parse_names('1. **Rust memory**\\n2: "Baking"\\n7. nope\\n3. Rust traits; Rust lifetimes; Cargo', 3)
     {0: 'Rust memory', 1: 'Baking'}
     """
     found = {}
@@ -92,7 +98,7 @@ def parse_names(reply: str, count: int) -> dict[int, str]:
         match = re.match(r"\s*(?:group\s*)?(\d+)\s*[.:)\-]\s*(.+)", line, re.IGNORECASE)
         if match and 1 <= int(match.group(1)) <= count:
             name = match.group(2).strip().strip("*\"'` ").strip()
-            if name:
+            if name and len(name.split()) <= MAX_NAME_WORDS and ";" not in name:
                 found[int(match.group(1)) - 1] = name[:60]
     return found
 

@@ -141,7 +141,8 @@ class MilvusVectors:
         index = self.client.prepare_index_params()
         index.add_index("vector", **INDEX)
         # Strong: a search right after an insert sees it (a server's default, Bounded, may not).
-        self.client.create_collection(self.collection, schema=schema, index_params=index, consistency_level="Strong")
+        with _quiet("grpc._server"):  # Milvus Lite logs a traceback for AllocTimestamp, which it lacks; harmless
+            self.client.create_collection(self.collection, schema=schema, index_params=index, consistency_level="Strong")
 
     def count(self) -> int:
         rows = self.client.query(self.collection, filter="", output_fields=["count(*)"])
@@ -150,7 +151,7 @@ class MilvusVectors:
     def ids(self) -> np.ndarray:
         """Every id in the collection, ascending."""
         found = []
-        with _quiet("pymilvus"):  # "failed to get mvccTs" is noise from the iterator on Milvus Lite
+        with _quiet("pymilvus.client.iterator.query_iterator"):  # Milvus Lite: "failed to get mvccTs", harmless
             iterator = self.client.query_iterator(self.collection, batch_size=MAX_K, filter="", output_fields=["id"])
             while batch := iterator.next():
                 found.extend(row["id"] for row in batch)
@@ -194,6 +195,14 @@ class MilvusVectors:
         self.client.flush(self.collection)
         self.client.alter_collection_properties(
             self.collection, properties={GENERATION: str(generation), OWNER: str(self.folder.resolve())})
+
+    def close(self) -> None:
+        """Hand a Milvus Lite file over to another process (every store of this process on it stops working)."""
+        self.client.close()
+        if "://" not in self.uri:
+            from milvus_lite.server_manager import server_manager_instance
+
+            server_manager_instance.release_server(self.uri)
 
     def is_saved(self, generation: int) -> bool:
         props = self.client.describe_collection(self.collection).get("properties") or {}

@@ -186,9 +186,9 @@ def test_a_pronoun_follow_up_searches_for_what_it_refers_to(rig, sun_answer):
     alone, _, _ = ask(rig, question, k=2)
     assert alone["query"] == question
     assert followed["query"] != question and "tomato" in followed["query"].lower()
-    assert followed["sources"][0].chunk.path == "garden/tomatoes.md"
-    assert "Pests" in followed["sources"][0].chunk.heading
-    assert [h.chunk_id for h in followed["sources"]] != [h.chunk_id for h in alone["sources"]]
+    assert alone["sources"][0].chunk.path == "home/pests.md"  # without history: the household pests
+    assert {h.chunk.path for h in followed["sources"]} == {"garden/tomatoes.md"}  # with it: the tomatoes'
+    assert "Growing tomatoes > Pests" in [h.chunk.heading for h in followed["sources"]]
 
 
 def test_a_rewrite_that_answers_instead_of_asking_is_refused():

@@ -14,9 +14,11 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ingest.background import report_rows
+from ingest.background import IngestJobs, report_rows
 from ingest.pipeline import IngestReport, ingest_folder
 from ingest.uploads import UploadRejected, safe_upload_name, save_upload
+from ragqa.errors import ConfigError, IndexBusyError
+from ragqa.lock import write_lock
 from conftest import REPO, make_settings
 
 APP = str(REPO / "app.py")
@@ -279,7 +281,8 @@ def test_upload_names_cannot_leave_the_upload_folder(tmp_path, name, saved):
 
 def test_oversize_and_wrong_type_uploads_are_refused_with_the_setting_to_change(tmp_path):
     (tmp_path / "notes").mkdir()
-    with pytest.raises(UploadRejected, match=r"^big.pdf: 2.1 MB is over the 2 MB upload limit \(raise ui.max_upload_mb"):
+    too_big = r"^big.pdf: 2.1 MB is over the 2 MB upload limit \(raise ui.max_upload_mb"
+    with pytest.raises(UploadRejected, match=too_big):
         save_upload(tmp_path / "notes", "big.pdf", b"x" * 2_100_000, max_bytes=2 * 1024 * 1024)
     with pytest.raises(UploadRejected, match=r"^run.sh: only .md, .markdown, .txt, .pdf files can be uploaded"):
         save_upload(tmp_path / "notes", "run.sh", b"echo", max_bytes=1000)
@@ -314,6 +317,18 @@ def test_an_upload_folder_that_links_outside_the_notes_is_refused(tmp_path):
     with pytest.raises(UploadRejected, match="must be inside the notes folder"):
         save_upload(notes, "a.md", b"x", max_bytes=100)
     assert not list(outside.iterdir())
+
+
+def test_only_one_ingest_per_index_runs_at_a_time(tmp_path, notes, minilm):
+    jobs, settings = IngestJobs(), make_settings(tmp_path, notes)
+    with write_lock(settings.index_path):  # e.g. `ragqa ingest` in a terminal: the job waits for it
+        job = jobs.start(settings, minilm, notes)
+        with pytest.raises(IndexBusyError, match=f"an ingest of {notes} is already running: wait for it to finish"):
+            jobs.start(settings, minilm, notes)
+    assert job.wait(120) and job.error is None and jobs.current(settings.index_path) is job
+    assert sorted(job.report.added) == ["bread.txt", "garden/tomatoes.md", "rust.md"]
+    with pytest.raises(ConfigError, match="notes folder not found"):
+        jobs.start(settings, minilm, tmp_path / "missing")
 
 
 def test_ingest_result_rows_list_changes_and_skips_with_reasons():

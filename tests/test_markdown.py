@@ -187,9 +187,16 @@ def test_a_file_that_vanished_after_the_scan_is_skipped(tmp_path):
         load_file(found(tmp_path / "gone.md", "markdown"))
 
 
-def test_a_note_with_only_front_matter_is_skipped_with_a_reason(tmp_path):
-    path = tmp_path / "stub.md"
-    path.write_text("---\ntags: [stub]\n---\n![[pic.png]]\n", encoding="utf-8")
+def test_a_note_with_only_front_matter_is_indexed_by_its_title_aliases_and_tags(tmp_path):
+    path = tmp_path / "recall.md"
+    path.write_text("---\ntitle: Recall\naliases: [sensitivity]\ntags: [ml]\n---\n![[pic.png]]\n", encoding="utf-8")
+    doc = load_file(found(path, "markdown"))
+    assert [s.text for s in doc.sections] == ["Recall. Also known as: sensitivity. Tags: ml."]
+
+
+def test_a_note_with_only_embeds_and_no_front_matter_is_skipped_with_a_reason(tmp_path):
+    path = tmp_path / "pictures.md"
+    path.write_text("![[pic.png]]\n\n![[other.png]]\n", encoding="utf-8")
     with pytest.raises(SkipFile, match="no text to index"):
         load_file(found(path, "markdown"))
 

@@ -2,7 +2,6 @@
 import doctest
 import json
 import os
-import shutil
 import subprocess
 import sys
 
@@ -13,7 +12,7 @@ from conftest import REPO, make_settings, need_shared
 from ingest.pipeline import ingest_folder
 from ragqa import clusters, notes_graph, notes_map, similarity, topic_names
 from ragqa.errors import NoteNotFoundError
-from ragqa.note_vectors import load_note_vectors
+from ragqa.note_vectors import load_note_vectors, refresh_note_vectors
 from ragqa.notes_graph import duplicate_chunks, duplicate_notes, find_topics, note_texts, related_notes, resolve_note
 
 OWNERSHIP = ("# Rust ownership\n\nEach value in Rust has a single owner. When the owner goes out of scope, the value "
@@ -117,8 +116,9 @@ def test_editing_one_note_recomputes_only_that_notes_vector(fresh, minilm):
     (fresh.notes_path / "garden" / "lawn.md").write_text("# Lawn\n\nRust traits and generics, not grass.\n")
     (fresh.notes_path / "baking" / "oven.md").unlink()
     ingest_folder(fresh, minilm)
+    assert refresh_note_vectors(fresh.index_path) == ["garden/lawn.md"]  # what ingest may call after a commit
     second = load_note_vectors(fresh.index_path)
-    assert second.recomputed == ["garden/lawn.md"]
+    assert second.recomputed == []  # already up to date
     assert "baking/oven.md" not in second.paths and len(second) == len(first) - 1
     row, old = second.row("garden/compost.md"), first.row("garden/compost.md")
     assert np.array_equal(second.vectors[row], first.vectors[old])
@@ -154,12 +154,47 @@ def test_topics_are_named_by_their_words_when_the_llm_is_down(garden):
     assert len(topics) == 3 and all(t["name"] for t in topics)
 
 
+def _smollm2_missing() -> str | None:
+    import importlib.util
+
+    from ragqa import local_llm
+    from ragqa.errors import LLMError
+
+    if importlib.util.find_spec("llama_cpp") is None:
+        return "llama-cpp-python is not installed (run scripts/install_llm.sh)"
+    try:
+        local_llm.installed_parts(local_llm.LOCAL_MODELS["smollm2-135m"])
+    except LLMError as err:
+        return str(err)
+    return None
+
+
+@pytest.mark.llm
+@pytest.mark.slow
+def test_topics_named_by_a_real_local_llm_are_short_names(garden):
+    from ragqa import local_llm
+
+    if why := _smollm2_missing():
+        pytest.skip(f"needs the local model: {why}")
+    settings = make_settings(garden.index_path.parent, garden.notes_path, llm={
+        "provider": "local", "local_model": "smollm2-135m", "context_window": 2048, "max_answer_tokens": 96,
+        "temperature": 0.0, "timeout_seconds": 120, "max_retries": 0})
+    notes = load_note_vectors(garden.index_path)
+    try:
+        topics, problem = find_topics(notes, note_texts(garden.index_path), k=3, settings=settings)
+    finally:
+        local_llm.stop_local_server(settings.llm, settings.resolve(settings.embedding.cache_dir))
+    assert problem is None and len(topics) == 3
+    # a 135M model mostly echoes the titles: those replies are refused and the topic keeps its word name
+    assert all(t["name"] and len(t["name"].split()) <= 6 and ";" not in t["name"] for t in topics)
+
+
 def test_duplicates_finds_the_planted_pair_and_no_unrelated_ones(garden):
     notes = load_note_vectors(garden.index_path)
     assert duplicate_notes(notes) == [{"a": "rust/ownership-copy.md", "b": "rust/ownership.md",
                                        "score": duplicate_notes(notes)[0]["score"]}]
     assert duplicate_notes(notes)[0]["score"] > 0.95
-    assert {(p["a"], p["b"]) for p in duplicate_chunks(garden.index_path)} == {("rust/ownership.md", COPY)}
+    assert {(p["a"], p["b"]) for p in duplicate_chunks(garden.index_path)} == {(COPY, "rust/ownership.md")}
 
 
 def test_the_map_places_every_note_and_its_near_copy_next_to_it(garden):
@@ -190,7 +225,8 @@ def test_cli_json_contracts_of_related_topics_and_duplicates(garden):
     topics = _ragqa(garden, "topics", "--json", "-k", "3")
     assert all(set(t) == {"name", "size", "notes"} for t in topics) and sum(t["size"] for t in topics) == 13
     pairs = _ragqa(garden, "duplicates", "--json", "--threshold", "0.9")
-    assert pairs and set(pairs[0]) == {"a", "b", "score"} and {pairs[0]["a"], pairs[0]["b"]} == {COPY, "rust/ownership.md"}
+    assert pairs and set(pairs[0]) == {"a", "b", "score"}
+    assert {pairs[0]["a"], pairs[0]["b"]} == {COPY, "rust/ownership.md"}
 
 
 def test_cli_refuses_a_note_that_is_not_indexed_in_one_line(garden):
@@ -201,19 +237,17 @@ def test_cli_refuses_a_note_that_is_not_indexed_in_one_line(garden):
 
 @pytest.mark.slow
 def test_on_the_vault_every_note_has_related_notes_and_one_topic(tmp_path_factory, minilm):
-    source = need_shared("notes-lesleylai-digital-garden")
     tmp = tmp_path_factory.mktemp("vault-graph")
-    shutil.copytree(source, tmp / "notes")
-    settings = make_settings(tmp, tmp / "notes")
+    settings = make_settings(tmp, need_shared("notes-lesleylai-digital-garden"))  # read only: no copy needed
     ingest_folder(settings, minilm)
     notes = load_note_vectors(settings.index_path)
     assert len(notes) >= 1180
     assert all(len(related_notes(notes, p)) == 10 for p in notes.paths[::50])
     topics, _ = find_topics(notes, note_texts(settings.index_path), settings=settings)
     assert sorted(p for t in topics for p in t["notes"]) == notes.paths
-    assert 5 <= len(topics) <= 60
+    assert 12 <= len(topics) <= 30  # auto k: between half of and sqrt(n/2) = 24
     recall = _link_recall(settings, notes)
-    assert recall > 0.2, f"related notes found only {recall:.0%} of linked notes"
+    assert recall > 0.7, f"related notes found only {recall:.0%} of linked notes (0.765 measured)"
 
 
 def _link_recall(settings, notes) -> float:

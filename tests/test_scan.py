@@ -61,7 +61,7 @@ def test_unsupported_types_empty_and_too_large_files_are_reported_with_reasons(t
     assert skipped == [
         ("Makefile", "unsupported file type (no extension)"),
         ("assets/pic.png", "unsupported file type .png"),
-        ("big.md", "file too large: 2.3 MB > limit 2 MB (max_file_bytes)"),
+        ("big.md", "file too large: 2.3 MB > limit 2 MB (max_file_mb in config.yaml)"),
         ("empty.md", "empty file"),
     ]
 

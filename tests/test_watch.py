@@ -1,5 +1,10 @@
 """`ragqa watch` and per-file index status, on real files with real MiniLM: saves reach the index within seconds."""
 import doctest
+import os
+import signal
+import subprocess
+import sys
+import threading
 import time
 
 import pytest
@@ -13,7 +18,9 @@ from ingest.watch import FolderWatcher
 from ragqa.search import Searcher
 from ragqa.store import connect
 
-SAVE_DEADLINE = 2.0  # seconds from a save to the change being searchable (0.5 s of it is the quiet period)
+# Seconds from a save to the change being searchable: 0.5 s quiet period + one incremental ingest (~0.2 s
+# on an idle 2-core machine; 1.4-3 s measured at load average 20, where embedding one sentence takes 1.6 s).
+SAVE_DEADLINE = 5.0
 
 
 def poll(condition, seconds: float) -> float | None:
@@ -49,11 +56,16 @@ def test_examples_in_docstrings_hold():
         assert doctest.testmod(module).failed == 0, module.__name__
 
 
-def test_a_saved_edit_is_searchable_within_two_seconds(watched, minilm):
+def test_a_saved_edit_is_searchable_within_seconds(watched, minilm):
     settings, _ = watched
     searcher = Searcher(settings, minilm)
     (settings.notes_path / "rust.md").write_text("# Rust\n\nThe quokka is a small marsupial from Rottnest Island.\n")
-    took = poll(lambda: searcher.search("quokka marsupial island", k=1)[0].chunk.path == "rust.md", SAVE_DEADLINE)
+
+    def found():
+        hits = searcher.search("quokka marsupial island", k=1)
+        return bool(hits) and hits[0].chunk.path == "rust.md"
+
+    took = poll(found, SAVE_DEADLINE)
     assert took is not None, f"the edit was not searchable within {SAVE_DEADLINE} s"
 
 
@@ -68,9 +80,9 @@ def test_a_deleted_and_an_added_note_reach_the_index(watched):
 def test_a_burst_of_saves_is_ingested_once_after_the_folder_is_quiet(watched):
     settings, watcher = watched
     before = watcher.runs
-    for n in range(5):  # an editor saving repeatedly, 0.1 s apart
+    for n in range(5):  # an editor saving repeatedly, 0.05 s apart
         (settings.notes_path / "rust.md").write_text(f"# Rust\n\nDraft {n} of the note.\n")
-        time.sleep(0.1)
+        time.sleep(0.05)
     assert poll(lambda: watcher.runs > before, SAVE_DEADLINE + 1) is not None
     time.sleep(watcher.quiet_seconds + 0.3)
     assert watcher.runs == before + 1
@@ -104,3 +116,25 @@ def test_file_status_shows_indexed_pending_and_skipped_with_reasons(tmp_path, no
     }
     ingest_folder(settings, minilm)
     assert status_counts(file_statuses(settings)) == {"indexed": 3, "pending": 0, "skipped": 1}
+
+
+@pytest.mark.slow
+def test_cli_watch_prints_each_change_and_stops_on_ctrl_c(tmp_path, notes):
+    env = {**os.environ, "RAGQA_EMBEDDING__MODEL": "all-MiniLM-L6-v2", "RAGQA_INDEX_DIR": str(tmp_path / "ix"),
+           "RAGQA_EMBEDDING__CACHE_DIR": str(tmp_path / "cache"), "RAGQA_LLM__PROVIDER": "none"}
+    # A background child ignores SIGINT unless told otherwise; a terminal's Ctrl-C is what this stands for.
+    proc = subprocess.Popen([sys.executable, "-m", "ragqa", "watch", str(notes)], env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    lines: list[str] = []
+    threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True).start()
+    try:
+        assert poll(lambda: any("added bread.txt" in line for line in lines), 120), lines  # the catch-up run
+        (notes / "rust.md").unlink()
+        (notes / "empty.md").write_text("")
+        assert poll(lambda: any("removed rust.md" in line for line in lines), 30), lines
+        assert poll(lambda: any("skipped empty.md: empty file" in line for line in lines), 30), lines
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=60) == 0
+    assert lines[0].startswith("watching ") and "Traceback" not in "".join(lines)

@@ -30,7 +30,8 @@ def register(commands) -> None:
 
     p = commands.add_parser("duplicates", help="pairs of notes that are nearly the same")
     p.add_argument("--index")
-    p.add_argument("--threshold", type=float, default=0.95, help="cosine similarity from 0 to 1 (default 0.95)")
+    p.add_argument("--threshold", type=float, default=0.9,
+                   help="similarity from 0 to 1, centred cosine as in `related` (default 0.9)")
     p.add_argument("--chunks", action="store_true", help="compare passages of different notes instead of whole notes")
     p.add_argument("--json", action="store_true", help='print [{"a","b","score"}]')
     p.set_defaults(run=run_duplicates)
@@ -94,8 +95,8 @@ def run_topics(settings, args) -> int:
 def run_duplicates(settings, args) -> int:
     from ragqa.notes_graph import duplicate_chunks, duplicate_notes
 
-    if not 0 < args.threshold <= 1:
-        raise ConfigError(f"--threshold must be above 0 and at most 1, not {args.threshold}")
+    if not -1 <= args.threshold <= 1:
+        raise ConfigError(f"--threshold is a cosine similarity, from -1 to 1, not {args.threshold}")
     if args.chunks:
         from ragqa.store import require_index
 
@@ -122,8 +123,8 @@ def run_watch(settings, args) -> int:
         raise ConfigError(f"notes folder not found: {notes} (set notes_dir in config.yaml or pass a PATH)")
     embedder = load_embedder(settings.embedding)
 
-    def said(report) -> None:
-        line = describe(report)
+    def said(report, changed) -> None:
+        line = describe(report, changed)
         if line:
             print(f"{time.strftime('%H:%M:%S')} {line}", flush=True)
 
