@@ -47,6 +47,21 @@ def minilm():
     return load_embedder(EmbeddingSettings(model="all-MiniLM-L6-v2"))
 
 
+@pytest.fixture(scope="session")
+def vault_index(tmp_path_factory, minilm):
+    """A copy of the real 1,186-note vault, ingested once with MiniLM for every test that needs it
+    (about two minutes). (settings, the first ingest's report). Tests may edit the copy."""
+    import shutil
+
+    from ingest.pipeline import ingest_folder
+
+    source = need_shared("notes-lesleylai-digital-garden")
+    tmp = tmp_path_factory.mktemp("vault")
+    shutil.copytree(source, tmp / "notes")
+    settings = make_settings(tmp, tmp / "notes")
+    return settings, ingest_folder(settings, minilm)
+
+
 @pytest.fixture
 def notes(tmp_path) -> Path:
     """A small real notes folder."""

@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import REPO, make_settings, need_shared
+from conftest import REPO, make_settings
 from ingest.pipeline import ingest_folder
 from ragqa import clusters, notes_graph, notes_map, similarity, topic_names
 from ragqa.errors import NoteNotFoundError
@@ -236,10 +236,8 @@ def test_cli_refuses_a_note_that_is_not_indexed_in_one_line(garden):
 
 
 @pytest.mark.slow
-def test_on_the_vault_every_note_has_related_notes_and_one_topic(tmp_path_factory, minilm):
-    tmp = tmp_path_factory.mktemp("vault-graph")
-    settings = make_settings(tmp, need_shared("notes-lesleylai-digital-garden"))  # read only: no copy needed
-    ingest_folder(settings, minilm)
+def test_on_the_vault_every_note_has_related_notes_and_one_topic(vault_index):
+    settings, _ = vault_index
     notes = load_note_vectors(settings.index_path)
     assert len(notes) >= 1180
     assert all(len(related_notes(notes, p)) == 10 for p in notes.paths[::50])

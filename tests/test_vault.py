@@ -1,11 +1,9 @@
 """Acceptance on a real Obsidian vault (1,186 notes): full ingest, no-op re-ingest, edit, delete, title search."""
 import random
-import shutil
 import time
 
 import pytest
 
-from conftest import make_settings, need_shared
 from ingest.pipeline import ingest_folder
 from ragqa.search import Searcher
 from ragqa.store import IndexReader
@@ -13,14 +11,9 @@ from ragqa.store import IndexReader
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def vault(tmp_path_factory, minilm):
-    source = need_shared("notes-lesleylai-digital-garden")
-    tmp = tmp_path_factory.mktemp("vault")
-    shutil.copytree(source, tmp / "notes")
-    settings = make_settings(tmp, tmp / "notes")
-    report = ingest_folder(settings, minilm)
-    return settings, report
+@pytest.fixture
+def vault(vault_index):
+    return vault_index  # conftest: the vault copy, ingested once per session
 
 
 def test_every_note_of_the_vault_is_indexed(vault):
