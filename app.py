@@ -3,7 +3,8 @@
 A thin face over the same core as the CLI. The embedding model, the index and the
 chat model load once per process and are shared by every browser tab; the
 conversation, top-k and filters belong to one browser session. Ingest runs in a
-background thread while answers keep working on the last committed index.
+background thread while answers keep working on the last committed index. Two views:
+the chat, and "Your notes" (how notes connect: ragqa/web/notes_page.py).
 """
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the model hub is never needed: m
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import hmac  # noqa: E402
-import re  # noqa: E402
 import sqlite3  # noqa: E402
 import threading  # noqa: E402
 from datetime import datetime  # noqa: E402
@@ -29,8 +29,13 @@ from ragqa.errors import IndexMissingError, RagqaError  # noqa: E402
 from ragqa.search import Filters, Searcher  # noqa: E402
 from ragqa.snippets import highlight_terms  # noqa: E402
 from ragqa.store import DB_NAME  # noqa: E402
+from ragqa.web.markup import plain, related_list  # noqa: E402
+from ragqa.web.notes_data import TopicNamer, Version, index_version, related_to, words_namer  # noqa: E402
+from ragqa.web.notes_page import notes_view  # noqa: E402
 
 KINDS = ["markdown", "text", "pdf"]
+VIEWS = ["Chat", "Your notes"]
+RELATED_PER_SOURCE = 5
 
 
 # ---- shared by every session of this process ---------------------------------------------
@@ -135,15 +140,6 @@ def chat_model_for(settings, fresh: bool = False):
 
 # ---- small pieces of the page --------------------------------------------------------------
 
-def plain(text: str) -> str:
-    """Text shown literally inside Markdown (labels, paths): its Markdown characters escaped.
-
-    >>> print(plain("my_notes/[draft] $5.md"))
-    my\\_notes/\\[draft\\] \\$5.md
-    """
-    return re.sub(r"([\\`*_\[\]#|<>~$])", r"\\\1", text)
-
-
 def when(iso: str | None) -> str:
     """An ISO timestamp as local time to the minute: '2026-05-01 14:03'."""
     return datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M") if iso else "never"
@@ -163,12 +159,16 @@ def llm_error_text(error: str) -> str:
             "Shown instead: the passages from your notes that best match the question.")
 
 
-def show_sources(answer: dict, question: str) -> None:
-    """Cited passages, each in its own expander; the other retrieved ones folded away together."""
+def show_sources(answer: dict, question: str, version: Version | None) -> None:
+    """Cited passages, each in its own expander with its note's related notes; the other retrieved
+    ones folded away together."""
     for row in (s for s in answer["sources"] if s["cited"]):
         with st.expander(source_title(row)):
             st.caption(f"score {row['score']:.3f}")
             st.markdown(highlight_terms(row["text"], question))
+            related = related_of(version, row["path"])
+            if related:
+                st.markdown("**Related notes**\n\n" + related_list(related))
     uncited = [s for s in answer["sources"] if not s["cited"]]
     if uncited:
         with st.expander(f"Other retrieved passages ({len(uncited)}), not cited"):
@@ -177,11 +177,19 @@ def show_sources(answer: dict, question: str) -> None:
                 st.markdown(highlight_terms(row["text"], question))
 
 
-def show_answer_details(message: dict) -> None:
+def related_of(version: Version | None, path: str) -> list[dict]:
+    """A cited note's related notes; none while there is no index version to read them from."""
+    try:
+        return related_to(version, path, RELATED_PER_SOURCE) if version else []
+    except (RagqaError, sqlite3.Error):  # the index changed under us; the next redraw has them
+        return []
+
+
+def show_answer_details(message: dict, version: Version | None) -> None:
     answer = message["answer"]
     if answer.get("error"):
         st.error(llm_error_text(answer["error"]))
-    show_sources(answer, message["question"])
+    show_sources(answer, message["question"], version)
     note = f"{plain(answer['model'])} · {answer['seconds']:.1f} s"
     if answer.get("search_query") and answer["search_query"] != message["question"]:
         note += f" · searched for: {plain(answer['search_query'])}"
@@ -344,23 +352,52 @@ def llm_status(settings, box) -> None:
             st.success(f"{model.name}: reachable")
 
 
-def empty_state(settings, embedder, problem: str | None) -> None:
-    st.header("Ask your notes")
+def empty_state(settings, embedder, problem: str | None, header: str = "Ask your notes",
+                goal: str = "to start asking questions") -> None:
+    st.header(header)
     job = current_job(settings)
     if job is not None and job.running:
-        st.info("Ingesting your notes (progress in the sidebar). Ask away as soon as it is done.")
+        st.info("Ingesting your notes (progress in the sidebar). It is all here as soon as it is done.")
         return
     if job is not None and job.error:
         st.error(f"The last ingest failed: {job.error}")
     if problem:
         st.warning(problem)
     folder = Path(st.session_state.get("notes_folder") or settings.notes_path).expanduser()
-    st.info(f"There is no index to answer from yet. Ingest your notes folder ({folder}) to start asking questions.")
+    st.info(f"There is no index to answer from yet. Ingest your notes folder ({folder}) {goal}.")
     if st.button("Ingest now", type="primary") and launch_ingest(settings, embedder, folder):
         st.rerun()
 
 
-def ask(question: str, settings, index: SharedIndex) -> None:
+def topic_namer(settings) -> TopicNamer:
+    """The chat model names topics when it answers; otherwise (and with llm.provider none) their words do."""
+    if settings.llm.provider == "none":
+        return words_namer(settings)
+    model, problem = chat_model_for(settings)
+    if model is not None:
+        problem = llm_check(f"{model.base_url}|{model.model}", model)
+        if not problem:
+            return TopicNamer(model.name, settings, model)
+        problem = f"{model.name}: {problem}"
+    return words_namer(settings, problem)
+
+
+def chat_view(settings, index: SharedIndex, version: Version | None, tab) -> None:
+    with tab:
+        for message in st.session_state.messages:
+            with st.chat_message(message["role"]):
+                st.markdown(message["content"])
+                if message.get("problem"):
+                    st.error(message["problem"])
+                if message.get("answer"):
+                    show_answer_details(message, version)
+    question = st.chat_input("Ask a question about your notes")  # outside the tab: pinned to the bottom
+    if question:
+        with tab:
+            ask(question, settings, index, version)
+
+
+def ask(question: str, settings, index: SharedIndex, version: Version | None) -> None:
     history = [{"role": m["role"], "content": m["content"]} for m in st.session_state.messages if m["content"]]
     st.session_state.messages.append({"role": "user", "content": question})
     with st.chat_message("user"):
@@ -395,7 +432,7 @@ def ask(question: str, settings, index: SharedIndex) -> None:
             get_chat_model.clear()  # a dead local server is started again for the next question
             llm_check.clear()
         message = {"role": "assistant", "content": answer.text, "question": question, "answer": answer.as_json()}
-        show_answer_details(message)
+        show_answer_details(message, version)
     st.session_state.messages.append(message)
 
 
@@ -418,19 +455,23 @@ def main() -> None:
     index = get_index(settings, embedder, keys(settings)["index"])
     stats, problem = index_status(index)
     llm_box = sidebar(settings, embedder, index, stats, problem)
-    if stats is None:
-        empty_state(settings, embedder, problem)
-    else:
-        for message in st.session_state.messages:
-            with st.chat_message(message["role"]):
-                st.markdown(message["content"])
-                if message.get("problem"):
-                    st.error(message["problem"])
-                if message.get("answer"):
-                    show_answer_details(message)
-        question = st.chat_input("Ask a question about your notes")
-        if question:
-            ask(question, settings, index)
+    version = index_version(settings.index_path) if stats else None
+    chat_tab, notes_tab = st.tabs(VIEWS, key="view", on_change="rerun")  # only the open one runs
+    if chat_tab.open:
+        if stats is None:
+            with chat_tab:
+                empty_state(settings, embedder, problem)
+        else:
+            chat_view(settings, index, version, chat_tab)
+    elif notes_tab.open:
+        with notes_tab:
+            if version is None:
+                empty_state(settings, embedder, problem, "Your notes", "to see how your notes connect")
+            else:
+                try:
+                    notes_view(settings, version, topic_namer(settings))
+                except (RagqaError, sqlite3.Error) as err:  # e.g. the index was deleted meanwhile
+                    st.warning(f"Your notes cannot be shown right now: {err}")
     llm_status(settings, llm_box)
 
 

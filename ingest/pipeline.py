@@ -24,6 +24,7 @@ from ingest.preflight import check_notes_folder, index_write_error, is_write_fai
 from ingest.scan import scan_folder
 from ragqa.config import Settings
 from ragqa.lock import write_lock
+from ragqa.note_vectors import refresh_note_vectors
 from ragqa.store import FileRecord, IndexWriter, index_identity
 from ragqa.tokens import count_tokens
 
@@ -122,6 +123,8 @@ def ingest_folder(settings: Settings, embedder, notes_dir: Path | None = None, i
             raise index_write_error(index, err) from None
         finally:
             writer.close()
+    if report.added or report.updated or report.removed or report.rebuilt:
+        refresh_note_vectors(index)  # so related notes, topics and the map are ready (only changed notes)
     report.seconds = time.perf_counter() - started
     return report
 

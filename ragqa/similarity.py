@@ -97,3 +97,26 @@ def pairs_above(matrix: np.ndarray, threshold: float) -> list[tuple[int, int, fl
             found.append((int(r + start), int(c), round(float(scores[r, c]), 6)))
     found.sort(key=lambda p: (-p[2], p[0], p[1]))
     return found
+
+
+def axis_positions(matrix: np.ndarray, low: list[int], high: list[int]) -> np.ndarray:
+    """Where each row lies on the axis from the mean of rows `low` (0) to the mean of rows `high` (1).
+
+    Scoring by example: pick a few notes for each of two poles ("draft" and "finished",
+    "theory" and "practice") and rank every note between them. A row's position is its
+    projection on the line through the two means, so 0.5 is halfway and values
+    outside 0..1 lie beyond a pole's average example.
+
+    >>> m = np.array([[0, 0], [1, 0], [0.5, 3], [2, 1]], dtype=np.float32)
+    >>> axis_positions(m, [0], [1]).tolist()
+    [0.0, 1.0, 0.5, 2.0]
+    """
+    x = np.asarray(matrix, dtype=np.float32)
+    if not len(low) or not len(high):
+        raise ValueError("each pole needs at least one example row")
+    start, end = x[list(low)].mean(axis=0), x[list(high)].mean(axis=0)
+    axis = end - start
+    length = float(axis @ axis)
+    if length == 0:
+        raise ValueError("the two poles have the same mean: pick different examples for each")
+    return (x - start) @ axis / length

@@ -2,19 +2,22 @@
 
 Debian's Chromium (/usr/bin/chromium; `make browser` installs it) through PyPI Playwright;
 the answer comes from the real local llama.cpp server (SmolLM2-135M), so it really streams.
-Screenshots land in test-artifacts/ (gitignored).
+Screenshots land in test-artifacts/ (gitignored). With RAGQA_UPDATE_SCREENSHOTS=1 the README's pictures in
+docs/ (screenshot-chat.png, screenshot-map.png) are replaced by this run's.
 """
 from __future__ import annotations
 
 import importlib.util
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -25,6 +28,47 @@ from conftest import REPO
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO / "test-artifacts"
 QUESTION = "What does sourdough bread rise with?"
+UPDATE_DOCS = os.environ.get("RAGQA_UPDATE_SCREENSHOTS") == "1"
+
+
+def publish_screenshot(artifact: Path, name: str) -> None:
+    """Copy a screenshot into docs/ for the README, only when asked (a test run must not dirty the repo)."""
+    if UPDATE_DOCS:
+        shutil.copyfile(artifact, REPO / "docs" / name)
+SUBJECTS = {  # four subjects of eight short notes: enough for a map with a few topics
+    "garden": ["Growing tomatoes: six hours of sun, rich soil and deep watering in the vegetable garden.",
+               "Composting: a compost heap turns fallen leaves and grass clippings into rich garden soil.",
+               "Pruning roses: cut each rose stem above an outward-facing bud in late winter.",
+               "Watering the lawn: water the grass deeply once a week so its roots grow down.",
+               "Planting garlic: garlic cloves go into the garden soil in autumn, pointed end up.",
+               "Raised beds: a raised vegetable bed drains well and warms up early in spring.",
+               "Mulching: a layer of straw mulch keeps the soil of garden beds moist and weed-free.",
+               "Seed starting: sow tomato and pepper seeds indoors eight weeks before the last frost."],
+    "rust": ["Ownership: each value in Rust has a single owner and is dropped when the owner goes out of scope.",
+             "Borrowing: references in Rust borrow a value without taking ownership of it.",
+             "Lifetimes: lifetimes tell the Rust borrow checker how long references stay valid.",
+             "Traits: a Rust trait defines shared behaviour that generic functions take as bounds.",
+             "Cargo: Cargo, the Rust build tool, compiles crates and fetches their dependencies.",
+             "Error handling: Rust functions return Result, and the question mark operator passes errors up.",
+             "Enums and match: a Rust enum has variants, and match must handle every one of them.",
+             "Async Rust: async functions in Rust return futures that an executor such as Tokio polls."],
+    "baking": ["Sourdough starter: feed the starter flour and water daily until it bubbles and leavens bread.",
+               "Baguettes: baguette dough is flour, water, salt and yeast, baked long in a hot oven.",
+               "Croissants: croissant dough is laminated with butter and folded many times before baking.",
+               "Oven temperature: bread bakes in a very hot oven with steam for a crisp crust.",
+               "Kneading: kneading bread dough develops the gluten that traps the gas of the yeast.",
+               "Proofing: let the shaped loaf rise in a warm place until the dough springs back slowly.",
+               "Rye bread: rye flour holds little gluten, so rye loaves are dense and baked in tins.",
+               "Pizza dough: a slow cold rise gives pizza dough flavour before it bakes on a hot stone."],
+    "running": ["Easy runs: most training runs should be slow enough to hold a conversation.",
+                "Intervals: short fast repeats with jogging rests raise a runner's speed and VO2 max.",
+                "Long run: the weekly long run builds the endurance a marathon runner needs.",
+                "Running shoes: replace running shoes after about 800 kilometres of training.",
+                "Tapering: run less in the two weeks before a race so the legs arrive fresh.",
+                "Hill repeats: running up hills builds leg strength with less pounding than speed work.",
+                "Race pace: practise marathon race pace in training runs to learn how it feels.",
+                "Recovery: sleep and rest days let a runner's muscles recover after hard training."],
+}
 STARTUP_SECONDS = 180  # a shared 2-core machine: torch, MiniLM and llama.cpp all load on first use
 
 
@@ -86,11 +130,32 @@ def app_url(tmp_path):
     (notes / "garden" / "tomatoes.md").write_text(
         "# Growing tomatoes\n\nTomatoes need six hours of direct sun and deep watering twice a week.\n")
     (notes / "bread.txt").write_text("Sourdough bread rises with a wild yeast starter.\n")
+    llm = {"provider": "local", "local_model": "smollm2-135m", "context_window": 2048,
+           "max_answer_tokens": 64, "temperature": 0, "rewrite_followups": False}
+    with _serve(tmp_path, notes, llm) as url:
+        yield url
+
+
+@pytest.fixture
+def map_app_url(tmp_path):
+    """The app over 32 short notes on four subjects, without an LLM (topics are named by their words)."""
+    notes = tmp_path / "notes"
+    for subject, lines in SUBJECTS.items():
+        (notes / subject).mkdir(parents=True)
+        for line in lines:
+            title, text = line.split(": ", 1)
+            name = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+            (notes / subject / f"{name}.md").write_text(f"# {title}\n\n{text}\n")
+    with _serve(tmp_path, notes, {"provider": "none"}) as url:
+        yield url
+
+
+@contextmanager
+def _serve(tmp_path, notes: Path, llm: dict):
+    """Run `python -m ragqa app` on a free port until the block ends; its output goes to test-artifacts/."""
     settings = {
         "notes_dir": str(notes), "index_dir": str(tmp_path / "index"),
-        "embedding": {"model": "all-MiniLM-L6-v2", "cache_dir": str(tmp_path / "cache")},
-        "llm": {"provider": "local", "local_model": "smollm2-135m", "context_window": 2048,
-                "max_answer_tokens": 64, "temperature": 0, "rewrite_followups": False},
+        "embedding": {"model": "all-MiniLM-L6-v2", "cache_dir": str(tmp_path / "cache")}, "llm": llm,
     }
     config = tmp_path / "config.yaml"
     config.write_text(yaml.safe_dump(settings))
@@ -117,10 +182,11 @@ def app_url(tmp_path):
             os.killpg(app.pid, signal.SIGKILL)
             app.wait()
         log.close()
-        from ragqa.config import LLMSettings
-        from ragqa.local_llm import stop_local_server
+        if llm["provider"] == "local":
+            from ragqa.config import LLMSettings
+            from ragqa.local_llm import stop_local_server
 
-        stop_local_server(LLMSettings(**settings["llm"]), tmp_path / "cache")  # in case it was left behind
+            stop_local_server(LLMSettings(**llm), tmp_path / "cache")  # in case it was left behind
 
 
 _WATCH_SECOND_MESSAGE = """() => {
@@ -179,7 +245,57 @@ def test_ingest_ask_and_open_a_source_in_a_real_browser(app_url):
             source.get_by_text("[1] bread.txt").click()
             expect(source.locator("strong", has_text="Sourdough")).to_be_visible()  # the question's words, bold
             expect(source.get_by_text(re.compile(r"^score \d"))).to_be_visible()
+            expect(source.get_by_text("Related notes", exact=True)).to_be_visible()
+            related = re.compile(r"Growing tomatoes · garden/tomatoes\.md · -?[\d.]+")
+            expect(source.get_by_text(related)).to_be_visible()  # the other note, with its score
             page.wait_for_timeout(600)  # let the expander finish opening before the picture
             page.screenshot(path=ARTIFACTS / "browser-3-source-open.png", full_page=True)
+            publish_screenshot(ARTIFACTS / "browser-3-source-open.png", "screenshot-chat.png")
+        finally:
+            browser.close()
+
+
+
+def test_the_notes_map_renders_and_a_clicked_point_shows_its_related_notes(map_app_url):
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM),
+                                     args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.set_default_timeout(STARTUP_SECONDS * 1000)
+            expect.set_options(timeout=STARTUP_SECONDS * 1000)
+            page.goto(map_app_url)
+            page.get_by_role("tab", name="Your notes").click()
+            expect(page.get_by_text("to see how your notes connect")).to_be_visible()
+            page.get_by_role("button", name="Ingest now").click()  # the same call to ingest as the chat's
+
+            # vega-embed draws a small chart as SVG, one described symbol per note (a big one on a canvas)
+            points = page.get_by_test_id("stVegaLiteChart").locator('svg path[role="graphics-symbol"]')
+            expect(points).to_have_count(32)  # the page redraws itself when the ingest is done
+            sidebar = page.get_by_test_id("stSidebar")
+            expect(sidebar.get_by_text(re.compile(r"Ingest done in .* 32 added"))).to_be_visible()
+            legend = page.get_by_test_id("stVegaLiteChart").locator("svg .role-legend-label text")
+            expect(legend).not_to_have_count(0)
+            names = legend.all_text_contents()
+            assert len(names) >= 2 and all(name.strip() for name in names), names  # the topics' names
+            page.screenshot(path=ARTIFACTS / "browser-4-notes-map.png")
+
+            ownership = points.and_(page.locator('[aria-label*="title: Ownership;"]'))
+            ownership.hover()
+            expect(page.locator("#vg-tooltip-element")).to_contain_text("Ownership")  # hover: the note's title
+            ownership.click()
+            card = page.get_by_test_id("stColumn").nth(1)
+            expect(card.get_by_text("Related notes", exact=True)).to_be_visible()
+            expect(card.get_by_role("heading", name="Ownership")).to_be_visible()
+            expect(card.get_by_text("rust/ownership.md", exact=True)).to_be_visible()
+            related = card.locator("li")
+            expect(related).to_have_count(10)  # its ten most related notes, best first
+            assert " · rust/" in related.first.inner_text(), related.all_inner_texts()
+            ownership.hover()
+            page.wait_for_timeout(600)  # the tooltip back up, for the picture
+            page.screenshot(path=ARTIFACTS / "browser-5-notes-map-clicked.png")
+            publish_screenshot(ARTIFACTS / "browser-5-notes-map-clicked.png", "screenshot-map.png")
         finally:
             browser.close()

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from conftest import REPO, make_settings
+import ingest.pipeline as pipeline
 from ingest.pipeline import ingest_folder
 from ragqa import clusters, notes_graph, notes_map, similarity, topic_names
 from ragqa.errors import NoteNotFoundError
@@ -109,14 +110,16 @@ def test_a_note_is_found_by_absolute_or_relative_path_and_an_unknown_one_is_refu
         resolve_note(notes, "/etc/passwd")
 
 
-def test_editing_one_note_recomputes_only_that_notes_vector(fresh, minilm):
+def test_an_ingest_recomputes_only_the_edited_notes_vector(fresh, minilm, monkeypatch):
     first = load_note_vectors(fresh.index_path)
-    assert sorted(first.recomputed) == all_paths()
-    assert load_note_vectors(fresh.index_path).recomputed == []  # nothing changed: the cached vectors
+    assert sorted(first.paths) == all_paths() and first.recomputed == []  # the first ingest computed them
+    recomputed: list[str] = []
+    monkeypatch.setattr(pipeline, "refresh_note_vectors",  # the real function, its answer recorded
+                        lambda index: recomputed.extend(refresh_note_vectors(index)))
     (fresh.notes_path / "garden" / "lawn.md").write_text("# Lawn\n\nRust traits and generics, not grass.\n")
     (fresh.notes_path / "baking" / "oven.md").unlink()
     ingest_folder(fresh, minilm)
-    assert refresh_note_vectors(fresh.index_path) == ["garden/lawn.md"]  # what ingest may call after a commit
+    assert recomputed == ["garden/lawn.md"]
     second = load_note_vectors(fresh.index_path)
     assert second.recomputed == []  # already up to date
     assert "baking/oven.md" not in second.paths and len(second) == len(first) - 1

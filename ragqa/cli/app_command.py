@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -32,4 +31,8 @@ def run_app(settings, args) -> int:
         env["RAGQA_CONFIG"] = str(Path(args.config).resolve())
     elif "RAGQA_CONFIG" not in env and Path("config.yaml").exists():
         env["RAGQA_CONFIG"] = str(Path("config.yaml").resolve())
-    return subprocess.call(streamlit_command(host, port), env=env)
+    command = streamlit_command(host, port)
+    sys.stdout.flush()
+    # Become Streamlit (no child process), so Ctrl-C, SIGTERM or a service manager stop the app itself.
+    os.execve(command[0], command, env)
+    return 0  # not reached
