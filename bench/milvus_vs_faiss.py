@@ -1,7 +1,12 @@
 """FAISS vs Milvus Lite on SciFact: ingest time, store build/reopen time, query latency, same answers?
 
-    python bench/milvus_vs_faiss.py [--dataset ../shared/data/scifact] [--model all-MiniLM-L6-v2] [--append docs/PERFORMANCE.md]
+    python bench/milvus_vs_faiss.py [--dataset ../shared/data/scifact] [--model all-MiniLM-L6-v2]
+                                    [--docs N] [--queries N] [--append docs/PERFORMANCE.md]
     python bench/milvus_vs_faiss.py --encode      # encode rate (chunks/s) on 1 and 2 threads, for docs/SCALING.md
+
+The model runs in the precision `embedding.bf16: auto` picks on this CPU (bf16 only where it is native),
+and the first line of the output names it with the machine. `--docs` keeps every document some kept query
+is judged on plus an even spread of the rest, so nDCG stays meaningful on a smaller corpus.
 
 The corpus is embedded ONCE (the first, FAISS, ingest with the real model); later ingests get the same
 vectors from a memo, so they time ragqa's pipeline and the store, not the model:
@@ -10,7 +15,6 @@ vectors from a memo, so they time ragqa's pipeline and the store, not the model:
 2. Backend only: the vectors are read back from SQLite and loaded into each backend (build = create + add +
    save; cold reopen = a new process that imports the backend, loads it and searches once), then the same query
    vectors are searched directly (k=10, k=300 as in `ragqa eval`, and k=10 filtered to 10% of the chunks).
-   FAISS is also timed with one OpenMP thread: with torch in the process, FAISS's default threads are slow.
 """
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ import json
 import os
 import platform
 import random
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -32,6 +37,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[0] = str(REPO)  # not bench/: its ingest.py would shadow the ingest package
 
 import numpy as np  # noqa: E402
+
+from bench.machine import machine_line  # noqa: E402
 
 SCIFACT = REPO.parent / "shared" / "data" / "scifact"
 BACKENDS = {"faiss": {}, "milvus": {"uri": "milvus.db", "collection": "bench"}}
@@ -79,7 +86,7 @@ def end_to_end(corpus, queries, qrels, work: Path, model: str) -> dict:
 
     note_to_doc = write_corpus_as_notes(corpus, work / "notes")
     embedder = None
-    out = {}
+    out, searchers = {}, {}
     for backend in ("faiss", *BACKENDS):  # the first run embeds; the next two reuse its vectors
         settings = Settings.model_validate({
             "notes_dir": str(work / "notes"), "index_dir": str(work / f"{backend}-{len(out)}"),
@@ -93,10 +100,21 @@ def end_to_end(corpus, queries, qrels, work: Path, model: str) -> dict:
             out["embed"] = {"chunks": report.chunks, "ingest_s": report.seconds, "model_s": embedder.seconds,
                             "load": load_avg(), "index": settings.index_path, "embedder": embedder}
             continue
-        searcher = Searcher(settings, embedder)
-        results, latencies = run_queries(searcher, queries, note_to_doc, "dense")
-        out[backend] = {"chunks": report.chunks, "ingest_s": report.seconds, "load": load_avg(),
-                        "ndcg": evaluate(qrels, results)["ndcg@10"], "p50": pct(latencies, 50), "p95": pct(latencies, 95)}
+        out[backend] = {"chunks": report.chunks, "ingest_s": report.seconds, "load": load_avg()}
+        searchers[backend] = Searcher(settings, embedder)
+    # The backends take turns query by query (in alternating order): this machine's speed swings by
+    # several times over minutes with other jobs' load, and both must see the same swings.
+    results, wall, cpu = ({b: {} for b in BACKENDS}, {b: [] for b in BACKENDS}, {b: [] for b in BACKENDS})
+    for i, (qid, text) in enumerate(queries.items()):
+        for backend in list(BACKENDS)[:: 1 if i % 2 == 0 else -1]:
+            started = time.process_time()  # every thread of this process, Milvus Lite's server included
+            found, latency = run_queries(searchers[backend], {qid: text}, note_to_doc, "dense")
+            cpu[backend].append((time.process_time() - started) * 1000)
+            results[backend].update(found)
+            wall[backend] += latency
+    for backend in BACKENDS:
+        out[backend].update(ndcg=evaluate(qrels, results[backend])["ndcg@10"], p50=pct(wall[backend], 50),
+                            p95=pct(wall[backend], 95), cpu50=pct(cpu[backend], 50), query_load=load_avg())
     return out
 
 
@@ -141,26 +159,44 @@ def backend_only(index: Path, query_vectors: np.ndarray, work: Path) -> dict:
             store.close()  # Milvus Lite: one process at a time, so hand the file to the reopening process
         reopen = cold_reopen(backend, folder, query_vectors[0])
         store = cls.load(folder, vectors.shape[1], 1, **options)
-        runs = [(backend, None)] + ([("faiss, 1 OpenMP thread", 1)] if backend == "faiss" else [])
-        for label, threads in runs:
-            if threads:
-                import faiss
-
-                faiss.omp_set_num_threads(threads)
-            row = {"build_s": build, "reopen_s": reopen, "bytes": folder_bytes(folder), "load": load_avg(), "top10": []}
-            for name, k, only in (("k10", 10, None), ("k300", 300, None), ("filtered", 10, allowed)):
-                times = []
-                for q in query_vectors:
-                    started = time.perf_counter()
-                    found, _ = store.search(q, k, only)
-                    times.append((time.perf_counter() - started) * 1000)
-                    if name == "k10":
-                        row["top10"].append(found.tolist())
-                row[name] = (pct(times, 50), pct(times, 95))
-            out[label] = row
+        row = {"build_s": build, "reopen_s": reopen, "bytes": folder_bytes(folder), "load": load_avg(), "top10": []}
+        for name, k, only in (("k10", 10, None), ("k300", 300, None), ("filtered", 10, allowed)):
+            times = []
+            for q in query_vectors:
+                started = time.perf_counter()
+                found, _ = store.search(q, k, only)
+                times.append((time.perf_counter() - started) * 1000)
+                if name == "k10":
+                    row["top10"].append(found.tolist())
+            row[name] = (pct(times, 50), pct(times, 95))
+        out[backend] = row
     same = sum(a == b for a, b in zip(out["faiss"]["top10"], out["milvus"]["top10"]))
     out["same_top10"] = same / len(query_vectors)
     return out
+
+
+def precision() -> str:
+    """What `embedding.bf16: auto` (the config default) gives on this CPU."""
+    from ragqa.config import EmbeddingSettings
+    from ragqa.embedder import use_bf16
+
+    return "bf16" if use_bf16(EmbeddingSettings().bf16) else "float32"
+
+
+def smaller(corpus: dict, queries: dict, qrels: dict, docs: int | None, n_queries: int | None):
+    """(corpus, queries, qrels) cut to size: every judged document of a kept query, then an even spread."""
+    from ragqa.cli.eval_command import spread_sample
+
+    if n_queries:
+        queries = spread_sample(queries, n_queries)
+    qrels = {q: qrels[q] for q in queries}  # metrics.evaluate averages over every query in qrels
+    if not docs or docs >= len(corpus):
+        return corpus, queries, qrels
+    judged = {d for q in queries for d in qrels.get(q, {}) if d in corpus}
+    rest = [d for d in corpus if d not in judged]
+    extra = max(0, docs - len(judged))
+    keep = judged | {rest[i * len(rest) // extra] for i in range(extra)}  # extra < len(rest) as docs < len(corpus)
+    return {d: v for d, v in corpus.items() if d in keep}, queries, qrels
 
 
 def encode_rates(texts: list[str]) -> list[tuple]:
@@ -176,7 +212,7 @@ def encode_rates(texts: list[str]) -> list[tuple]:
 
     rows = []
     for model in ("all-MiniLM-L6-v2", "intfloat/multilingual-e5-small"):
-        embedder = load_embedder(EmbeddingSettings(model=model, bf16=True))
+        embedder = load_embedder(EmbeddingSettings(model=model))  # the config default precision
         embedder.model.max_seq_length = 256  # ragqa's chunks are <= 256 tokens (chunking.chunk_tokens)
         for threads in (1, 2):
             torch.set_num_threads(threads)
@@ -201,21 +237,24 @@ def main() -> None:
     parser.add_argument("--append", help="append the tables to this Markdown file under '## FAISS vs Milvus Lite'")
     parser.add_argument("--encode", action="store_true", help="only measure encode rates on 1 and 2 threads")
     parser.add_argument("--encode-texts", type=int, default=512)
+    parser.add_argument("--docs", type=int, help="at most this many documents (default: the whole corpus)")
+    parser.add_argument("--queries", type=int, help="this many test queries, spread over the set (default: all)")
     args = parser.parse_args()
     from ragqa.cli.eval_command import load_beir
 
     corpus, queries, qrels = load_beir(Path(args.dataset))
-    work = Path(tempfile.mkdtemp(prefix="ragqa-milvus-bench-"))
-    head = f"{Path(args.dataset).name}, {args.model} (bf16), {os.cpu_count()} cores, {platform.python_version()}, " \
-           f"{versions()}, {time.strftime('%Y-%m-%d')}"
     if args.encode:
         texts = [f"{d['title']}\n{d['text']}" for d in list(corpus.values())[: args.encode_texts]]
-        print(f"\nencode rate, {len(texts)} SciFact passages, {os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}\n")
-        print("| model (bf16), 256-token inputs | torch threads | chunks/s (wall) | chunks per CPU second | "
+        print(f"\nencode rate, {len(texts)} SciFact passages, {machine_line()}\n")
+        print(f"| model ({precision()}), 256-token inputs | torch threads | chunks/s (wall) | chunks per CPU second | "
               "load avg 1/5/15 min |\n|---|---|---|---|---|")
         for model, threads, wall, cpu, load in encode_rates(texts):
             print(f"| {model} | {threads} | {wall:.1f} | {cpu:.1f} | {load} |")
         return
+    corpus, queries, qrels = smaller(corpus, queries, qrels, args.docs, args.queries)
+    head = f"Machine: {machine_line()}. {Path(args.dataset).name}, {len(corpus)} documents, {args.model} " \
+           f"({precision()}), Python {platform.python_version()}, {versions()}"
+    work = Path(tempfile.mkdtemp(prefix="ragqa-milvus-bench-"))
     e2e = end_to_end(corpus, queries, qrels, work, args.model)
     embedder, first = e2e["embed"]["embedder"], e2e["embed"]
     query_vectors = np.vstack([embedder.embed_query(t) for t in queries.values()])
@@ -225,13 +264,16 @@ def main() -> None:
              f"{first['model_s']:.0f} s of it in the model ({first['chunks'] / first['model_s']:.1f} chunks/s; "
              f"load avg {first['load']}).", "",
              "End to end with the same vectors memoised (`ingest_folder` per backend, so pipeline + store only; "
-             "`Searcher` dense, k=300, query embedding included):", "",
-             "| backend | chunks | ingest s (no model) | chunks/s | nDCG@10 | query p50 ms | query p95 ms | load avg |",
-             "|---|---|---|---|---|---|---|---|"]
+             "`Searcher` dense, k=300, query embedding included, the backends taking turns query by query; "
+             "CPU = all threads of the process):", "",
+             "| backend | chunks | ingest s (no model) | chunks/s | ingest load avg | nDCG@10 | query p50 ms | "
+             "query p95 ms | query p50 CPU ms | query load avg |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for backend in BACKENDS:
         r = e2e[backend]
         lines.append(f"| {backend} | {r['chunks']} | {r['ingest_s']:.1f} | {r['chunks'] / r['ingest_s']:.0f} | "
-                     f"{r['ndcg']:.4f} | {r['p50']:.1f} | {r['p95']:.1f} | {r['load']} |")
+                     f"{r['load']} | {r['ndcg']:.4f} | {r['p50']:.1f} | {r['p95']:.1f} | {r['cpu50']:.1f} | "
+                     f"{r['query_load']} |")
     lines += ["", "Backend only (the same vectors loaded into each; search with precomputed query vectors):", "",
               "| backend | build s | cold reopen s | on disk MB | k=10 p50/p95 ms | k=300 p50/p95 ms | k=10, 10% filter p50/p95 ms | load avg |",
               "|---|---|---|---|---|---|---|---|"]
@@ -243,9 +285,11 @@ def main() -> None:
     lines += ["", f"Same top-10 ids in the same order for {only['same_top10']:.1%} of queries."]
     table = "\n".join(lines)
     print("\n" + table)
+    shutil.rmtree(work, ignore_errors=True)
     if args.append:
         with open(args.append, "a", encoding="utf-8") as handle:
-            handle.write(f"\n## FAISS vs Milvus Lite\n\n`python bench/milvus_vs_faiss.py --append {args.append}`\n\n{table}\n")
+            command = " ".join(["python bench/milvus_vs_faiss.py", *sys.argv[1:]])
+            handle.write(f"\n## FAISS vs Milvus Lite\n\n`{command}`\n\n{table}\n")
 
 
 if __name__ == "__main__":

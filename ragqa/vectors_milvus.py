@@ -18,7 +18,9 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
-from contextlib import contextmanager
+import threading
+from contextlib import contextmanager, nullcontext
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -33,10 +35,11 @@ class MilvusMissingError(RagqaError, ImportError):
 try:
     from pymilvus import DataType, MilvusClient
     from pymilvus.exceptions import MilvusException
+    from threadpoolctl import ThreadpoolController
 except ImportError:
     raise MilvusMissingError(
-        "store.backend: milvus needs pymilvus with Milvus Lite: pip install 'pymilvus[milvus-lite]' "
-        "(or pip install -e '.[milvus]'), or set store.backend: faiss"
+        "store.backend: milvus needs pymilvus and Milvus Lite: pip install -c constraints.txt -e '.[milvus]' "
+        "in the ragqa folder, or set store.backend: faiss"
     ) from None
 
 INDEX = {"index_type": "FLAT", "metric_type": "IP"}  # exact, like FaissVectors, so both rank alike
@@ -88,6 +91,25 @@ def _quiet(logger_name: str):
         logger.disabled = was
 
 
+_BLAS_LIMIT = threading.Lock()
+
+
+@cache
+def _blas() -> ThreadpoolController:
+    return ThreadpoolController()
+
+
+@contextmanager
+def _one_blas_thread():
+    """Milvus Lite searches with numpy's BLAS in a thread of this process. Left at 2 threads, a BLAS
+    thread spins on after each search and slows the next query embedding 1.5-2x (MiniLM on 2 cores:
+    126-173 ms CPU instead of ~80). One thread is as fast for one query vector (as FaissVectors does with
+    OpenMP). The limit is process-wide, so searches take turns: two overlapping ones could otherwise
+    restore each other's limit and leave BLAS at one thread for good."""
+    with _BLAS_LIMIT, _blas().limit(limits=1, user_api="blas"):
+        yield
+
+
 def _held_elsewhere(data_dir: Path) -> bool:
     """True when another process holds Milvus Lite's lock on this folder (we failed to open it)."""
     try:
@@ -112,6 +134,7 @@ class MilvusVectors:
         self.folder, self.dim, self.collection = Path(folder), dim, collection
         self.uri = _resolve(self.folder, uri)
         self.client = _client or connect(self.uri, token_env)
+        self._searching = _one_blas_thread if "://" not in self.uri else nullcontext  # Lite runs in-process
         if _client is None:
             self._recreate()
 
@@ -141,8 +164,10 @@ class MilvusVectors:
         index = self.client.prepare_index_params()
         index.add_index("vector", **INDEX)
         # Strong: a search right after an insert sees it (a server's default, Bounded, may not).
-        with _quiet("grpc._server"):  # Milvus Lite logs a traceback for AllocTimestamp, which it lacks; harmless
-            self.client.create_collection(self.collection, schema=schema, index_params=index, consistency_level="Strong")
+        self.client.create_collection(self.collection, schema=schema, consistency_level="Strong")
+        # An empty collection's index has nothing to build: sync=False skips pymilvus's fixed 0.5 s wait for it.
+        self.client.create_index(self.collection, index, sync=False)
+        self.client.load_collection(self.collection)
 
     def count(self) -> int:
         rows = self.client.query(self.collection, filter="", output_fields=["count(*)"])
@@ -181,8 +206,9 @@ class MilvusVectors:
         ]
         hits = []
         for expression in filters:  # each part's top-k, merged: still the exact top-k of the whole list
-            (found,) = self.client.search(self.collection, query, limit=k, filter=expression,
-                                          output_fields=["id"], search_params={"metric_type": "IP"})
+            with self._searching():
+                (found,) = self.client.search(self.collection, query, limit=k, filter=expression,
+                                              output_fields=["id"], search_params={"metric_type": "IP"})
             hits.extend((hit["id"], hit["distance"]) for hit in found)
         if not hits:
             return _EMPTY

@@ -6,6 +6,7 @@ milvus_lite is not installed.
 from __future__ import annotations
 
 import importlib.util
+import json
 import subprocess
 import sys
 import textwrap
@@ -13,11 +14,12 @@ import textwrap
 import numpy as np
 import pytest
 
-from conftest import REPO, make_settings
+from conftest import REPO
 from ingest.pipeline import ingest_folder
+from ragqa.config import load_settings
 from ragqa.errors import IndexBusyError
 from ragqa.lock import write_lock
-from ragqa.search import Searcher
+from ragqa.search import Filters, Searcher
 from ragqa.store import IndexReader, IndexWriter, index_identity
 from ragqa.vector_store import backend_class
 
@@ -113,45 +115,89 @@ def test_a_new_store_replaces_a_stale_one(backend, tmp_path):
 
 QUERIES = ["how much sun do tomato plants need", "who owns a value in Rust", "wild yeast bread",
            "garden pests", "borrowing without ownership"]
+FILTERS = [None, Filters(folders=["garden"]), Filters(tags=["food"]), Filters(kinds=["text"])]
 
 
 def settings_for(backend, tmp_path, notes):
-    return make_settings(tmp_path / backend, notes, store={"backend": backend, "milvus_collection": "e2e"})
+    """Settings read from a config.yaml, as a user has them: the two backends differ only in `store`."""
+    folder = tmp_path / backend
+    folder.mkdir()
+    config = folder / "config.yaml"
+    config.write_text(f"""\
+notes_dir: {json.dumps(str(notes))}
+index_dir: index
+embedding: {{model: all-MiniLM-L6-v2, cache_dir: {json.dumps(str(tmp_path / "cache"))}}}
+llm: {{provider: none}}
+store: {{backend: {backend}, milvus_collection: e2e}}
+""", encoding="utf-8")
+    return load_settings(config, environ={})
 
 
 def paths(searcher, query, mode="dense"):
     return [h.chunk.path for h in searcher.search(query, k=5, mode=mode)]
 
 
+class QueryMemo:
+    """The real embedder, embedding each query once: 120 searches per comparison then test the stores."""
+
+    def __init__(self, embedder):
+        self.embedder, self.memo = embedder, {}
+
+    def __getattr__(self, name):
+        return getattr(self.embedder, name)
+
+    def embed_query(self, text):
+        if text not in self.memo:
+            self.memo[text] = self.embedder.embed_query(text)
+        return self.memo[text]
+
+
+def results(settings, embedder) -> tuple[list[list[tuple]], list[float]]:
+    """Every query in every mode and filter: the chunks found (path, heading, text), and all their scores."""
+    searcher = Searcher(settings, embedder)
+    found = [searcher.search(q, k=5, mode=mode, filters=only)
+             for q in QUERIES for mode in ("dense", "hybrid", "bm25") for only in FILTERS]
+    return [[(h.chunk.path, h.chunk.heading, h.chunk.text) for h in hits] for hits in found], \
+        [h.score for hits in found for h in hits]
+
+
+def assert_same_results(runs, embedder) -> list[list[tuple]]:
+    (faiss_hits, faiss_scores), (milvus_hits, milvus_scores) = (results(runs[b], embedder) for b in ("faiss", "milvus"))
+    assert milvus_hits == faiss_hits
+    assert np.allclose(milvus_scores, faiss_scores, atol=1e-5)
+    return milvus_hits
+
+
+def assert_store_mirrors_sqlite(settings):
+    reader = IndexReader(settings.index_path)
+    assert sorted(reader.vectors.ids().tolist()) == sorted(reader.ids_where("1", []).tolist())
+    assert reader.vectors.is_saved(reader.generation)
+
+
 @_needs_milvus
 @pytest.mark.slow
-def test_milvus_ingest_and_search_rank_like_faiss_and_follow_edits(tmp_path, notes, minilm):
+def test_switching_config_to_milvus_ranks_like_faiss_and_follows_edits(tmp_path, notes, minilm):
     runs = {b: settings_for(b, tmp_path, notes) for b in ("faiss", "milvus")}
-
-    def ranked():
-        out = {}
-        for backend, settings in runs.items():
-            searcher = Searcher(settings, minilm)
-            out[backend] = [paths(searcher, q) for q in QUERIES] + [paths(searcher, q, "hybrid") for q in QUERIES]
-        return out
+    assert runs["milvus"].store.backend == "milvus"  # read from config.yaml
+    minilm = QueryMemo(minilm)
 
     for settings in runs.values():
         ingest_folder(settings, minilm)
-    first = ranked()
-    assert first["milvus"] == first["faiss"]
-    assert first["milvus"][0][0] == "garden/tomatoes.md"
+    first = assert_same_results(runs, minilm)
+    assert first[0][0][0] == "garden/tomatoes.md"
     assert (runs["milvus"].index_path / "milvus.db").is_dir()
+    assert_store_mirrors_sqlite(runs["milvus"])
 
     (notes / "rust.md").write_text("# Rust lifetimes\n\nLifetimes tell the compiler how long references live.\n")
     (notes / "bread.txt").unlink()
     for settings in runs.values():
         report = ingest_folder(settings, minilm)
         assert report.updated == ["rust.md"] and report.removed == ["bread.txt"]
-    second = ranked()
-    assert second["milvus"] == second["faiss"]
-    assert "bread.txt" not in {p for ranking in second["milvus"] for p in ranking}
-    reader = IndexReader(runs["milvus"].index_path)
-    assert sorted(reader.vectors.ids().tolist()) == sorted(reader.ids_where("1", []).tolist())
+    second = assert_same_results(runs, minilm)
+    found = {hit[0] for ranking in second for hit in ranking}
+    assert "bread.txt" not in found and "rust.md" in found
+    assert not any("ownership" in hit[2] for ranking in second for hit in ranking)  # the old rust.md
+    assert_store_mirrors_sqlite(runs["milvus"])
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
