@@ -1,7 +1,7 @@
 """The read path's first step: find the passages that best match a question.
 
 Modes: "dense" (embeddings + FAISS), "bm25" (SQLite FTS5) and "hybrid"
-(both, fused by weighted reciprocal rank). Filters restrict by folder, tag or file
+(both, fused by weighted reciprocal rank, or by scaled scores: `search.fusion`). Filters restrict by folder, tag or file
 type. An optional second stage (ragqa.rerank, `search.rerank`) reorders the best
 passages. docs/QUALITY.md has the measurements behind the defaults.
 """
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ragqa.fusion import reciprocal_rank_fusion
+from ragqa.fusion import reciprocal_rank_fusion, score_fusion
 from ragqa.records import Hit
 from ragqa.rerank import make_reranker
 from ragqa.store import IndexReader, index_identity
@@ -90,8 +90,11 @@ class Searcher:
         depth = max(k, options.candidates)
         dense = self.reader.dense(self.embedder.embed_query(query), depth, allowed)
         lexical = self.reader.bm25(query, depth, allowed)
-        fused = reciprocal_rank_fusion([dense, lexical], k=options.rrf_k,
-                                       weights=[options.dense_weight, options.bm25_weight])
+        weights = [options.dense_weight, options.bm25_weight]
+        if options.fusion == "scores":
+            fused = score_fusion([dense, lexical], weights=weights)
+        else:
+            fused = reciprocal_rank_fusion([dense, lexical], k=options.rrf_k, weights=weights)
         return fused[:k]
 
     def stored_vectors(self, ids: list[int]) -> np.ndarray:

@@ -123,9 +123,12 @@ def test_cli_watch_prints_each_change_and_stops_on_ctrl_c(tmp_path, notes):
     env = {**os.environ, "RAGQA_EMBEDDING__MODEL": "all-MiniLM-L6-v2", "RAGQA_INDEX_DIR": str(tmp_path / "ix"),
            "RAGQA_EMBEDDING__CACHE_DIR": str(tmp_path / "cache"), "RAGQA_LLM__PROVIDER": "none"}
     # A background child ignores SIGINT unless told otherwise; a terminal's Ctrl-C is what this stands for.
-    proc = subprocess.Popen([sys.executable, "-m", "ragqa", "watch", str(notes)], env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    # The child restores the handler itself: a preexec_fn would force a plain fork(), which breaks when
+    # another test has left gRPC threads (Milvus Lite's client) running in this process.
+    restore_ctrl_c = ("import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+                      "sys.argv = ['ragqa', *sys.argv[1:]]; runpy.run_module('ragqa', run_name='__main__')")
+    proc = subprocess.Popen([sys.executable, "-c", restore_ctrl_c, "watch", str(notes)], env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     lines: list[str] = []
     threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True).start()
     try:
