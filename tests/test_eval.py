@@ -132,7 +132,9 @@ def test_eval_on_real_scifact_data_scores_what_was_measured(tmp_path, capsys, co
         results[mode] = json.loads(out)
         assert list(results[mode]) == CONTRACT and results[mode]["queries"] == 50
     got = {mode: results[mode]["ndcg@10"] for mode in SLICE_NDCG}
+    print(f"\nSciFact slice nDCG@10: {got}")
     assert all(abs(got[m] - SLICE_NDCG[m]) <= 0.02 for m in got), got  # 0.02: bf16 where the CPU has it
 
 
-SLICE_NDCG = {"dense": 0.9115, "bm25": 0.799, "hybrid": 0.8618}  # measured on this slice with MiniLM, 2026-12-01
+SLICE_NDCG = {"dense": 0.9115, "bm25": 0.799, "hybrid": 0.873}  # measured on this slice with MiniLM and the
+# default fusion (RRF k=5, 300 deep), 2026-12-01
