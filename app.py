@@ -22,6 +22,7 @@ from pathlib import Path  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from ingest.background import IngestJob, IngestJobs, report_rows  # noqa: E402
+from ingest.file_status import file_statuses  # noqa: E402
 from ingest.uploads import ALLOWED_SUFFIXES, UploadRejected, save_upload  # noqa: E402
 from ragqa.answer import answer_events  # noqa: E402
 from ragqa.config import load_settings  # noqa: E402
@@ -469,7 +470,7 @@ def main() -> None:
                 empty_state(settings, embedder, problem, "Your notes", "to see how your notes connect")
             else:
                 try:
-                    notes_view(settings, version, topic_namer(settings))
+                    notes_view(settings, version, topic_namer(settings), file_statuses)
                 except (RagqaError, sqlite3.Error) as err:  # e.g. the index was deleted meanwhile
                     st.warning(f"Your notes cannot be shown right now: {err}")
     llm_status(settings, llm_box)

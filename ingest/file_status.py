@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ingest.scan import FoundFile, scan_folder
+from ingest.scan import FoundFile, scan_folder, unlisted_prefixes
 from ragqa.store import DB_NAME, FileRecord, connect
 
 NEW = "not indexed yet"
@@ -20,8 +20,10 @@ DELETED = "deleted from the folder; leaves the index at the next ingest"
 
 
 def classify(found: list[FoundFile], scan_skipped: list[tuple[str, str]],
-             known: dict[str, FileRecord]) -> list[dict]:
-    """Pure: the scan's view against the index's records, one {"path", "status", "reason"} per file, by path."""
+             known: dict[str, FileRecord], root: Path | None = None) -> list[dict]:
+    """The scan's view against the index's records, one {"path", "status", "reason"} per file, by path.
+    `root`: the notes folder; a known note under a sub-folder that could not be listed stays indexed
+    (ingest keeps it too)."""
     out = []
     for item in found:
         old = known.get(item.rel)
@@ -35,7 +37,9 @@ def classify(found: list[FoundFile], scan_skipped: list[tuple[str, str]],
             out.append(_row(item.rel, "indexed", None))
     out += [_row(rel, "skipped", reason) for rel, reason in scan_skipped]
     on_disk = {r["path"] for r in out}
-    out += [_row(path, "pending", DELETED) for path in known if path not in on_disk]
+    unlisted = unlisted_prefixes(root, scan_skipped) if root else ()
+    out += [_row(path, "indexed", None) if unlisted and path.startswith(unlisted) else _row(path, "pending", DELETED)
+            for path in known if path not in on_disk]
     return sorted(out, key=lambda r: r["path"])
 
 
@@ -48,7 +52,7 @@ def file_statuses(settings, notes_dir: Path | None = None, index_dir: Path | Non
     notes = Path(notes_dir or settings.notes_path).expanduser().resolve()
     index = Path(index_dir or settings.index_path).expanduser().resolve()
     found, skipped = scan_folder(notes, settings.include, settings.exclude, int(settings.max_file_mb * 1024 * 1024))
-    return classify(found, skipped, _known_files(index))
+    return classify(found, skipped, _known_files(index), notes)
 
 
 def _known_files(index: Path) -> dict[str, FileRecord]:

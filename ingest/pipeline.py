@@ -21,7 +21,7 @@ from ingest.documents import SkipFile
 from ingest.loaders import load_file
 from ingest.pdf_worker import PdfWorker
 from ingest.preflight import check_notes_folder, index_write_error, is_write_failure
-from ingest.scan import scan_folder
+from ingest.scan import scan_folder, unlisted_prefixes
 from ragqa.config import Settings
 from ragqa.lock import write_lock
 from ragqa.note_vectors import refresh_note_vectors
@@ -109,7 +109,7 @@ def ingest_folder(settings: Settings, embedder, notes_dir: Path | None = None, i
     report = IngestReport()
     with write_lock(index, wait_seconds=lock_wait, on_wait=on_wait):
         try:
-            writer = IndexWriter(index, index_identity(settings, embedder), rebuild=rebuild)
+            writer = IndexWriter(index, index_identity(settings, embedder, index), rebuild=rebuild)
         except (sqlite3.Error, OSError) as err:
             raise index_write_error(index, err) from None
         try:
@@ -134,8 +134,8 @@ def _run(settings, embedder, notes: Path, writer: IndexWriter, report: IngestRep
     known = writer.known_files()
     present = {f.rel for f in found}
     # Notes in a sub-folder that could not be listed this time are not gone: keep them.
-    unlisted = ["" if rel == "." else rel + "/" for rel, _ in scan_skipped if (notes / rel).is_dir()]
-    present |= {p for p in known if p.startswith(tuple(unlisted))} if unlisted else set()
+    unlisted = unlisted_prefixes(notes, scan_skipped)
+    present |= {p for p in known if p.startswith(unlisted)} if unlisted else set()
     to_load, touched = [], []
     for item in found:
         old = known.get(item.rel)

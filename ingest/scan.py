@@ -69,6 +69,20 @@ def scan_folder(root: Path, include: list[str], exclude: list[str],
     return found, skipped
 
 
+ALREADY_SCANNED = "symlink to a folder that is already scanned (skipped to avoid a loop)"
+
+
+def unlisted_prefixes(root: Path, skipped: list[tuple[str, str]]) -> tuple[str, ...]:
+    """Path prefixes of the folders this scan could not list: the notes known under them are not gone,
+    only out of sight this time. A folder skipped as an already-scanned link is not one of them.
+
+    >>> unlisted_prefixes(Path("/"), [(".", "permission denied"), ("tmp", ALREADY_SCANNED)])
+    ('',)
+    """
+    return tuple("" if rel == "." else rel + "/" for rel, reason in skipped
+                 if reason != ALREADY_SCANNED and (Path(root) / rel).is_dir())
+
+
 def _examine(entry: os.DirEntry, rel: str, include: list[str], max_file_bytes: int,
              seen_dirs: set[tuple[int, int]]):
     """A FoundFile, a skip reason (str), True to descend into a folder, or None."""
@@ -81,7 +95,7 @@ def _examine(entry: os.DirEntry, rel: str, include: list[str], max_file_bytes: i
     if stat.S_ISDIR(info.st_mode):
         key = (info.st_dev, info.st_ino)
         if key in seen_dirs:
-            return "symlink to a folder that is already scanned (skipped to avoid a loop)"
+            return ALREADY_SCANNED
         seen_dirs.add(key)
         return True
     if not stat.S_ISREG(info.st_mode):

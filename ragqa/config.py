@@ -84,6 +84,10 @@ class LLMSettings(_Section):
     rewrite_followups: bool = True
 
 
+class TopicSettings(_Section):
+    k: int | None = Field(None, ge=1, le=500)  # how many topics; null: chosen by silhouette
+
+
 class UISettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(8501, ge=1, le=65535)
@@ -103,6 +107,7 @@ class Settings(_Section):
     search: SearchSettings = Field(default_factory=SearchSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
+    topics: TopicSettings = Field(default_factory=TopicSettings)
     ui: UISettings = Field(default_factory=UISettings)
 
     # Paths relative to the config file's folder, so `ragqa` works from anywhere.

@@ -16,6 +16,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -157,13 +159,14 @@ def _read_cache(index_dir: Path, identity: dict) -> NoteVectors | None:
             return NoteVectors([str(p) for p in data["paths"]], [str(t) for t in data["titles"]],
                                data["vectors"].astype(np.float32), int(header["generation"]),
                                signatures=[str(s) for s in data["signatures"]])
-    except (OSError, ValueError, KeyError, json.JSONDecodeError):  # absent, partial or foreign: recompute
+    except (OSError, ValueError, KeyError, json.JSONDecodeError, zipfile.BadZipFile):  # absent, partial or foreign
         return None
 
 
 def _write_cache(index_dir: Path, notes: NoteVectors, identity: dict) -> None:
     final = index_dir / CACHE_NAME
-    temp = index_dir / f".{CACHE_NAME}.{os.getpid()}.tmp"
+    # the app writes from its ingest thread and from page sessions: one temp name per thread
+    temp = index_dir / f".{CACHE_NAME}.{os.getpid()}.{threading.get_ident()}.tmp"
     header = json.dumps({"identity": identity, "generation": notes.generation})
     try:
         with open(temp, "wb") as handle:

@@ -110,9 +110,8 @@ def note_texts(index_dir: Path, chars: int = TEXT_CHARS_PER_NOTE) -> dict[str, s
 
 
 def topic_k_setting(settings) -> int | None:
-    """`topics.k` from config.yaml when the setting exists and is a positive number, else None (choose)."""
-    value = getattr(getattr(settings, "topics", None), "k", None)
-    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 1 else None
+    """`topics.k` from config.yaml, or None: choose by silhouette (also when there are no settings)."""
+    return settings.topics.k if settings is not None else None
 
 
 def auto_k_candidates(n: int) -> list[int]:

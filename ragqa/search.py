@@ -58,12 +58,12 @@ class Searcher:
         self.settings = settings
         self.embedder = embedder
         self.index_dir = Path(index_dir or settings.index_path)
-        self.reader = IndexReader(self.index_dir, index_identity(settings, embedder))
+        self.reader = IndexReader(self.index_dir, index_identity(settings, embedder, self.index_dir))
         self.reranker = make_reranker(settings, vectors_of=self.stored_vectors)
 
     def refresh(self) -> None:
         if self.reader.is_stale():
-            fresh = IndexReader(self.index_dir, index_identity(self.settings, self.embedder))
+            fresh = IndexReader(self.index_dir, index_identity(self.settings, self.embedder, self.index_dir))
             self.reader.close()
             self.reader = fresh
 

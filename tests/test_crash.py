@@ -104,13 +104,14 @@ def check_index(index: Path, quiet: bool) -> dict:
     """
     reader = IndexReader(index)  # loads: SQLite opens, the vectors load or are rebuilt
     try:
-        assert reader.bm25("note", 5) is not None
+        lexical = reader.bm25("the", 5)  # every note has "the": BM25 answers whenever there are chunks
         probe = np.random.default_rng(0).normal(size=int(reader.manifest["dim"])).astype(np.float32)
         reader.dense(probe / np.linalg.norm(probe), 5)
         conn = reader.conn
         conn.execute("BEGIN")  # one snapshot for every check below
         try:
             rows = conn.execute("SELECT id, path, ordinal, text FROM chunks").fetchall()
+            assert not quiet or bool(lexical) == bool(rows), "BM25 and the chunks disagree"  # quiet: same state
             ids = {r[0] for r in rows}
             chunks = {(r[1], r[2]): r[3] for r in rows}
             assert len(chunks) == len(rows), "a (path, ordinal) is duplicated"

@@ -257,5 +257,5 @@ def _link_recall(settings, notes) -> float:
     from ragqa.similarity import all_top_k
 
     links = link_targets(read_files(settings.index_path), notes.paths)
-    ranked = {notes.paths[i]: [notes.paths[j] for j in row] for i, row in enumerate(all_top_k(notes.vectors, 10))}
+    ranked = {notes.paths[i]: [notes.paths[j] for j in row] for i, row in enumerate(all_top_k(notes.comparable(), 10))}  # as related_notes ranks
     return recall_at_k(links, ranked, 10)["mean_recall"]

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from ingest.globs import matches_any
-from ingest.scan import DEFAULT_INCLUDE, FoundFile, human_size, scan_folder
+from ingest.file_status import classify
+from ingest.scan import DEFAULT_INCLUDE, FoundFile, human_size, scan_folder, unlisted_prefixes
+from ragqa.store import FileRecord
 
 
 def shared_data() -> Path:
@@ -139,6 +141,24 @@ def test_permission_problems_are_reported_even_when_running_as_root(tmp_path, mo
     found, skipped = scan(tmp_path)
     assert [f.rel for f in found] == ["ok.md"]
     assert skipped == [("locked", "permission denied"), ("secret.md", "permission denied")]
+
+
+def test_only_folders_that_could_not_be_listed_keep_their_known_notes(tmp_path, monkeypatch):
+    """A folder that cannot be listed keeps its indexed notes (they are not deleted); a folder skipped as an
+    already-scanned link does not, or a deleted note under it would stay in the index for good."""
+    import ingest.scan as scan_module
+
+    make(tmp_path, {"real/a.md": "x", "locked/b.md": "x"})
+    (tmp_path / "alias").symlink_to(tmp_path / "real", target_is_directory=True)
+    real_scandir = os.scandir
+    monkeypatch.setattr(scan_module.os, "scandir", lambda p: (_ for _ in ()).throw(PermissionError(13, "no"))
+                        if str(p).endswith("locked") else real_scandir(p))
+    found, skipped = scan(tmp_path)
+    assert unlisted_prefixes(tmp_path, skipped) == ("locked/",)
+    known = {rel: FileRecord(rel, 1, 1, "sha", "markdown", "indexed") for rel in ("locked/b.md", "real/gone.md", "alias/gone.md")}
+    rows = {r["path"]: r["status"] for r in classify(found, skipped, known, tmp_path)}
+    assert rows["locked/b.md"] == "indexed"
+    assert rows["real/gone.md"] == rows["alias/gone.md"] == "pending"  # deleted: leaves at the next ingest
 
 
 def test_a_missing_notes_folder_is_one_reason_not_a_crash(tmp_path):

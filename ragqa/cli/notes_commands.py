@@ -31,7 +31,7 @@ def register(commands) -> None:
     p = commands.add_parser("duplicates", help="pairs of notes that are nearly the same")
     p.add_argument("--index")
     p.add_argument("--threshold", type=float, default=0.9,
-                   help="similarity from 0 to 1, centred cosine as in `related` (default 0.9)")
+                   help="centred cosine similarity, -1 to 1, as in `related` (default 0.9)")
     p.add_argument("--chunks", action="store_true", help="compare passages of different notes instead of whole notes")
     p.add_argument("--json", action="store_true", help='print [{"a","b","score"}]')
     p.set_defaults(run=run_duplicates)

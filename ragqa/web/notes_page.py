@@ -8,10 +8,10 @@ comes from `ragqa.web.notes_data`, computed once per index version. Titles and p
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 import streamlit as st
 
-from ingest.file_status import file_statuses, status_counts
 from ragqa.notes_graph import DUPLICATE_THRESHOLD, RELATED_K
 from ragqa.notes_map import picked_path
 from ragqa.web.markup import plain, related_list
@@ -23,9 +23,15 @@ MIN_NOTES_FOR_MAP = 3  # two points are a line, not a map
 STATUS_ORDER = {"skipped": 0, "pending": 1, "indexed": 2}  # what needs attention first
 
 
-def notes_view(settings, version: Version, namer: TopicNamer) -> None:
+# (settings, notes_dir, index_dir) -> one {"path", "status", "reason"} per file: ingest's view, passed in by
+# the app (ragqa/ never imports ingest/)
+FileStatuses = Callable[..., list[dict]]
+
+
+def notes_view(settings, version: Version, namer: TopicNamer, file_statuses: FileStatuses) -> None:
     """The whole view; the caller has checked that there is an index to read."""
-    shows = [map_section, topics_section, duplicates_section, files_section, example_section]
+    shows = [map_section, topics_section, duplicates_section,
+             lambda *args: files_section(*args, file_statuses=file_statuses), example_section]
     for tab, show in zip(st.tabs(SECTIONS, key="notes_section", on_change="rerun"), shows):
         if tab.open:
             with tab:
@@ -90,11 +96,11 @@ def duplicates_section(settings, version: Version, namer: TopicNamer) -> None:
                  hide_index=True, width="stretch")
 
 
-def files_section(settings, version: Version, namer: TopicNamer) -> None:
+def files_section(settings, version: Version, namer: TopicNamer, file_statuses: FileStatuses) -> None:
     folder = Path(note_vectors(version).notes_dir or settings.notes_path)
     rows = sorted(file_statuses(settings, notes_dir=folder, index_dir=Path(version[0])),
                   key=lambda r: (STATUS_ORDER[r["status"]], r["path"]))
-    counts = status_counts(rows)
+    counts = {status: sum(r["status"] == status for r in rows) for status in ("indexed", "pending", "skipped")}
     st.caption(f"The files of {plain(str(folder))} against the index. Pending files change the index at the next "
                "ingest (the sidebar's Ingest, or `ragqa watch`).")
     for column, (status, count) in zip(st.columns(len(counts)), counts.items()):
