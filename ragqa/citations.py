@@ -2,8 +2,10 @@
 
 Small local models cite badly (measured: a 1.5B model cited the right passage in
 58% of answers), so the model's citations are checked, not trusted: a sentence
-citing a passage that does not support it is re-pointed to the passage that
-does, and an answer with no citation gets one where the support is clear.
+citing a passage that supports it clearly less than another passage does is
+re-pointed to that one, and an answer with no citation gets one where the support
+is clear. A citation written after the full stop ("... in 1932. [2]") belongs to
+the sentence before it. docs/ANSWERS.md has the measurements (bench/citation_rules.py).
 """
 from __future__ import annotations
 
@@ -12,12 +14,14 @@ from dataclasses import dataclass, field
 
 CITATION = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _WORD = re.compile(r"\w+", re.UNICODE)
+_LEADING_CITATIONS = re.compile(r"(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\][.,;:!?]?)+\s*")
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+")
 STOPWORDS = frozenset(
     "a an and are as at be by for from has have in is it its of on or that the this to was were will with "
     "what which who whom how when where why do does did not no can could should would may might".split()
 )
 SUPPORT_MIN = 0.34  # share of a sentence's content words found in a passage to call it support
+REPOINT_MARGIN = 0.2  # re-point a supported citation only to a passage this much better supported
 
 
 @dataclass
@@ -58,7 +62,7 @@ def check_citations(answer: str, passages: list[str]) -> CitationCheck:
     """Remove out-of-range numbers, re-point unsupported ones, add one where none was given."""
     count = len(passages)
     result = CitationCheck(text=answer)
-    sentences = _SENTENCE_END.split(answer) if answer.strip() else []
+    sentences = split_sentences(answer)
     fixed = []
     for sentence in sentences:
         fixed.append(_fix_sentence(sentence, passages, count, result))
@@ -74,6 +78,23 @@ def check_citations(answer: str, passages: list[str]) -> CitationCheck:
         if n not in result.cited:
             result.cited.append(n)
     return result
+
+
+def split_sentences(answer: str) -> list[str]:
+    """Sentences, each with the citations written after its full stop.
+
+    >>> split_sentences("It opened in 1932. [2] It is red [1].")
+    ['It opened in 1932. [2]', 'It is red [1].']
+    """
+    sentences: list[str] = []
+    for part in _SENTENCE_END.split(answer) if answer.strip() else []:
+        leading = _LEADING_CITATIONS.match(part)
+        if sentences and leading:  # citations opening a sentence close the one before it
+            sentences[-1] += " " + leading.group(0).strip()
+            part = part[leading.end():]
+        if part.strip():
+            sentences.append(part)
+    return sentences
 
 
 def _fix_sentence(sentence: str, passages: list[str], count: int, result: CitationCheck) -> str:
@@ -93,12 +114,10 @@ def _fix_sentence(sentence: str, passages: list[str], count: int, result: Citati
 
 
 def _best_supported(sentence: str, passages: list[str], n: int, result: CitationCheck) -> int:
-    given = support(sentence, passages[n - 1])
-    if given >= SUPPORT_MIN:
-        return n
+    """n, or the passage that supports the sentence clearly better (by REPOINT_MARGIN) and well enough."""
     scores = [support(sentence, p) for p in passages]
-    best = max(range(len(passages)), key=lambda i: scores[i]) + 1
-    if best != n and scores[best - 1] >= SUPPORT_MIN and scores[best - 1] >= given + 0.2:
+    given, best = scores[n - 1], max(range(len(passages)), key=lambda i: scores[i]) + 1
+    if best != n and scores[best - 1] >= SUPPORT_MIN and scores[best - 1] >= given + REPOINT_MARGIN:
         result.repointed.append((n, best))
         return best
     return n

