@@ -12,7 +12,8 @@ export TOKENIZERS_PARALLELISM := false
 
 # The three slow steps run side by side (make -j3, set below): the Python packages, the llama.cpp compile
 # (a wheel built in its own isolated environment, so it never touches .venv while pip fills it), and the
-# browser. Then the wheel and the GGUF models go in. CI time is mostly these steps.
+# browser. Then the wheel and the GGUF models go in. (On 2 cores the compile and pip compete for the CPU,
+# so this saves little there; it helps on more cores.)
 MAKEFLAGS += --jobs=3
 WHEELS := $(VENV)/wheels
 
