@@ -1,7 +1,9 @@
 """Kill -9 a real `ragqa ingest` at random moments: the index is always whole, and a re-run finishes it.
 
-A copy of ~50 real vault notes, real MiniLM, real SQLite and FAISS, the real CLI in a child
-process. Small chunks make a full ingest commit a batch every second or so, so seeded random
+A copy of ~50 real vault notes, real MiniLM, real SQLite and FAISS, the real CLI (`ragqa.cli.main`) in
+child processes forked from a server that imported torch and sentence-transformers once (tests/forked_cli.py:
+each child still loads the model, locks, embeds and commits on its own, but starts in well under a second
+instead of ~8 s). Small chunks make a full ingest commit a batch every second or so, so seeded random
 kills land before, between and inside commits, mid-embedding and mid-publish. While one ingest
 runs, the next is already starting (loading the model) and waiting for the write lock, which
 also checks that waiting path; the test itself takes the lock to inspect the index after each kill.
@@ -15,14 +17,13 @@ import re
 import shutil
 import signal
 import sqlite3
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+import forked_cli
 from conftest import need_shared
 from ragqa.errors import IndexBusyError
 from ragqa.lock import LOCK_NAME, write_lock
@@ -56,7 +57,7 @@ class Ingests:
                     "RAGQA_EMBEDDING__CACHE_DIR": str(tmp / "cache"),
                     "RAGQA_CHUNKING__CHUNK_TOKENS": "48", "RAGQA_CHUNKING__OVERLAP_TOKENS": "8"}
         self.env.pop("RAGQA_CONFIG", None)
-        self.procs: list[subprocess.Popen] = []
+        self.procs: list[forked_cli.ForkedCli] = []
 
     @property
     def started(self) -> int:
@@ -66,18 +67,15 @@ class Ingests:
         for proc in self.procs:
             if proc.poll() is None:
                 proc.kill()
-                proc.wait()
+                proc.wait(60)
 
-    def start(self, rebuild: bool) -> subprocess.Popen:
-        log = open(self.tmp / f"ingest-{self.started + 1}.log", "wb")
-        args = [sys.executable, "-m", "ragqa", "ingest", str(self.notes), "--index", str(self.index)]
-        proc = subprocess.Popen(args + (["--rebuild"] if rebuild else []), cwd=self.tmp, env=self.env,
-                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        proc.log = log  # type: ignore[attr-defined]
+    def start(self, rebuild: bool) -> forked_cli.ForkedCli:
+        args = ["ingest", str(self.notes), "--index", str(self.index)] + (["--rebuild"] if rebuild else [])
+        proc = forked_cli.start(args, self.tmp, self.env, self.tmp / f"ingest-{self.started + 1}.log")
         self.procs.append(proc)
         return proc
 
-    def wait_until_writing(self, proc: subprocess.Popen, timeout: float = 300) -> float:
+    def wait_until_writing(self, proc: forked_cli.ForkedCli, timeout: float = 300) -> float:
         """The moment `proc` holds the write lock (or has exited)."""
         lock, deadline = self.index / LOCK_NAME, time.monotonic() + timeout
         while time.monotonic() < deadline and proc.poll() is None:
@@ -186,11 +184,11 @@ def test_random_kills_never_break_the_index_and_a_rerun_matches_a_clean_ingest(t
             kills += 1
         else:
             finished += 1
-            took = re.search(r"chunks in ([0-9.]+) s", Path(current.log.name).read_text())
+            took = re.search(r"chunks in ([0-9.]+) s", current.log.read_text())
             if "--rebuild" in current.args and took:  # a whole ingest: the shared machine's pace now
                 full_seconds = float(took.group(1))
         code = current.wait(timeout=600)
-        assert code in (0, -signal.SIGKILL), (code, Path(current.log.name).read_text())
+        assert code in (0, -signal.SIGKILL), (code, current.log.read_text())
         try:  # usually the test gets the lock before the waiting ingest does
             with write_lock(index):
                 check_index(index, quiet=True)
@@ -202,12 +200,12 @@ def test_random_kills_never_break_the_index_and_a_rerun_matches_a_clean_ingest(t
 
     # The last ingest runs to the end on the original folder: it must finish the job.
     upcoming.kill()  # whatever it was doing (waiting, or already writing)
-    upcoming.wait()
+    upcoming.wait(60)
     with write_lock(index):
         check_index(index, quiet=True)
         restore(notes, originals, vault)
     final = runner.start(rebuild=False)
-    log = Path(final.log.name)
+    log = final.log
     assert final.wait(timeout=600) == 0, log.read_text()
     with write_lock(index):
         assert check_index(index, quiet=True) == clean

@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+import forked_cli
 from conftest import make_settings, need_shared
 from ingest.chunk import chunk_document
 from ingest.loaders import load_file
@@ -121,8 +122,8 @@ def test_cli_json_contracts(tmp_path, notes):
     env = {**os.environ, "RAGQA_EMBEDDING__MODEL": "all-MiniLM-L6-v2", "RAGQA_INDEX_DIR": str(tmp_path / "ix"),
            "RAGQA_EMBEDDING__CACHE_DIR": str(tmp_path / "cache"), "RAGQA_LLM__PROVIDER": "none"}
 
-    def ragqa(*args):
-        out = subprocess.run([sys.executable, "-m", "ragqa", *args], env=env, capture_output=True, text=True, timeout=300)
+    def ragqa(*args):  # the real CLI in its own process, forked (tests/forked_cli.py)
+        out = forked_cli.run(list(args), env=env, timeout=300)
         assert out.returncode == 0, out.stderr
         return json.loads(out.stdout)
 

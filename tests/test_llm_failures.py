@@ -18,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+import forked_cli
 from conftest import make_settings
 from ingest.pipeline import ingest_folder
 from ragqa import local_llm
@@ -104,9 +105,9 @@ def indexed(tmp_path_factory, minilm):
 
 
 def ask(env: dict, **llm) -> subprocess.CompletedProcess:
+    """`ragqa ask QUESTION`, the real CLI in its own process (forked: it skips re-importing torch)."""
     overrides = {f"RAGQA_LLM__{key.upper()}": str(value) for key, value in llm.items()}
-    return subprocess.run([sys.executable, "-m", "ragqa", "ask", QUESTION], env={**env, **overrides},
-                          capture_output=True, text=True, timeout=600)
+    return forked_cli.run(["ask", QUESTION], env={**env, **overrides})
 
 
 def closed_port_url() -> str:

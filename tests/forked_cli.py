@@ -1,0 +1,96 @@
+"""Run the real `ragqa` CLI in child processes that start in a fraction of a second.
+
+A fresh `python -m ragqa ingest` spends ~8 s (on 2 shared cores) importing torch, transformers and
+sentence-transformers before it does anything. The crash test starts two dozen of them (and the LLM-failure
+test nine), so they fork each one from a multiprocessing fork server that has imported those modules once. The child then runs exactly what the
+console script runs, `ragqa.cli.main(argv)`, in its own process with its own environment, working folder and
+log: it loads the model, takes the write lock, embeds and commits on its own, and `kill -9` kills only it.
+The server never runs a model (no OpenMP or tokenizer threads exist when it forks).
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from ragqa.cli import COMMAND_MODULES
+
+TESTS = Path(__file__).resolve().parent
+# What a `ragqa` command imports before it does anything. The server lives until pytest exits.
+PRELOAD = ["forked_cli", "ragqa.cli", *COMMAND_MODULES, "ingest.pipeline", "sentence_transformers"]
+
+
+def run_cli(argv: list[str], cwd: str, env: dict[str, str], stdout: str, stderr: str) -> None:
+    """The child: `ragqa ARGV` writing to the files `stdout` and `stderr` (may be the same); its exit code
+    is the process's."""
+    os.environ.clear()
+    os.environ.update(env)
+    os.chdir(cwd)
+    for fd, path in ((1, stdout), (2, stderr)):
+        if fd == 2 and path == stdout:
+            os.dup2(1, 2)
+        else:
+            os.dup2(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644), fd)
+    from ragqa.cli import main
+
+    sys.exit(main(argv))
+
+
+class ForkedCli:
+    """A started `ragqa ARGV` child with the parts of subprocess.Popen the tests use."""
+
+    def __init__(self, process: multiprocessing.Process, args: list[str], log: Path):
+        self.process, self.args, self.log = process, args, log
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def poll(self) -> int | None:
+        return self.process.exitcode
+
+    def wait(self, timeout: float | None = None) -> int:
+        self.process.join(timeout)
+        if self.process.exitcode is None:
+            raise TimeoutError(f"ragqa {' '.join(self.args)} still runs after {timeout} s")
+        return self.process.exitcode
+
+    def kill(self) -> None:
+        if self.process.exitcode is None:
+            self.process.kill()
+
+
+def start(argv: list[str], cwd: Path, env: dict[str, str], log: Path, stderr: Path | None = None) -> ForkedCli:
+    """Fork `ragqa ARGV` from the fork server (started on first use); its output goes to `log` (and its
+    stderr to `stderr`, if given)."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)
+    process = context.Process(target=run_cli, args=(argv, str(cwd), env, str(log), str(stderr or log)),
+                              daemon=True)
+    # The server imports this module by name, and Python 3.11's fork server ignores the parent's sys.path:
+    # PYTHONPATH names this folder while the server starts (on the first start), and is restored after.
+    saved = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(TESTS), saved) if p)
+    try:
+        process.start()
+    finally:
+        if saved is None:
+            os.environ.pop("PYTHONPATH")
+        else:
+            os.environ["PYTHONPATH"] = saved
+    return ForkedCli(process, argv, log)
+
+
+def run(argv: list[str], env: dict[str, str], timeout: float = 600) -> subprocess.CompletedProcess:
+    """Like subprocess.run(["ragqa", *argv], capture_output=True, text=True), forked."""
+    with tempfile.TemporaryDirectory(prefix="ragqa-cli-") as tmp:
+        out, err = Path(tmp) / "stdout", Path(tmp) / "stderr"
+        child = start(argv, Path.cwd(), env, out, err)
+        try:
+            code = child.wait(timeout)
+        finally:
+            child.kill()
+        return subprocess.CompletedProcess(["ragqa", *argv], code, out.read_text(), err.read_text())
