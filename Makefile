@@ -22,10 +22,10 @@ $(BIN)/python:
 	$(BIN)/pip install -q --upgrade 'pip>=25'
 
 $(STAMP): pyproject.toml constraints.txt | $(BIN)/python
-	# torch is pinned to 2.13.0 (CPU) in constraints.txt, so no CUDA build is ever pulled. --no-compile:
-	# byte-compiling all 17,000 installed modules costs ~90 s of one core; Python compiles the few
-	# thousand it imports on first use instead.
-	$(BIN)/pip install -q --no-compile -c constraints.txt -e '.[test,milvus]'
+	# torch is pinned to 2.13.0 (CPU) in constraints.txt, so no CUDA build is ever pulled. (Keep pip's
+	# byte-compiling: with PYTHONDONTWRITEBYTECODE=1, as on our CI machines, every process would otherwise
+	# compile torch and transformers from source again: +5 min of tests.)
+	$(BIN)/pip install -q -c constraints.txt -e '.[test,milvus]'
 	touch $@
 
 # llama.cpp's server compiled for this CPU (~3 min the first time); skipped when one is installed already.
