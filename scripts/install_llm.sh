@@ -19,7 +19,11 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # AVX2 without -march=native (the native build uses AMX and segfaults on some CPUs); no llava/mtmd (ragqa is
 # text only) and no llama.cpp "common" library (the bindings never load it): about half the compile time.
 LLAMA_CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DLLAVA_BUILD=OFF"
-LLAMA_CMAKE_ARGS+=" -DCMAKE_PROJECT_llama.cpp_INCLUDE=$HERE/llama_cpp_lean.cmake"
+LEAN_CMAKE="$HERE/llama_cpp_lean.cmake"
+if [[ "$LEAN_CMAKE" == *" "* ]]; then  # scikit-build-core splits CMAKE_ARGS at every space
+  LEAN_CMAKE="$(mktemp -d)/llama_cpp_lean.cmake" && cp "$HERE/llama_cpp_lean.cmake" "$LEAN_CMAKE"
+fi
+LLAMA_CMAKE_ARGS+=" -DCMAKE_PROJECT_llama.cpp_INCLUDE=$LEAN_CMAKE"
 DEFAULT_MODELS="smollm2-135m qwen2.5-coder-1.5b"
 ALL_MODELS="smollm2-135m qwen2.5-coder-0.5b qwen2.5-coder-1.5b"
 
