@@ -9,6 +9,7 @@ The server never runs a model (no OpenMP or tokenizer threads exist when it fork
 """
 from __future__ import annotations
 
+import atexit
 import multiprocessing
 import os
 import subprocess
@@ -36,7 +37,11 @@ def run_cli(argv: list[str], cwd: str, env: dict[str, str], stdout: str, stderr:
             os.dup2(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644), fd)
     from ragqa.cli import main
 
-    sys.exit(main(argv))
+    try:
+        code = main(argv)
+    finally:  # the console script runs these at exit (e.g. stopping a local LLM server it started); a
+        atexit._run_exitfuncs()  # multiprocessing child would not
+    sys.exit(code)
 
 
 class ForkedCli:
