@@ -49,6 +49,7 @@ read -r -a PIP_CMD <<< "${PIP:-$PYTHON -m pip}"
 
 if [[ "${1:-}" == "--build-wheel" ]]; then
   dir=${2:?--build-wheel needs a folder}
+  mkdir -p "$dir"  # also when nothing is built: the caller may keep a stamp in it
   if "$PYTHON" -c "import llama_cpp.server" 2>/dev/null || compgen -G "$dir/llama_cpp_python-*.whl" >/dev/null; then
     echo "llama-cpp-python is already built"; exit 0
   fi
