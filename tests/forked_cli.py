@@ -2,9 +2,10 @@
 
 A fresh `python -m ragqa ingest` spends ~8 s (on 2 shared cores) importing torch, transformers and
 sentence-transformers before it does anything. The crash test starts two dozen of them (and the LLM-failure
-test nine), so they fork each one from a multiprocessing fork server that has imported those modules once. The child then runs exactly what the
-console script runs, `ragqa.cli.main(argv)`, in its own process with its own environment, working folder and
-log: it loads the model, takes the write lock, embeds and commits on its own, and `kill -9` kills only it.
+test nine), so they fork each one from a multiprocessing fork server that has imported those modules once.
+The child then runs exactly what the console script runs, `ragqa.cli.main(argv)`, in its own process with its
+own environment, working folder and log: it loads the model, takes the write lock, embeds and commits on its
+own, and `kill -9` kills only it.
 The server never runs a model (no OpenMP or tokenizer threads exist when it forks).
 """
 from __future__ import annotations
@@ -30,11 +31,11 @@ def run_cli(argv: list[str], cwd: str, env: dict[str, str], stdout: str, stderr:
     os.environ.clear()
     os.environ.update(env)
     os.chdir(cwd)
-    for fd, path in ((1, stdout), (2, stderr)):
-        if fd == 2 and path == stdout:
-            os.dup2(1, 2)
-        else:
-            os.dup2(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644), fd)
+    def open_for_writing(path: str) -> int:
+        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+
+    os.dup2(open_for_writing(stdout), 1)
+    os.dup2(1 if stderr == stdout else open_for_writing(stderr), 2)
     from ragqa.cli import main
 
     try:
