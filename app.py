@@ -24,19 +24,18 @@ import streamlit as st  # noqa: E402
 from ingest.background import IngestJob, IngestJobs, report_rows  # noqa: E402
 from ingest.file_status import file_statuses  # noqa: E402
 from ingest.uploads import ALLOWED_SUFFIXES, UploadRejected, save_upload  # noqa: E402
-from ragqa.answer import answer_events  # noqa: E402
+from ragqa.answer import answer_events, warm_up  # noqa: E402
 from ragqa.config import load_settings  # noqa: E402
 from ragqa.errors import IndexMissingError, RagqaError  # noqa: E402
 from ragqa.search import Filters, Searcher  # noqa: E402
-from ragqa.snippets import highlight_terms  # noqa: E402
 from ragqa.store import DB_NAME  # noqa: E402
-from ragqa.web.markup import plain, related_list  # noqa: E402
+from ragqa.web.chat import RELATED_PER_SOURCE, safe_related, show_answer_details, stream_answer  # noqa: E402
+from ragqa.web.markup import plain  # noqa: E402
 from ragqa.web.notes_data import TopicNamer, Version, index_version, related_to, words_namer  # noqa: E402
 from ragqa.web.notes_page import notes_view  # noqa: E402
 
 KINDS = ["markdown", "text", "pdf"]
 VIEWS = ["Chat", "Your notes"]
-RELATED_PER_SOURCE = 5
 
 
 # ---- shared by every session of this process ---------------------------------------------
@@ -102,13 +101,16 @@ def get_index(_settings, _embedder, key: str) -> SharedIndex:
 
 @st.cache_resource(show_spinner="Starting the language model…")
 def get_chat_model(_settings, key: str):
-    """(ChatModel, None), or (None, the one-line problem) when it cannot be made."""
+    """(ChatModel, None), or (None, the one-line problem) when it cannot be made. The model reads the
+    start every prompt shares in the background, so the first question does not wait for it."""
     from ragqa.llm import make_chat_model
 
     try:
-        return make_chat_model(_settings), None
+        model = make_chat_model(_settings)
     except RagqaError as err:
         return None, str(err)
+    threading.Thread(target=warm_up, args=(model,), daemon=True, name="ragqa-warm-up").start()
+    return model, None
 
 
 @st.cache_data(ttl=30, show_spinner=False)
@@ -146,55 +148,9 @@ def when(iso: str | None) -> str:
     return datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M") if iso else "never"
 
 
-def where(row: dict) -> str:
-    return f"page {row['page']}" if row.get("page") else (row.get("heading") or "")
-
-
-def source_title(row: dict) -> str:
-    place = where(row)
-    return f"[{row['n']}] {plain(row['path'])}" + (f" — {plain(place)}" if place else "")
-
-
-def llm_error_text(error: str) -> str:
-    return (f"The language model could not answer: {error}. "
-            "Shown instead: the passages from your notes that best match the question.")
-
-
-def show_sources(answer: dict, question: str, version: Version | None) -> None:
-    """Cited passages, each in its own expander with its note's related notes; the other retrieved
-    ones folded away together."""
-    for row in (s for s in answer["sources"] if s["cited"]):
-        with st.expander(source_title(row)):
-            st.caption(f"score {row['score']:.3f}")
-            st.markdown(highlight_terms(row["text"], question))
-            related = related_of(version, row["path"])
-            if related:
-                st.markdown("**Related notes**\n\n" + related_list(related))
-    uncited = [s for s in answer["sources"] if not s["cited"]]
-    if uncited:
-        with st.expander(f"Other retrieved passages ({len(uncited)}), not cited"):
-            for row in uncited:
-                st.markdown(f"**{source_title(row)}** · score {row['score']:.3f}")
-                st.markdown(highlight_terms(row["text"], question))
-
-
-def related_of(version: Version | None, path: str) -> list[dict]:
+def related_finder(version: Version | None):
     """A cited note's related notes; none while there is no index version to read them from."""
-    try:
-        return related_to(version, path, RELATED_PER_SOURCE) if version else []
-    except (RagqaError, sqlite3.Error):  # the index changed under us; the next redraw has them
-        return []
-
-
-def show_answer_details(message: dict, version: Version | None) -> None:
-    answer = message["answer"]
-    if answer.get("error"):
-        st.error(llm_error_text(answer["error"]))
-    show_sources(answer, message["question"], version)
-    note = f"{plain(answer['model'])} · {answer['seconds']:.1f} s"
-    if answer.get("search_query") and answer["search_query"] != message["question"]:
-        note += f" · searched for: {plain(answer['search_query'])}"
-    st.caption(note)
+    return safe_related(lambda path: related_to(version, path, RELATED_PER_SOURCE) if version else [])
 
 
 def require_password(settings) -> bool:
@@ -391,7 +347,7 @@ def chat_view(settings, index: SharedIndex, version: Version | None, tab) -> Non
                 if message.get("problem"):
                     st.error(message["problem"])
                 if message.get("answer"):
-                    show_answer_details(message, version)
+                    show_answer_details(message, related_finder(version))
     question = st.chat_input("Ask a question about your notes")  # outside the tab: pinned to the bottom
     if question:
         with tab:
@@ -399,7 +355,8 @@ def chat_view(settings, index: SharedIndex, version: Version | None, tab) -> Non
 
 
 def ask(question: str, settings, index: SharedIndex, version: Version | None) -> None:
-    history = [{"role": m["role"], "content": m["content"]} for m in st.session_state.messages if m["content"]]
+    history = [{k: v for k, v in m.items() if k not in ("question", "answer", "problem")}
+               for m in st.session_state.messages if m["content"]]
     st.session_state.messages.append({"role": "user", "content": question})
     with st.chat_message("user"):
         st.markdown(question)
@@ -409,31 +366,18 @@ def ask(question: str, settings, index: SharedIndex, version: Version | None) ->
                           kinds=st.session_state.filter_kinds)
         events = answer_events(question, searcher=index, chat_model=model, settings=settings, history=history,
                                filters=filters, k=st.session_state.top_k)
-        final = {}
-
-        def deltas():
-            for kind, value in events:
-                if kind == "delta":
-                    yield value
-                elif kind == "done":
-                    final["answer"] = value
-
-        slot = st.empty()
         try:
-            streamed = slot.write_stream(deltas())
+            answer = stream_answer(events, question)
         except RagqaError as err:  # e.g. the index was rebuilt with another model meanwhile
-            slot.error(str(err))
+            st.error(str(err))
             st.session_state.messages.append({"role": "assistant", "content": "", "problem": str(err)})
             return
-        answer = final["answer"]
         answer.error = answer.error or problem
-        if answer.text != streamed:  # retrieval only, or citations corrected after checking
-            slot.markdown(answer.text)
         if answer.error and settings.llm.provider == "local":
             get_chat_model.clear()  # a dead local server is started again for the next question
             llm_check.clear()
-        message = {"role": "assistant", "content": answer.text, "question": question, "answer": answer.as_json()}
-        show_answer_details(message, version)
+        message = {**answer.history_entry(), "question": question, "answer": answer.as_json()}
+        show_answer_details(message, related_finder(version))
     st.session_state.messages.append(message)
 
 

@@ -1,118 +1,143 @@
-"""Time to first token and generation speed of the local models, on a ~576-token RAG prompt.
+"""Time to the first words of a real answer, as `ragqa ask` and the app produce it, first question and follow-up.
 
-    python bench/llm_speed.py [--models smollm2-135m qwen2.5-coder-1.5b] [--runs 2] [--max-tokens 128]
+    python bench/llm_speed.py [--models qwen2.5-coder-1.5b] [--passage-tokens auto] [--runs 1]
 
-Each model gets its own llama.cpp server (started through ragqa.local_llm, as the app does),
-one warm-up request, then --runs timed requests whose prompts differ in their first words so
-the server's prompt cache cannot skip the prompt. Models that are not installed are skipped.
+ragqa's own docs/ (the sample folder of `make run`) is ingested with the default settings into a
+temporary index, the local model's server is started as the app starts it, and the fixed start of every
+prompt is read once (ragqa.answer.warm_up, as the app and `ragqa chat` do at start). Then, for each
+question below: the question as the first of a conversation, and one follow-up in the same
+conversation. Each answer goes through ragqa.answer.answer_events exactly as in the faces (search,
+focus, prompt, the model, the checks). Printed per model: medians of the time to the first token
+(from the question to the model's first words, search included), of the prompt tokens the server
+really read (the rest it had cached), and of the generation rate.
 """
 from __future__ import annotations
 
 import argparse
-import json
+import os
+import shutil
 import statistics
 import sys
+import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:] = [str(REPO)] + [p for p in sys.path if Path(p or ".").resolve() != REPO / "bench"]
 
-from ragqa.config import LLMSettings
-from ragqa.errors import LLMError
-from ragqa.llm import make_chat_model
-from ragqa.local_llm import LOCAL_MODELS, installed_parts, stop_local_server
+from bench.machine import machine_line  # noqa: E402
 
-NOTE = (
-    "[{n}] notes/project-{n}.md — Meeting notes\n"
-    "The team met on Tuesday to review the migration of the billing service to the new cluster. "
-    "Latency rose by twelve percent after the switch, mostly in the invoice export job, which now "
-    "reads from a replica in another zone. Ana will move the job next to the primary database and "
-    "report back on Friday. The budget for the quarter stays as planned; the remaining risk is the "
-    "certificate rotation, due on the first of next month.\n"
-)
-SYSTEM = ("Answer the question using only the numbered notes below. Cite the notes you use as [n]. "
-          "If the notes do not contain the answer, say so.")
+# (first question, follow-up): questions a newcomer asks of the sample folder, ragqa's own docs
+CONVERSATIONS = [
+    ("How does ragqa keep the index safe if ingest is killed?", "Why is that safe?"),
+    ("Does ragqa need the internet?", "And the language model?"),
+    ("Can two ingests run at once?", "What does the second one do?"),
+    ("Why is my PDF skipped?", "What about encrypted ones?"),
+    ("Who can reach the chat?", "How do I open it to other machines?"),
+]
 
 
-def messages(run: int, notes: int = 5) -> list[dict]:
-    context = "\n".join(NOTE.format(n=i) for i in range(1, notes + 1))
-    question = "Summarise, note by note, what was decided and who does what next."
-    return [{"role": "system", "content": f"Session {run}. {SYSTEM}\n\n{context}"},  # run first: no prefix cache
-            {"role": "user", "content": question}]
+def ingest_docs(work: Path):
+    from ingest.pipeline import ingest_folder
+    from ragqa.config import Settings
+    from ragqa.embedder import load_embedder
+    from ragqa.search import Searcher
+
+    settings = Settings.model_validate({"notes_dir": str(REPO / "docs"), "index_dir": str(work / "index")})
+    embedder = load_embedder(settings.embedding)
+    ingest_folder(settings, embedder)
+    return settings, Searcher(settings, embedder)
 
 
-def prompt_tokens(base_url: str, msgs: list[dict]) -> int | None:
-    """Token count of the prompt text as the server's tokenizer sees it (chat template excluded)."""
-    text = "\n".join(m["content"] for m in msgs)
-    request = urllib.request.Request(
-        base_url.removesuffix("/v1") + "/extras/tokenize/count",
-        data=json.dumps({"input": text}).encode(), headers={"Content-Type": "application/json"},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=30) as reply:
-            return json.load(reply)["count"]
-    except (OSError, ValueError, KeyError):
-        return None
+def one_answer(question, history, settings, searcher, chat_model) -> tuple[object, dict]:
+    from ragqa.answer import answer_events
+
+    started, first = time.perf_counter(), None
+    final = None
+    for kind, value in answer_events(question, searcher=searcher, chat_model=chat_model, settings=settings,
+                                     history=history):
+        if kind == "delta" and first is None:
+            first = time.perf_counter() - started
+        elif kind == "done":
+            final = value
+    usage = dict(chat_model.last_usage or {})
+    generated = usage.get("completion_tokens") or 0
+    after_first = final.seconds - (final.first_token_seconds or final.seconds)
+    return final, {"ttft": final.first_token_seconds, "read": usage.get("prompt_tokens_read"),
+                   "cached": usage.get("cached_tokens"), "continued": False,
+                   "tok_s": (generated - 1) / after_first if generated > 1 and after_first > 0 else None,
+                   "load": os.getloadavg()[0]}
 
 
-def time_one(chat_model, msgs: list[dict]) -> tuple[float, float, int]:
-    """(seconds to first token, tokens per second after it, tokens generated)."""
+def bench(model: str, passage_tokens, runs: int, work: Path) -> dict:
+    from bench.answer_quality import link_models
+    from ragqa.answer import warm_up
+    from ragqa.llm import make_chat_model
+    from ragqa.local_llm import stop_local_server
+
+    settings, searcher = ingest_docs(work)
+    settings.llm.local_model = model
+    settings.llm.passage_tokens = passage_tokens
+    cache = link_models(settings.resolve(settings.embedding.cache_dir), work / "llm")
     started = time.perf_counter()
-    first = None
-    pieces = 0
-    for _ in chat_model.stream(msgs):
-        pieces += 1  # llama-cpp-python streams one token per chunk
-        if first is None:
-            first = time.perf_counter()
-    ended = time.perf_counter()
-    if first is None:
-        return ended - started, 0.0, 0
-    rate = (pieces - 1) / (ended - first) if pieces > 1 and ended > first else 0.0
-    return first - started, rate, pieces
-
-
-def bench(name: str, runs: int, max_tokens: int) -> dict:
-    settings = LLMSettings(provider="local", local_model=name, context_window=4096, temperature=0.0,
-                           max_answer_tokens=max_tokens, timeout_seconds=300, max_retries=0)
+    chat_model = make_chat_model(settings, cache_dir=cache)
+    start_s = time.perf_counter() - started
     started = time.perf_counter()
-    chat_model = make_chat_model(settings)
-    ready = time.perf_counter() - started
+    warm_up(chat_model)
+    warm_s = time.perf_counter() - started
+    rows = {"first": [], "follow-up": []}
     try:
-        chat_model.complete([{"role": "user", "content": "Say hello."}], max_tokens=8)  # warm-up
-        results = [time_one(chat_model, messages(run)) for run in range(1, runs + 1)]
-        tokens = prompt_tokens(chat_model.base_url, messages(1))
+        for _ in range(runs):
+            for question, follow in CONVERSATIONS:
+                answer, first = one_answer(question, [], settings, searcher, chat_model)
+                rows["first"].append(first)
+                history = [{"role": "user", "content": question}, answer.history_entry()]
+                second, row = one_answer(follow, history, settings, searcher, chat_model)
+                row["continued"] = second.continued
+                rows["follow-up"].append(row)
+                print(f"{model}: {question!r} first words after {first['ttft']:.1f} s (read {first['read']}); "
+                      f"follow-up {row['ttft']:.1f} s (read {row['read']}, continued {row['continued']}); "
+                      f"answer: {answer.text[:80]!r}", file=sys.stderr, flush=True)
     finally:
-        stop_local_server(settings)
-    return {
-        "model": name,
-        "prompt_tokens": tokens,
-        "start_s": ready,
-        "ttft_s": statistics.median(r[0] for r in results),
-        "tok_s": statistics.median(r[1] for r in results),
-        "gen_tokens": statistics.median(r[2] for r in results),
-    }
+        stop_local_server(settings.llm, cache)
+    return {"model": model, "start_s": start_s, "warm_s": warm_s, **rows}
+
+
+def median(rows: list[dict], key: str) -> str:
+    values = [r[key] for r in rows if r.get(key) is not None]
+    return f"{statistics.median(values):.1f}" if values else "—"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", nargs="+", default=list(LOCAL_MODELS))
-    parser.add_argument("--runs", type=int, default=2)
-    parser.add_argument("--max-tokens", type=int, default=128)
+    parser.add_argument("--models", nargs="+", default=["qwen2.5-coder-1.5b"])
+    parser.add_argument("--passage-tokens", default="auto", help="llm.passage_tokens: auto, a number, or none")
+    parser.add_argument("--runs", type=int, default=1)
     args = parser.parse_args(argv)
+    passage_tokens = None if args.passage_tokens == "none" else (
+        args.passage_tokens if args.passage_tokens == "auto" else int(args.passage_tokens))
 
-    rows = []
-    for name in args.models:
+    results = []
+    for model in args.models:
+        work = Path(tempfile.mkdtemp(prefix="ragqa-llm-speed-"))
         try:
-            installed_parts(LOCAL_MODELS[name])
-            rows.append(bench(name, args.runs, args.max_tokens))
-        except LLMError as err:
-            print(f"skipped {name}: {err}", file=sys.stderr)
-    print(f"{'model':<22}{'prompt_tok':>11}{'start_s':>9}{'ttft_s':>8}{'tok_s':>8}{'gen_tok':>9}")
-    for r in rows:
-        print(f"{r['model']:<22}{r['prompt_tokens'] or '?':>11}{r['start_s']:>9.1f}{r['ttft_s']:>8.2f}"
-              f"{r['tok_s']:>8.1f}{r['gen_tokens']:>9.0f}")
-    return 0 if rows else 1
+            results.append(bench(model, passage_tokens, args.runs, work))
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    print(f"\n{machine_line()}; llm.passage_tokens: {args.passage_tokens}\n")
+    print("| model | server start s | warm-up s | question | first token s | prompt tokens read | "
+          "tokens/s after it | continued | load | n |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for r in results:
+        for kind in ("first", "follow-up"):
+            rows = r[kind]
+            continued = f"{sum(x['continued'] for x in rows)}/{len(rows)}" if kind == "follow-up" else "—"
+            print(f"| {r['model']} | {r['start_s']:.1f} | {r['warm_s']:.1f} | {kind} | {median(rows, 'ttft')} "
+                  f"| {median(rows, 'read')} | {median(rows, 'tok_s')} | {continued} | {median(rows, 'load')} "
+                  f"| {len(rows)} |")
+    return 0
 
 
 if __name__ == "__main__":

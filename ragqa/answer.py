@@ -1,8 +1,9 @@
-"""The read path end to end: question -> search query -> passages -> prompt -> LLM -> checked citations.
+"""The read path end to end: question -> search query -> passages -> focus -> prompt -> LLM -> checks.
 
 `answer_events` yields events so both faces can stream:
     ("query", str)          the search query actually used (after follow-up rewriting)
-    ("sources", [Hit])      the passages given to the LLM, numbered 1..n
+    ("sources", Given)      the passages given to the LLM, numbered 1..n, each with its best sentence;
+                            sent before the model starts, so a face can show them at once
     ("delta", str)          a piece of the answer as it is generated
     ("done", Answer)        the final answer with its citations
 """
@@ -15,10 +16,21 @@ from typing import Iterator
 from ragqa.citations import check_citations
 from ragqa.errors import LLMError
 from ragqa.extractive import extractive_answer
+from ragqa.focus import Focused, focus_passages
 from ragqa.followup import standalone_query
-from ragqa.prompt import build_prompt
+from ragqa.prompt import PromptStyle, build_prompt, continued_prompt, fixed_messages, user_message
 from ragqa.records import Hit
+from ragqa.refusals import is_refusal, quoted_answer
 from ragqa.tokens import count_tokens
+
+
+@dataclass
+class Given:
+    """What the model is given: passages numbered 1..n, what it reads of each, and each one's best sentence."""
+
+    passages: list[Hit]
+    texts: list[str]
+    best: list[str]
 
 
 @dataclass
@@ -32,8 +44,16 @@ class Answer:
     generated: bool = False
     prompt_tokens: int = 0
     seconds: float = 0.0
+    first_token_seconds: float | None = None  # from the question to the model's first words
     search_query: str = ""
     error: str | None = None  # set when the LLM failed; text then holds the retrieval-only answer
+    best: list[str] = field(default_factory=list)  # per passage, the sentence matching the question best
+    quoted: bool = False  # the model refused although a passage answers: a quotation was added
+    raw: str = ""  # the model's own words, before the checks
+    sent: list[dict] = field(default_factory=list)  # the messages the model answered
+    texts: list[str] = field(default_factory=list)  # what the model read of each passage
+    continued: bool = False  # a follow-up over the same passages, continuing the last turn's prompt
+    retrieved_ids: list[int] = field(default_factory=list)  # every chunk the search found, best first
 
     def citation_rows(self) -> list[dict]:
         return [_row(n, self.passages[n - 1]) for n in self.cited]
@@ -45,12 +65,24 @@ class Answer:
         """The `ragqa ask --json` contract."""
         return {
             "answer": self.text, "citations": self.citation_rows(),
-            "sources": [{**_row(n, h), "score": round(h.score, 6), "cited": n in self.cited}
+            "sources": [{**_row(n, h), "score": round(h.score, 6), "cited": n in self.cited,
+                         "best_sentence": self.best[n - 1] if n <= len(self.best) else ""}
                         for n, h in enumerate(self.passages, 1)],
             "model": self.model, "prompt_tokens": self.prompt_tokens, "seconds": round(self.seconds, 3),
+            "first_token_seconds": None if self.first_token_seconds is None else round(self.first_token_seconds, 3),
             "generated": self.generated, "search_query": self.search_query, "error": self.error,
-            "invalid_citations": self.invalid_citations,
+            "invalid_citations": self.invalid_citations, "quoted": self.quoted,
         }
+
+    def history_entry(self) -> dict:
+        """The assistant turn to keep for follow-ups: what was shown, and what lets the next question
+        over the same passages continue this prompt where the LLM server has it cached."""
+        entry = {"role": "assistant", "content": self.text}
+        if self.generated and self.sent:
+            entry.update(sent=self.sent, raw=self.raw, texts=self.texts,
+                         retrieved_ids=self.retrieved_ids,
+                         passages=[(h.chunk_id, h.score, h.chunk) for h in self.passages])
+        return entry
 
 
 def _row(n: int, hit: Hit) -> dict:
@@ -58,43 +90,87 @@ def _row(n: int, hit: Hit) -> dict:
     return {"n": n, "path": c.path, "heading": c.heading, "page": c.page, "text": c.text}
 
 
+def _focus(question: str, hits: list[Hit], searcher, budget: int | None) -> list[Focused]:
+    embedder = getattr(searcher, "embedder", None)
+    similarity = getattr(embedder, "similarities", None) if budget is not None else None
+    return focus_passages(question, [h.chunk.text for h in hits], budget=budget, count_tokens=count_tokens,
+                          similarity=similarity, headings=[h.chunk.heading for h in hits])
+
+
 def answer_events(question: str, *, searcher, chat_model, settings, history: list[dict] | None = None,
-                  filters=None, k: int | None = None) -> Iterator[tuple[str, object]]:
+                  filters=None, k: int | None = None, style: PromptStyle | None = None
+                  ) -> Iterator[tuple[str, object]]:
     started = time.perf_counter()
     history = history or []
-    rewriter = chat_model if settings.llm.rewrite_followups else None
+    rewriter = chat_model if settings.llm.rewrites_with_llm() else None
     query = standalone_query(question, history, rewriter) if history else question
     yield "query", query
     hits = searcher.search(query, k=k, filters=filters)
     if chat_model is None:
-        passages = hits
-        yield "sources", passages
-        answer = Answer(question, extractive_answer(question, [h.chunk.text for h in hits]), passages,
-                        cited=list(range(1, min(len(hits), 3) + 1)), search_query=query)
+        focused = _focus(question, hits, searcher, None)
+        yield "sources", Given(hits, [h.chunk.text for h in hits], [f.best for f in focused])
+        answer = Answer(question, extractive_answer(question, [h.chunk.text for h in hits]), hits,
+                        cited=list(range(1, min(len(hits), 3) + 1)), search_query=query,
+                        best=[f.best for f in focused])
         answer.seconds = time.perf_counter() - started
         yield "done", answer
         return
 
-    packed = build_prompt(question, hits, history, context_window=settings.llm.context_window,
-                          answer_tokens=settings.llm.max_answer_tokens, count_tokens=count_tokens)
-    yield "sources", packed.passages
+    budget = settings.llm.focus_budget()
+    window = {"context_window": settings.llm.context_window, "answer_tokens": settings.llm.max_answer_tokens,
+              "count_tokens": count_tokens}
+    packed = continued_prompt(question, hits, history, **window)
+    if packed is not None:  # a follow-up over the passages the model read last turn: nothing to focus anew
+        focused = _focus(question, packed.passages, searcher, None)
+    else:
+        focused = _focus(question, hits, searcher, budget)
+        packed = build_prompt(question, hits, history, texts=[f.text for f in focused] if budget is not None else None,
+                              style=style or PromptStyle(), **window)
+    best_of = {h.chunk_id: (f.best, f.match) for h, f in zip(packed.passages if packed.continued else hits, focused)}
+    best = [best_of.get(h.chunk_id, ("", 0.0)) for h in packed.passages]
+    yield "sources", Given(packed.passages, packed.texts, [b for b, _ in best])
     pieces: list[str] = []
+    first_token = None
     try:
         for delta in chat_model.stream(packed.messages):
+            if first_token is None:
+                first_token = time.perf_counter() - started
             pieces.append(delta)
             yield "delta", delta
     except LLMError as err:
         fallback = extractive_answer(question, [h.chunk.text for h in packed.passages])
         answer = Answer(question, fallback, packed.passages, cited=list(range(1, min(len(packed.passages), 3) + 1)),
-                        search_query=query, error=str(err), prompt_tokens=packed.tokens)
+                        search_query=query, error=str(err), prompt_tokens=packed.tokens,
+                        best=[b for b, _ in best], first_token_seconds=first_token)
         answer.seconds = time.perf_counter() - started
         yield "done", answer
         return
-    check = check_citations("".join(pieces), [h.chunk.text for h in packed.passages])
-    answer = Answer(question, check.text, packed.passages, cited=check.cited, invalid_citations=check.invalid,
-                    model=chat_model.name, generated=True, prompt_tokens=packed.tokens, search_query=query)
+    raw = "".join(pieces)
+    check = check_citations(raw, [h.chunk.text for h in packed.passages])
+    text, cited, quoted = check.text, check.cited, False
+    if is_refusal(raw):
+        replacement = quoted_answer(raw, best)
+        if replacement is not None:
+            text, cited, quoted = replacement[0], [replacement[1]], True
+    answer = Answer(question, text, packed.passages, cited=cited, invalid_citations=check.invalid,
+                    model=chat_model.name, generated=True, prompt_tokens=packed.tokens, search_query=query,
+                    first_token_seconds=first_token, best=[b for b, _ in best], quoted=quoted, raw=raw,
+                    sent=packed.messages, texts=packed.texts, continued=packed.continued,
+                    retrieved_ids=[h.chunk_id for h in hits])
     answer.seconds = time.perf_counter() - started
     yield "done", answer
+
+
+def warm_up(chat_model, style: PromptStyle | None = None) -> None:
+    """Have the model read the start every prompt shares (rules, worked example) now, while nobody waits:
+    the server keeps it cached, so a first question pays only for its own passages. Failures are left
+    for the question to report."""
+    opening = user_message("", []).split("\n", 1)[0]  # "<passages>"
+    try:
+        chat_model.complete([*fixed_messages(style or PromptStyle()), {"role": "user", "content": opening}],
+                            max_tokens=1)
+    except LLMError:
+        pass
 
 
 def answer_question(question: str, **kwargs) -> Answer:

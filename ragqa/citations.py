@@ -13,14 +13,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ragqa.text import content_words
+
 CITATION = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
-_WORD = re.compile(r"\w+", re.UNICODE)
 _LEADING_CITATIONS = re.compile(r"(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\][.,;:!?]?)+\s*")
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+")
-STOPWORDS = frozenset(
-    "a an and are as at be by for from has have in is it its of on or that the this to was were will with "
-    "what which who whom how when where why do does did not no can could should would may might".split()
-)
 SUPPORT_MIN = 0.34  # share of a sentence's content words found in a passage to call it support
 REPOINT_MARGIN = 0.2  # re-point a supported citation only to a passage this much better supported
 
@@ -32,10 +29,6 @@ class CitationCheck:
     invalid: list[int] = field(default_factory=list)  # numbers out of range, removed
     repointed: list[tuple[int, int]] = field(default_factory=list)  # (from, to)
     added: list[int] = field(default_factory=list)  # citations added where the model gave none
-
-
-def content_words(text: str) -> set[str]:
-    return {w for w in (m.group(0).lower() for m in _WORD.finditer(text)) if w not in STOPWORDS and len(w) > 1}
 
 
 def support(sentence: str, passage: str) -> float:

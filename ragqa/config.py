@@ -11,10 +11,10 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ragqa.errors import ConfigError
 
@@ -70,18 +70,44 @@ class StoreSettings(_Section):
     milvus_token_env: str | None = None  # NAME of the env var holding a Milvus token, if the server needs one
 
 
+LOCAL_PASSAGE_TOKENS = 240
+
+
 class LLMSettings(_Section):
     provider: Literal["local", "openai", "none"] = "local"
     base_url: str | None = None
     model: str | None = None
     api_key_env: str | None = None  # the NAME of the env var holding the key
     local_model: str = "qwen2.5-coder-1.5b"
-    temperature: float = Field(0.1, ge=0, le=2)
+    temperature: float = Field(0.0, ge=0, le=2)  # greedy: measured no worse for answers from passages
     max_answer_tokens: int = Field(384, ge=16)
     context_window: int = Field(4096, ge=256)
     timeout_seconds: float = Field(120.0, gt=0)
     max_retries: int = Field(2, ge=0, le=10)
-    rewrite_followups: bool = True
+    # How a follow-up ("and its price?") becomes a search query: "llm" asks the model to rewrite it,
+    # "words" joins it to the previous question (instant); "auto": words for the local model (a rewrite
+    # costs it seconds of reading before the answer can start), llm for an endpoint. true/false: llm/words.
+    rewrite_followups: Literal["auto", "llm", "words"] = "auto"
+
+    @field_validator("rewrite_followups", mode="before")
+    @classmethod
+    def _rewrite_from_bool(cls, value):
+        return {True: "llm", False: "words"}.get(value, value) if isinstance(value, bool) else value
+
+    def rewrites_with_llm(self) -> bool:
+        if self.rewrite_followups == "auto":
+            return self.provider == "openai"
+        return self.rewrite_followups == "llm"
+    # How many tokens of the retrieved passages the model reads: their sentences that best match the
+    # question, with neighbours. "auto": 240 for the local model (reading is most of its wait; chosen by
+    # measurement, docs/ANSWERS.md), whole passages for an endpoint; null: whole passages.
+    passage_tokens: Annotated[int, Field(ge=16)] | Literal["auto"] | None = "auto"
+
+    def focus_budget(self) -> int | None:
+        """The passage_tokens setting made concrete: a token budget, or None for whole passages."""
+        if self.passage_tokens == "auto":
+            return LOCAL_PASSAGE_TOKENS if self.provider == "local" else None
+        return self.passage_tokens
 
 
 class TopicSettings(_Section):

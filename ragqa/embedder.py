@@ -100,6 +100,7 @@ class SentenceTransformerEmbedder:
 
     def __init__(self, settings: EmbeddingSettings):
         self.settings = settings
+        self._last_query: tuple[str, np.ndarray] | None = None
         self.folder, self.source = resolve_model(settings.model, Path(os.path.expanduser(settings.cache_dir)))
         log.info("embedding model %s from %s (%s)", settings.model, self.source, self.folder)
         from sentence_transformers import SentenceTransformer
@@ -170,7 +171,18 @@ class SentenceTransformerEmbedder:
         return self._encode(texts, self.passage_prefix, self.settings.batch_size)
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self._encode([text], self.query_prefix, 1)[0]
+        last = self._last_query
+        if last is not None and last[0] == text:  # the answer step asks again for the query just searched
+            return last[1]
+        vector = self._encode([text], self.query_prefix, 1)[0]
+        self._last_query = (text, vector)
+        return vector
+
+    def similarities(self, query: str, texts: list[str]) -> list[float]:
+        """Cosine similarity of the query to each text (embedded as passages)."""
+        if not texts:
+            return []
+        return [float(x) for x in self.embed_passages(texts) @ self.embed_query(query)]
 
 
 _LOADED: dict[tuple, SentenceTransformerEmbedder] = {}

@@ -120,8 +120,11 @@ class ChatModel:
         model: str | None = None,
         display_name: str | None = None,
         down_fix: str | None = None,
+        stream_usage: bool = False,
     ) -> None:
         self.settings = settings
+        self.stream_usage = stream_usage  # ask for token counts with a streamed answer (not every server takes it)
+        self.last_usage: dict | None = None  # the last streamed answer's counts and timings, when the server sent them
         self.model = model or settings.model
         if not self.model:
             raise LLMError("llm.model is not set: name the model the endpoint serves in config.yaml (llm.model)")
@@ -146,16 +149,19 @@ class ChatModel:
                              timeout_seconds=self.settings.timeout_seconds, **extra)
 
     def _create(self, messages: list[dict], stream: bool, max_tokens: int | None):
+        extra = {"stream_options": {"include_usage": True}} if stream and self.stream_usage else {}
         return self._client.chat.completions.create(
             model=self.model,
             messages=messages,
             temperature=self.settings.temperature,
             max_tokens=max_tokens or self.settings.max_answer_tokens,
             stream=stream,
+            **extra,
         )
 
     def stream(self, messages: list[dict], max_tokens: int | None = None) -> Iterator[str]:
         """Yield the answer's text as it arrives (at most max_tokens, default llm.max_answer_tokens)."""
+        self.last_usage = None
         try:
             with self._create(messages, True, max_tokens) as chunks:
                 for chunk in chunks:
@@ -163,6 +169,8 @@ class ChatModel:
                         text = choice.delta.content if choice.delta else None
                         if text:
                             yield text
+                    if chunk.usage is not None:
+                        self.last_usage = _usage(chunk)
         except (openai.OpenAIError, httpx2.HTTPError) as err:
             raise self._error(err) from None
 
@@ -191,6 +199,16 @@ class ChatModel:
         return None
 
 
+def _usage(chunk) -> dict:
+    """Token counts of a streamed answer; llama.cpp's server adds how many prompt tokens it had cached."""
+    usage = chunk.usage
+    details = getattr(usage, "prompt_tokens_details", None)
+    timings = (chunk.model_extra or {}).get("timings") or {}
+    return {"prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens,
+            "cached_tokens": getattr(details, "cached_tokens", None) or timings.get("cache_n"),
+            "prompt_tokens_read": timings.get("prompt_n")}
+
+
 def make_chat_model(settings: Settings | LLMSettings, cache_dir: str | os.PathLike | None = None) -> ChatModel | None:
     """The configured chat model: None for provider none; for local, a started (or reused) local server.
 
@@ -211,4 +229,5 @@ def make_chat_model(settings: Settings | LLMSettings, cache_dir: str | os.PathLi
         model=llm.local_model,
         display_name=f"{llm.local_model} (local)",
         down_fix="the local model server stopped: restart ragqa to start it again",
+        stream_usage=True,
     )

@@ -1,8 +1,9 @@
-"""`llm.provider: local`: a GGUF model from PyPI packages, served by llama-cpp-python.
+"""`llm.provider: local`: a GGUF model from PyPI packages, served by llama.cpp's own server.
 
-The model is found in (or assembled from) packages installed by scripts/install_llm.sh,
-then `python -m llama_cpp.server` runs as a child on 127.0.0.1. Its {pid, port, model}
-sit in a state file in the cache folder, so a second ragqa process reuses it.
+The model is found in (or assembled from) packages installed by scripts/install_llm.sh, then
+`python -m ragqa.llama_server` (llama.cpp's C++ server in-process, from the prebuilt xllamacpp
+wheel) runs as a child on 127.0.0.1. Its {pid, port, model} sit in a state file in the cache
+folder, so a second ragqa process reuses it.
 """
 from __future__ import annotations
 
@@ -28,8 +29,9 @@ from ragqa.errors import LLMError
 from ragqa.llm import make_chat_model  # noqa: F401  (the factory lives in llm.py, where callers import it)
 
 DEFAULT_CACHE_DIR = "~/.cache/ragqa"
-SERVER_MODULES = ("llama_cpp", "uvicorn", "fastapi", "sse_starlette", "starlette_context", "pydantic_settings")
+SERVER_MODULES = ("xllamacpp",)
 THREADS = 2
+SERVER_MARKER = "ragqa.llama_server"  # the module that runs the server; in its command line
 
 
 @dataclass(frozen=True)
@@ -170,10 +172,10 @@ def _served_models(port: int, timeout: float = 2.0) -> list[str] | None:
 
 
 def _is_our_server(pid: int) -> bool:
-    """Alive, a llama_cpp.server, and leader of its own process group (so never a recycled pid)."""
+    """Alive, a ragqa.llama_server, and leader of its own process group (so never a recycled pid)."""
     try:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-        return b"llama_cpp.server" in cmdline and os.getpgid(pid) == pid
+        return SERVER_MARKER.encode() in cmdline and os.getpgid(pid) == pid
     except (OSError, ProcessLookupError):
         return False
 
@@ -228,11 +230,8 @@ def _last_log_lines(log: Path, count: int = 3) -> str:
 def _start(model: LocalModel, path: Path, n_ctx: int, cache: Path, timeout: float) -> dict:
     port, log = _free_port(), cache / "logs" / f"llm-server-{model.name}.log"
     log.parent.mkdir(exist_ok=True)
-    command = [
-        sys.executable, "-m", "llama_cpp.server", "--model", str(path), "--model_alias", model.name,
-        "--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(n_ctx),
-        "--n_threads", str(THREADS), "--n_threads_batch", str(THREADS), "--logits_all", "false",
-    ]
+    command = [sys.executable, "-m", SERVER_MARKER, "--model", str(path), "--alias", model.name,
+               "--port", str(port), "--ctx", str(n_ctx), "--threads", str(THREADS)]
     # OpenMP threads that sleep instead of spinning: measured 3-4x faster while other work shares the 2 cores
     env = {"OMP_WAIT_POLICY": "PASSIVE", **os.environ}
     with open(log, "wb") as log_handle:
@@ -267,8 +266,8 @@ def ensure_local_server(settings: LLMSettings, cache_dir: str | os.PathLike | No
     n_ctx = _check_context(model, settings)
     missing = [m for m in SERVER_MODULES if importlib.util.find_spec(m) is None]
     if missing:
-        raise LLMError(f"the local LLM needs llama-cpp-python[server] ({missing[0]} is missing): "
-                       f"run `{model.install_command}`")
+        raise LLMError(f"the local LLM needs the xllamacpp package ({missing[0]} is missing): "
+                       "run `pip install -c constraints.txt -e .` in ragqa's folder")
     path = model_file(model, cache_dir)
     cache = cache_path(cache_dir)
     state_file = _state_file(cache, model.name, n_ctx)

@@ -35,8 +35,8 @@ SEED_DIARY = " ".join(
 
 
 def _smollm2_missing() -> str | None:
-    if importlib.util.find_spec("llama_cpp") is None:
-        return "llama-cpp-python is not installed (run scripts/install_llm.sh)"
+    if importlib.util.find_spec("xllamacpp") is None:
+        return "xllamacpp is not installed (pip install -c constraints.txt -e .)"
     try:
         local_llm.installed_parts(local_llm.LOCAL_MODELS["smollm2-135m"])
     except LLMError as err:
@@ -186,9 +186,9 @@ def test_a_pronoun_follow_up_searches_for_what_it_refers_to(rig, sun_answer):
     alone, _, _ = ask(rig, question, k=2)
     assert alone["query"] == question
     assert followed["query"] != question and "tomato" in followed["query"].lower()
-    assert alone["sources"][0].chunk.path == "home/pests.md"  # without history: the household pests
-    assert {h.chunk.path for h in followed["sources"]} == {"garden/tomatoes.md"}  # with it: the tomatoes'
-    assert "Growing tomatoes > Pests" in [h.chunk.heading for h in followed["sources"]]
+    assert alone["sources"].passages[0].chunk.path == "home/pests.md"  # without history: the household pests
+    assert {h.chunk.path for h in followed["sources"].passages} == {"garden/tomatoes.md"}  # with it: the tomatoes'
+    assert "Growing tomatoes > Pests" in [h.chunk.heading for h in followed["sources"].passages]
 
 
 def test_a_rewrite_that_answers_instead_of_asking_is_refused():
@@ -214,8 +214,10 @@ def test_ragqa_ask_json_answers_offline_with_a_cited_real_file(rig):
         env=env, cwd=rig["tmp"], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-800:]
     reply = json.loads(out.stdout)
-    assert {"answer", "citations", "sources", "model", "prompt_tokens", "seconds"} <= set(reply)
+    assert {"answer", "citations", "sources", "model", "prompt_tokens", "seconds", "first_token_seconds"} <= set(reply)
     assert reply["model"] == "smollm2-135m (local)" and reply["answer"].strip() and reply["prompt_tokens"] > 0
+    assert 0 < reply["first_token_seconds"] <= reply["seconds"]  # the model's first words came before the end
+    assert all("best_sentence" in source for source in reply["sources"])
     assert reply["citations"], reply["answer"]
     assert all((rig["notes"] / c["path"]).is_file() for c in reply["citations"])
 

@@ -152,10 +152,14 @@ def map_app_url(tmp_path):
 
 @contextmanager
 def _serve(tmp_path, notes: Path, llm: dict):
-    """Run `python -m ragqa app` on a free port until the block ends; its output goes to test-artifacts/."""
+    """Run `python -m ragqa app` on a free port until the block ends; its output goes to test-artifacts/.
+    `llm` is the llm section, or {"embedding": ..., "llm": ...} to set both."""
+    sections = llm if "llm" in llm else {"llm": llm}
+    llm = sections["llm"]
     settings = {
         "notes_dir": str(notes), "index_dir": str(tmp_path / "index"),
-        "embedding": {"model": "all-MiniLM-L6-v2", "cache_dir": str(tmp_path / "cache")}, "llm": llm,
+        "embedding": sections.get("embedding") or {"model": "all-MiniLM-L6-v2", "cache_dir": str(tmp_path / "cache")},
+        "llm": llm,
     }
     config = tmp_path / "config.yaml"
     config.write_text(yaml.safe_dump(settings))
@@ -186,7 +190,7 @@ def _serve(tmp_path, notes: Path, llm: dict):
             from ragqa.config import LLMSettings
             from ragqa.local_llm import stop_local_server
 
-            stop_local_server(LLMSettings(**llm), tmp_path / "cache")  # in case it was left behind
+            stop_local_server(LLMSettings(**llm), settings["embedding"]["cache_dir"])  # in case it was left behind
 
 
 _WATCH_SECOND_MESSAGE = """() => {
@@ -233,7 +237,8 @@ def test_ingest_ask_and_open_a_source_in_a_real_browser(app_url):
             ask_box.fill(QUESTION)
             ask_box.press("Enter")
             answer = page.get_by_test_id("stChatMessage").nth(1)
-            expect(answer.get_by_text(re.compile(r"smollm2-135m \(local\) · [\d.]+ s"))).to_be_visible()
+            expect(answer.get_by_text(re.compile(r"smollm2-135m \(local\) · first words after [\d.]+ s · [\d.]+ s in all"))
+                   ).to_be_visible()
             page.screenshot(path=ARTIFACTS / "browser-2-answer.png", full_page=True)
 
             seen = page.evaluate("window.__answerTexts")
@@ -254,6 +259,91 @@ def test_ingest_ask_and_open_a_source_in_a_real_browser(app_url):
         finally:
             browser.close()
 
+
+
+README_QUESTION = "How does ragqa keep the index safe if ingest is killed?"  # the README's own example
+
+_WATCH_WAIT = """() => {
+  // What the answer's message shows, in order: sources, status line, answer words (the first time each appears).
+  window.__seen = [];
+  const start = performance.now();
+  new MutationObserver(() => {
+    const message = document.querySelectorAll('[data-testid="stChatMessage"]')[1];
+    if (!message) return;
+    const text = message.innerText;
+    const mark = (what) => { if (!window.__seen.some(s => s.what === what)) window.__seen.push({what, ms: performance.now() - start}); };
+    if (/\\[1\\] \\S+\\.md/.test(text)) mark('sources');
+    if (/Reading \\d+ passages?… \\d+ s/.test(text)) mark('status');
+    if (/Writing…|first words after/.test(text)) mark('words');
+  }).observe(document.body, {subtree: true, childList: true, characterData: true});
+}"""
+
+
+def _default_model_missing() -> str | None:
+    from ragqa import local_llm
+    from ragqa.errors import LLMError
+
+    try:
+        local_llm.installed_parts(local_llm.LOCAL_MODELS["qwen2.5-coder-1.5b"])
+    except LLMError as err:
+        return str(err)
+    return None
+
+
+@pytest.fixture
+def docs_app_url(tmp_path):
+    """`make run` as a newcomer gets it: ragqa's own docs/, the default E5 and the default local model.
+    The cache is the test's own (the model files linked into it), so no server of the user's is touched."""
+    cache = tmp_path / "cache"
+    (cache / "models").mkdir(parents=True)
+    shared = Path.home() / ".cache" / "ragqa"
+    for item in [*shared.glob("models/*.gguf"), *shared.glob("multilingual-e5-small-*")]:
+        (cache / item.relative_to(shared)).symlink_to(item)
+    settings = {"embedding": {"cache_dir": str(cache)}, "llm": {"provider": "local"}}
+    with _serve(tmp_path, REPO / "docs", settings) as url:
+        yield url
+
+
+@pytest.mark.skipif(bool(_default_model_missing()), reason=f"needs the default model: {_default_model_missing()}")
+def test_the_readme_question_gets_a_right_cited_answer_from_the_default_model(docs_app_url):
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM),
+                                     args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(STARTUP_SECONDS * 1000)
+            expect.set_options(timeout=STARTUP_SECONDS * 1000)
+            page.goto(docs_app_url)
+            page.get_by_role("button", name="Ingest now").click()
+            ask_box = page.get_by_placeholder("Ask a question about your notes")
+            expect(ask_box).to_be_visible()
+            expect(page.get_by_test_id("stSidebar").get_by_text("qwen2.5-coder-1.5b (local): reachable")).to_be_visible()
+
+            page.evaluate(_WATCH_WAIT)
+            ask_box.fill(README_QUESTION)
+            ask_box.press("Enter")
+            answer = page.get_by_test_id("stChatMessage").nth(1)
+            expect(answer.get_by_text(re.compile(r"qwen2\.5-coder-1\.5b \(local\) · first words after [\d.]+ s"))
+                   ).to_be_visible()
+            page.screenshot(path=ARTIFACTS / "browser-readme-question.png", full_page=True)
+            order = [s["what"] for s in page.evaluate("window.__seen")]
+            assert order[:2] in (["sources", "status"], ["status", "sources"]), order  # before any words
+            assert "words" not in order[:2], order
+
+            text = answer.get_by_test_id("stMarkdownContainer").first.inner_text()
+            # what the FAQ says: one transaction per batch, the FAISS file renamed into place and rebuilt from
+            # SQLite, a re-run finishes the job (not: "rebuilds the index from scratch", the guide's answer about
+            # a changed model)
+            right = r"transaction|renamed into place|vectors in SQLite|nothing is lost|re-running ingest"
+            assert re.search(right, text, re.IGNORECASE), text
+            assert not re.search(r"do not say|does not say", text, re.IGNORECASE), text
+            assert re.search(r"\[\d\]", text), f"no citation: {text!r}"
+            cited = answer.get_by_test_id("stExpander").first
+            assert re.search(r"FAQ\.md|RELIABILITY\.md|README|GUIDE\.md", cited.inner_text()), cited.inner_text()
+        finally:
+            browser.close()
 
 
 def test_the_notes_map_renders_and_a_clicked_point_shows_its_related_notes(map_app_url):

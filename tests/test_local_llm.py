@@ -68,12 +68,12 @@ def test_missing_parts_name_the_install_command(tmp_path):
                                  "run `bash scripts/install_llm.sh fake-7b`")
 
 
-def test_missing_llama_cpp_names_the_install_command(tmp_path, monkeypatch):
-    monkeypatch.setattr(local_llm, "SERVER_MODULES", ("llama_cpp", "ragqa_no_such_module"))
+def test_a_missing_runtime_names_the_install_command(tmp_path, monkeypatch):
+    monkeypatch.setattr(local_llm, "SERVER_MODULES", ("xllamacpp", "ragqa_no_such_module"))
     with pytest.raises(LLMError) as caught:
         ensure_local_server(LLMSettings(local_model="smollm2-135m"), tmp_path)
-    assert str(caught.value) == ("the local LLM needs llama-cpp-python[server] (ragqa_no_such_module is missing): "
-                                 "run `bash scripts/install_llm.sh smollm2-135m`")
+    assert str(caught.value) == ("the local LLM needs the xllamacpp package (ragqa_no_such_module is missing): "
+                                 "run `pip install -c constraints.txt -e .` in ragqa's folder")
 
 
 def test_settings_mistakes_are_explained(tmp_path):
@@ -91,8 +91,8 @@ def test_settings_mistakes_are_explained(tmp_path):
 # ---- the real local server ---------------------------------------------------------------
 
 def _smollm2_missing() -> str | None:
-    if importlib.util.find_spec("llama_cpp") is None:
-        return "llama-cpp-python is not installed (run scripts/install_llm.sh)"
+    if importlib.util.find_spec("xllamacpp") is None:
+        return "xllamacpp is not installed (pip install -c constraints.txt -e .)"
     try:
         local_llm.installed_parts(SMOL)
     except LLMError as err:
@@ -122,7 +122,7 @@ def _servers_started_by_this_process() -> set[int]:
     for proc in Path("/proc").iterdir():
         try:
             ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            if ppid == os.getpid() and b"llama_cpp.server" in (proc / "cmdline").read_bytes():
+            if ppid == os.getpid() and local_llm.SERVER_MARKER.encode() in (proc / "cmdline").read_bytes():
                 pids.add(int(proc.name))
         except (OSError, ValueError, IndexError):
             continue

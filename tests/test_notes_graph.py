@@ -163,8 +163,8 @@ def _smollm2_missing() -> str | None:
     from ragqa import local_llm
     from ragqa.errors import LLMError
 
-    if importlib.util.find_spec("llama_cpp") is None:
-        return "llama-cpp-python is not installed (run scripts/install_llm.sh)"
+    if importlib.util.find_spec("xllamacpp") is None:
+        return "xllamacpp is not installed (pip install -c constraints.txt -e .)"
     try:
         local_llm.installed_parts(local_llm.LOCAL_MODELS["smollm2-135m"])
     except LLMError as err:

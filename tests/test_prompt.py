@@ -1,6 +1,7 @@
 """Prompt packing: the prompt never exceeds the window; what is dropped is said."""
 import pytest
 
+from ragqa.errors import ConfigError
 from ragqa.prompt import CUT_NOTE, SYSTEM_PROMPT, build_prompt
 from ragqa.records import Chunk, Hit
 from ragqa.tokens import count_tokens
@@ -15,14 +16,14 @@ def prompt_tokens(packed):
     return sum(count_tokens(m["content"]) + 4 for m in packed.messages)
 
 
-@pytest.mark.parametrize("window", [300, 450, 800, 2000])
+@pytest.mark.parametrize("window", [520, 650, 800, 2000])
 def test_prompt_never_exceeds_the_window_minus_the_answer(window):
     hits = [hit(i, 60, 1.0 - i / 10) for i in range(8)]
     history = [{"role": "user", "content": "old question " * 20}, {"role": "assistant", "content": "old answer " * 40}]
     packed = build_prompt("what is word3?", hits, history, context_window=window, answer_tokens=100,
                           count_tokens=count_tokens)
     assert prompt_tokens(packed) + 100 <= window
-    if window >= 450:
+    if window >= 650:
         assert packed.passages, "at least part of the best passage is given when any room is left"
 
 
@@ -58,5 +59,67 @@ def test_passages_are_delimited_as_data_and_cannot_close_the_block():
 
 
 def test_a_window_too_small_for_the_question_is_a_clear_error():
-    with pytest.raises(ValueError, match="llm.context_window"):
+    with pytest.raises(ConfigError, match=r"^llm.context_window \(200\) leaves no room .*raise llm.context_window"):
         build_prompt("q", [], [], context_window=200, answer_tokens=190, count_tokens=count_tokens)
+
+
+def test_the_fixed_start_is_the_same_for_every_question_and_the_question_comes_last():
+    one = build_prompt("How much sun?", [hit(1, 20, 1.0)], [], context_window=2000, answer_tokens=100,
+                       count_tokens=count_tokens)
+    two = build_prompt("Who owns it?", [hit(2, 30, 0.5)], [], context_window=2000, answer_tokens=100,
+                       count_tokens=count_tokens)
+    assert one.messages[:-1] == two.messages[:-1]  # rules and worked example: cached by the server
+    assert one.messages[-1]["content"].endswith("Question: How much sun?")
+    assert one.messages[-1]["content"].index("<passages>") < one.messages[-1]["content"].index("Question:")
+
+
+def test_focused_texts_are_sent_and_an_empty_one_leaves_its_passage_out():
+    hits = [hit(1, 20, 0.9), hit(2, 20, 0.8), hit(3, 20, 0.7)]
+    packed = build_prompt("q", hits, [], context_window=2000, answer_tokens=100, count_tokens=count_tokens,
+                          texts=["… the first part …", "", "the third"])
+    assert [h.chunk_id for h in packed.passages] == [1, 3]  # numbered [1] and [2] in the prompt
+    assert "[2] N3 > S\nthe third" in packed.messages[-1]["content"]
+    assert packed.texts == ["… the first part …", "the third"]
+    assert [h.chunk_id for h in packed.dropped] == [2]
+
+
+def _turn(packed, raw: str, retrieved: list[int]) -> list[dict]:
+    return [{"role": "user", "content": "first question"},
+            {"role": "assistant", "content": raw, "sent": packed.messages, "raw": raw, "texts": packed.texts,
+             "retrieved_ids": retrieved, "passages": [(h.chunk_id, h.score, h.chunk) for h in packed.passages]}]
+
+
+def test_a_follow_up_over_the_same_passages_continues_the_cached_prompt():
+    hits = [hit(i, 20, 1.0 - i / 10) for i in range(1, 6)]
+    first = build_prompt("first question", hits, [], context_window=2000, answer_tokens=100, count_tokens=count_tokens)
+    history = _turn(first, "It is word1_3 [1].", [h.chunk_id for h in hits])
+    again = [hits[1], hits[0], hits[2], hit(9, 20, 0.1), hit(8, 20, 0.1)]  # mostly the same, best among them
+    follow = build_prompt("and why?", again, history, context_window=2000, answer_tokens=100,
+                          count_tokens=count_tokens)
+    assert follow.continued
+    assert follow.messages[:len(first.messages)] == first.messages  # the server has all of this cached
+    assert follow.messages[-2:] == [{"role": "assistant", "content": "It is word1_3 [1]."},
+                                    {"role": "user", "content": "Question: and why?"}]
+    assert [h.chunk_id for h in follow.passages] == [h.chunk_id for h in first.passages]  # same numbers
+
+
+def test_a_follow_up_that_finds_other_passages_gets_a_new_prompt_with_the_history():
+    hits = [hit(i, 20, 1.0 - i / 10) for i in range(1, 6)]
+    first = build_prompt("first question", hits, [], context_window=2000, answer_tokens=100, count_tokens=count_tokens)
+    history = _turn(first, "It is word1_3 [1].", [h.chunk_id for h in hits])
+    other = [hit(i, 20, 1.0 - i / 20) for i in range(11, 16)]
+    follow = build_prompt("something else", other, history, context_window=2000, answer_tokens=100,
+                          count_tokens=count_tokens)
+    assert not follow.continued
+    assert [h.chunk_id for h in follow.passages] == [11, 12, 13, 14, 15]
+    assert {"role": "assistant", "content": "It is word1_3 [1]."} in follow.messages  # history as plain turns
+    assert "sent" not in str(follow.messages[-1])
+
+
+def test_a_continuation_that_would_overflow_the_window_starts_afresh():
+    hits = [hit(i, 60, 1.0 - i / 10) for i in range(1, 4)]
+    first = build_prompt("q1", hits, [], context_window=900, answer_tokens=100, count_tokens=count_tokens)
+    history = _turn(first, "long answer " * 150, [h.chunk_id for h in hits])
+    follow = build_prompt("q2", hits, history, context_window=900, answer_tokens=100, count_tokens=count_tokens)
+    assert not follow.continued
+    assert prompt_tokens(follow) + 100 <= 900

@@ -81,13 +81,24 @@ def _finish(answer) -> None:
         print(answer.text)
     else:
         print()
+        if answer.quoted:  # the model said the notes do not say, but a passage does: quoted below it
+            print("\n" + answer.text.replace("*", ""))
         if answer.invalid_citations:
             print(f"(removed citations to passages that do not exist: {answer.invalid_citations})")
     print_sources(answer)
+    if answer.generated and answer.first_token_seconds is not None:
+        print(f"({answer.model}: first words after {answer.first_token_seconds:.1f} s, "
+              f"answered in {answer.seconds:.1f} s)")
 
 
 def run_chat(settings, args) -> int:
+    import threading
+
+    from ragqa.answer import warm_up
+
     searcher, chat_model = _engine(settings, args)
+    if chat_model is not None:  # reads the prompt's fixed start while the first question is typed
+        threading.Thread(target=warm_up, args=(chat_model,), daemon=True).start()
     history: list[dict] = []
     print("Ask about your notes. An empty line or Ctrl-D ends the chat.")
     while True:
@@ -99,5 +110,5 @@ def run_chat(settings, args) -> int:
             break
         answer = _stream(question, settings, args, searcher, chat_model, history)
         _finish(answer)
-        history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.text}]
+        history += [{"role": "user", "content": question}, answer.history_entry()]
     return 0

@@ -1,0 +1,74 @@
+"""Words and sentences: the one place that says what a content word and a sentence are.
+
+Used by citation checks, the extractive answer, the focused prompt context and highlighting.
+"""
+from __future__ import annotations
+
+import re
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+# End of a sentence: punctuation, optional closing quote or bracket, then white space; or a blank line.
+_SENTENCE_END = re.compile(r"[.!?…。！？][\"'”’)\]]*(?=\s)|\n[ \t]*\n")
+STOPWORDS = frozenset(
+    "a an and are as at be by for from has have if in is it its of on or that the this to was were will with "
+    "what which who whom how when where why do does did not no can could should would may might".split()
+)
+
+
+def content_words(text: str) -> set[str]:
+    """Lower-cased words that carry meaning (no stopwords, no single letters).
+
+    >>> sorted(content_words("How do the tomatoes grow?"))
+    ['grow', 'tomatoes']
+    """
+    return {w for w in (m.group(0).lower() for m in _WORD.finditer(text)) if w not in STOPWORDS and len(w) > 1}
+
+
+def stem(word: str) -> str:
+    """A light English stem, enough to match "killed" with "kill" and "indexes" with "index".
+
+    >>> [stem(w) for w in ("killed", "indexes", "running", "tomatoes", "was", "class")]
+    ['kill', 'index', 'runn', 'tomato', 'was', 'class']
+    """
+    for suffix in ("ing", "es", "ed", "ly", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
+            return word[: -len(suffix)]
+    return word
+
+
+def stems(text: str) -> set[str]:
+    """The stems of the content words of `text`."""
+    return {stem(w) for w in content_words(text)}
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence, trimmed of white space; a line break inside a sentence is kept.
+
+    >>> t = "It opened in 1932. It is red!\\n\\nA new paragraph"
+    >>> [t[a:b] for a, b in sentence_spans(t)]
+    ['It opened in 1932.', 'It is red!', 'A new paragraph']
+    """
+    spans, start = [], 0
+    for match in _SENTENCE_END.finditer(text):
+        end = match.end() if not match.group(0).startswith("\n") else match.start()
+        spans.append((start, end))
+        start = match.end()
+    spans.append((start, len(text)))
+    out = []
+    for a, b in spans:
+        while a < b and text[a].isspace():
+            a += 1
+        while b > a and text[b - 1].isspace():
+            b -= 1
+        if a < b:
+            out.append((a, b))
+    return out
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of `text`, in order.
+
+    >>> sentences("Tomatoes like sun. Water them twice a week.")
+    ['Tomatoes like sun.', 'Water them twice a week.']
+    """
+    return [text[a:b] for a, b in sentence_spans(text)]

@@ -1,0 +1,173 @@
+"""The chat's answer in the browser: sources first, a live status while the model reads, then the
+streamed answer and its checked citations.
+
+The answer's events come from a worker thread through a queue, so the page can redraw its status
+("Reading 5 passages… 4 s") every fraction of a second while the model reads its prompt, which on a
+laptop CPU is most of the wait. Note text is rendered as Markdown, never as HTML.
+"""
+from __future__ import annotations
+
+import queue
+import sqlite3
+import threading
+import time
+from typing import Callable, Iterator
+
+import streamlit as st
+
+from ragqa.errors import RagqaError
+from ragqa.snippets import highlight_terms
+from ragqa.web.markup import plain, related_list
+
+TICK_SECONDS = 0.2  # how often the status line is redrawn while nothing arrives
+RELATED_PER_SOURCE = 5
+
+
+def where(row: dict) -> str:
+    return f"page {row['page']}" if row.get("page") else (row.get("heading") or "")
+
+
+def source_title(row: dict) -> str:
+    place = where(row)
+    return f"[{row['n']}] {plain(row['path'])}" + (f" — {plain(place)}" if place else "")
+
+
+def marked(sentence: str, question: str) -> str:
+    """The best-matching sentence, highlighted, the question's words in bold (Markdown; brackets escaped).
+
+    >>> marked("Water [tomatoes] twice.", "when to water tomatoes")
+    ':orange-background[**Water** \\\\[**tomatoes**\\\\] twice.]'
+    """
+    text = " ".join(sentence.split()).replace("[", "\\[").replace("]", "\\]")
+    return f":orange-background[{highlight_terms(text, question)}]"
+
+
+def llm_error_text(error: str) -> str:
+    return (f"The language model could not answer: {error}. "
+            "Shown instead: the passages from your notes that best match the question.")
+
+
+def waiting_text(passages: int | None, seconds: float) -> str:
+    """The status line until the first words arrive.
+
+    >>> waiting_text(None, 0.4), waiting_text(5, 3.26)
+    ('Searching your notes… 0 s', 'Reading 5 passages… 3 s')
+    """
+    if passages is None:
+        return f"Searching your notes… {seconds:.0f} s"
+    what = "1 passage" if passages == 1 else f"{passages} passages"
+    return f"Reading {what}… {seconds:.0f} s"
+
+
+def show_pending_sources(rows: list[dict], question: str) -> None:
+    """The passages the model is reading, each with its best sentence, before the answer exists."""
+    for row in rows:
+        line = f"**{source_title(row)}**"
+        if row.get("best_sentence"):
+            line += "  \n" + marked(row["best_sentence"], question)
+        st.markdown(line)
+
+
+def show_sources(answer: dict, question: str, related: Callable[[str], list[dict]]) -> None:
+    """Cited passages, each in its own expander (best sentence highlighted, then the passage and its
+    note's related notes); the other retrieved ones folded away together."""
+    for row in (s for s in answer["sources"] if s["cited"]):
+        with st.expander(source_title(row)):
+            if row.get("best_sentence"):
+                st.markdown(marked(row["best_sentence"], question))
+            st.caption(f"score {row['score']:.3f}")
+            st.markdown(highlight_terms(row["text"], question))
+            notes = related(row["path"])
+            if notes:
+                st.markdown("**Related notes**\n\n" + related_list(notes))
+    uncited = [s for s in answer["sources"] if not s["cited"]]
+    if uncited:
+        with st.expander(f"Other retrieved passages ({len(uncited)}), not cited"):
+            for row in uncited:
+                st.markdown(f"**{source_title(row)}** · score {row['score']:.3f}")
+                if row.get("best_sentence"):
+                    st.markdown(marked(row["best_sentence"], question))
+                st.markdown(highlight_terms(row["text"], question))
+
+
+def timing_note(answer: dict) -> str:
+    """'qwen2.5-coder-1.5b (local) · first words after 3.1 s · 7.9 s in all'"""
+    note = plain(answer["model"])
+    if answer.get("first_token_seconds") is not None:
+        note += f" · first words after {answer['first_token_seconds']:.1f} s"
+    return note + f" · {answer['seconds']:.1f} s in all"
+
+
+def show_answer_details(message: dict, related: Callable[[str], list[dict]]) -> None:
+    answer = message["answer"]
+    if answer.get("error"):
+        st.error(llm_error_text(answer["error"]))
+    show_sources(answer, message["question"], related)
+    note = timing_note(answer)
+    if answer.get("search_query") and answer["search_query"] != message["question"]:
+        note += f" · searched for: {plain(answer['search_query'])}"
+    st.caption(note)
+
+
+def safe_related(find: Callable[[str], list[dict]]) -> Callable[[str], list[dict]]:
+    """A cited note's related notes; none while the index is changing under us (the next redraw has them)."""
+    def related(path: str) -> list[dict]:
+        try:
+            return find(path)
+        except (RagqaError, sqlite3.Error):
+            return []
+    return related
+
+
+def _pump(events: Iterator, inbox: queue.Queue) -> None:
+    try:
+        for event in events:
+            inbox.put(event)
+    except RagqaError as err:  # e.g. the index was rebuilt with another model meanwhile
+        inbox.put(("error", err))
+    except Exception as err:  # noqa: BLE001  shown as one line, never as a dead page
+        inbox.put(("error", RagqaError(f"{type(err).__name__}: {err}")))
+    finally:
+        inbox.put(("end", None))
+
+
+def stream_answer(events: Iterator, question: str):
+    """Draw the answer as its events arrive: status, sources, words. Returns the final Answer, or raises
+    the RagqaError that stopped it. Must run in the page's own script thread (it draws)."""
+    status, body, pending = st.empty(), st.empty(), st.empty()
+    inbox: queue.Queue = queue.Queue()
+    threading.Thread(target=_pump, args=(events, inbox), daemon=True, name="ragqa-answer").start()
+    started, passages, words, final = time.monotonic(), None, "", None
+    status.caption(waiting_text(None, 0.0))
+    while True:
+        try:
+            kind, value = inbox.get(timeout=TICK_SECONDS)
+        except queue.Empty:
+            if not words:
+                status.caption(waiting_text(passages, time.monotonic() - started))
+            continue
+        if kind == "sources":
+            passages = len(value.passages)
+            rows = [{"n": n, "path": h.chunk.path, "heading": h.chunk.heading, "page": h.chunk.page,
+                     "best_sentence": best} for n, (h, best) in enumerate(zip(value.passages, value.best), 1)]
+            with pending.container():
+                show_pending_sources(rows, question)
+            status.caption(waiting_text(passages, time.monotonic() - started))
+        elif kind == "delta":
+            if not words:
+                status.caption(f"Writing… (first words after {time.monotonic() - started:.1f} s)")
+            words += value
+            body.markdown(words + " ▌")
+        elif kind == "done":
+            final = value
+        elif kind == "error":
+            status.empty()
+            pending.empty()
+            raise value
+        elif kind == "end":
+            break
+    status.empty()
+    pending.empty()
+    body.markdown(final.text)
+    return final
+

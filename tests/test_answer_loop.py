@@ -1,0 +1,87 @@
+"""The answer loop's own logic, with a scripted model (the real model runs in test_answers_llm.py and
+test_readme_question.py): the order of events, the final check on refusals, follow-ups that continue."""
+from __future__ import annotations
+
+import re
+
+from conftest import make_settings
+from ragqa.answer import answer_events, answer_question
+from ragqa.records import Chunk, Hit
+from ragqa.refusals import QUOTE_LABEL, is_refusal
+
+FAQ = Chunk("docs/FAQ.md", "FAQ", "FAQ > What happens if ingest is killed or the machine crashes?",
+            "Nothing is lost. Every batch of files is written in one SQLite transaction that holds the passages, "
+            "their vectors, the file hashes and a generation number together. Re-running ingest finishes the job.")
+GUIDE = Chunk("docs/GUIDE.md", "Guide", "Guide > Watch", "ragqa watch re-ingests a note when you save it.")
+
+
+class Searcher:
+    def __init__(self, chunks):
+        self.hits = [Hit(i, 1.0 - i / 10, c) for i, c in enumerate(chunks, 1)]
+        self.queries = []
+
+    def search(self, query, k=None, filters=None):
+        self.queries.append(query)
+        return self.hits[: k or 5]
+
+
+class ScriptedModel:
+    name = "scripted"
+
+    def __init__(self, *replies):
+        self.replies, self.sent = list(replies), []
+
+    def stream(self, messages, max_tokens=None):
+        self.sent.append(messages)
+        yield from re.split(r"(?<= )", self.replies.pop(0))  # word by word, spaces kept
+
+
+def settings(tmp_path):
+    return make_settings(tmp_path, llm={"provider": "local", "passage_tokens": 120})
+
+
+def test_sources_come_before_the_first_words_and_timings_are_kept(tmp_path):
+    events = list(answer_events("What happens if ingest is killed?", searcher=Searcher([FAQ, GUIDE]),
+                                chat_model=ScriptedModel("Nothing is lost [1]."), settings=settings(tmp_path)))
+    kinds = [k for k, _ in events]
+    assert kinds[:2] == ["query", "sources"] and kinds[2] == "delta" and kinds[-1] == "done"
+    given = events[1][1]
+    assert given.passages[0].chunk.path == "docs/FAQ.md"
+    assert given.best[0].startswith("Re-running ingest") or "SQLite transaction" in given.best[0]
+    answer = events[-1][1]
+    assert answer.text == "Nothing is lost [1]." and answer.cited == [1]
+    reply = answer.as_json()
+    assert 0 <= reply["first_token_seconds"] <= reply["seconds"]
+    assert reply["sources"][0]["best_sentence"] == given.best[0]
+
+
+def test_a_refusal_with_an_answering_passage_is_not_the_last_word(tmp_path):
+    answer = answer_question("What does the SQLite transaction hold for each batch of files?",
+                             searcher=Searcher([GUIDE, FAQ]), chat_model=ScriptedModel("The notes do not say. [1]"),
+                             settings=settings(tmp_path))
+    assert answer.quoted and answer.generated
+    assert answer.text.startswith(f"*{QUOTE_LABEL}*")
+    assert "> Every batch of files is written in one SQLite transaction" in answer.text
+    assert [h.chunk.path for h in answer.passages] == ["docs/FAQ.md"]  # the guide has nothing on it: not given
+    assert answer.text.endswith("[1]") and answer.cited == [1]
+    assert answer.raw == "The notes do not say. [1]"  # the model's own words are kept
+
+
+def test_a_refusal_stands_when_no_passage_answers(tmp_path):
+    answer = answer_question("Who painted the Mona Lisa?", searcher=Searcher([FAQ, GUIDE]),
+                             chat_model=ScriptedModel("The notes do not say."), settings=settings(tmp_path))
+    assert not answer.quoted and is_refusal(answer.text)
+
+
+def test_a_follow_up_over_the_same_passages_continues_and_a_new_topic_does_not(tmp_path):
+    searcher, model = Searcher([FAQ, GUIDE]), ScriptedModel("Nothing is lost [1].", "It is one transaction [1].")
+    first = answer_question("What happens if ingest is killed?", searcher=searcher, chat_model=model,
+                            settings=settings(tmp_path))
+    history = [{"role": "user", "content": "What happens if ingest is killed?"}, first.history_entry()]
+    second = answer_question("Why is that?", searcher=searcher, chat_model=model, settings=settings(tmp_path),
+                             history=history)
+    assert second.continued
+    assert searcher.queries[-1] == "What happens if ingest is killed? Why is that?"  # words, not an LLM call
+    assert model.sent[1][:len(model.sent[0])] == model.sent[0]
+    assert model.sent[1][-1] == {"role": "user", "content": "Question: Why is that?"}
+    assert [h.chunk.path for h in second.passages] == [h.chunk.path for h in first.passages]
