@@ -24,11 +24,11 @@ import streamlit as st  # noqa: E402
 from ingest.background import IngestJob, IngestJobs, report_rows  # noqa: E402
 from ingest.file_status import file_statuses  # noqa: E402
 from ingest.uploads import ALLOWED_SUFFIXES, UploadRejected, save_upload  # noqa: E402
-from ragqa.answer import answer_events, warm_up  # noqa: E402
+from ragqa.answer.loop import answer_events, warm_up  # noqa: E402
 from ragqa.config import load_settings  # noqa: E402
 from ragqa.errors import IndexMissingError, RagqaError  # noqa: E402
-from ragqa.search import Filters, Searcher  # noqa: E402
-from ragqa.store import DB_NAME  # noqa: E402
+from ragqa.retrieve.search import Filters, Searcher  # noqa: E402
+from ragqa.index.store import DB_NAME  # noqa: E402
 from ragqa.web.chat import RELATED_PER_SOURCE, safe_related, show_answer_details, stream_answer  # noqa: E402
 from ragqa.web.markup import plain  # noqa: E402
 from ragqa.web.notes_data import TopicNamer, Version, index_version, related_to, words_namer  # noqa: E402
@@ -89,7 +89,7 @@ class SharedIndex:
 
 @st.cache_resource(show_spinner="Loading the embedding model…")
 def get_embedder(_settings, key: str):
-    from ragqa.embedder import load_embedder
+    from ragqa.models.embedder import load_embedder
 
     return load_embedder(_settings.embedding)
 
@@ -103,7 +103,7 @@ def get_index(_settings, _embedder, key: str) -> SharedIndex:
 def get_chat_model(_settings, key: str):
     """(ChatModel, None), or (None, the one-line problem) when it cannot be made. The model reads the
     start every prompt shares in the background, so the first question does not wait for it."""
-    from ragqa.llm import make_chat_model
+    from ragqa.models.openai_chat import make_chat_model
 
     try:
         model = make_chat_model(_settings)

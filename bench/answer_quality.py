@@ -5,7 +5,7 @@
 
 squad-dev's corpus is written out as notes and ingested through the real pipeline (default E5 embedding,
 default search mode) into a cache folder, so re-runs skip the ingest. Each question is answered with
-`ragqa.answer.answer_events` exactly as `ragqa ask` does it, against the real llama.cpp server. Each
+`ragqa.answer.loop.answer_events` exactly as `ragqa ask` does it, against the real llama.cpp server. Each
 (model, variant) pair has its own server, so one variant's prompt never evicts another's from the
 server's prompt cache. Every answer is appended to a JSONL log in the cache folder, so an interrupted run
 resumes where it stopped, and questions are answered by every pair in turn, so all of them see the same
@@ -107,8 +107,8 @@ def build_docs_index(work: Path):
     """ragqa's own docs/ (the sample folder), ingested with the defaults; paths are the notes' names."""
     from ingest.pipeline import ingest_folder
     from ragqa.config import Settings
-    from ragqa.embedder import load_embedder
-    from ragqa.search import Searcher
+    from ragqa.models.embedder import load_embedder
+    from ragqa.retrieve.search import Searcher
 
     settings = Settings.model_validate({"notes_dir": str(REPO / "docs"), "index_dir": str(work / "docs-index")})
     embedder = load_embedder(settings.embedding)
@@ -121,8 +121,8 @@ def build_index(corpus: dict, work: Path):
     from ingest.pipeline import ingest_folder
     from ragqa.cli.eval_command import write_corpus_as_notes
     from ragqa.config import Settings
-    from ragqa.embedder import load_embedder
-    from ragqa.search import Searcher
+    from ragqa.models.embedder import load_embedder
+    from ragqa.retrieve.search import Searcher
 
     settings = Settings.model_validate({"notes_dir": str(work / "notes"), "index_dir": str(work / "index")})
     note_to_doc = write_corpus_as_notes(corpus, work / "notes")
@@ -145,10 +145,10 @@ class WordsOnly:
 
 def answer_one(question, settings, searcher, chat_model, variant: str):
     """The final Answer, from the events exactly as a face sees them."""
-    from ragqa.answer import answer_events
-    from ragqa.prompt import PromptStyle
+    from ragqa.answer.loop import answer_events
+    from ragqa.answer.prompt import PromptStyle
 
-    from ragqa.prompt import SHORT_EXAMPLE
+    from ragqa.answer.prompt import SHORT_EXAMPLE
 
     _, style_changes, words_only = VARIANTS[variant]
     if style_changes.get("example") == "SHORT_EXAMPLE":
@@ -162,7 +162,7 @@ def answer_one(question, settings, searcher, chat_model, variant: str):
 
 
 def score(answer, golds: list[str], gold_docs: set, note_to_doc: dict) -> dict:
-    from ragqa.refusals import is_refusal
+    from ragqa.answer.refusals import is_refusal
 
     doc = {n: note_to_doc.get(h.chunk.path) for n, h in enumerate(answer.passages, 1)}
     given = any(d in gold_docs for d in doc.values())
@@ -201,7 +201,7 @@ class Candidates:
         return link_models(self.shared, self.work / "llm" / slug)
 
     def chat_model(self, name: str, variant: str, fresh: bool = False):
-        from ragqa.llm import make_chat_model
+        from ragqa.models.openai_chat import make_chat_model
 
         key = (name, variant)
         if name != "none" and (fresh or key not in self.models):

@@ -33,16 +33,16 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:] = [str(REPO)] + [p for p in sys.path if Path(p or ".").resolve() != REPO / "bench"]
 
 from bench.answer_quality import DATA, read_log, sample_questions  # noqa: E402
-from ragqa.citations import (  # noqa: E402
+from ragqa.answer.citations import (  # noqa: E402
     _SENTENCE_END, CITATION, SUPPORT_MIN, check_citations, parse_citations, support)
 
 
 def passages_seen(questions: list[tuple], work: Path) -> dict[str, list[tuple[str, str]]]:
     """{qid: [(doc id, passage text)]}, numbered 1..n as in the prompt."""
     from ragqa.config import Settings
-    from ragqa.embedder import load_embedder
-    from ragqa.prompt import build_prompt
-    from ragqa.search import Searcher
+    from ragqa.models.embedder import load_embedder
+    from ragqa.answer.prompt import build_prompt
+    from ragqa.retrieve.search import Searcher
     from ragqa.tokens import count_tokens
 
     settings = Settings.model_validate({"notes_dir": str(work / "notes"), "index_dir": str(work / "index")})
@@ -108,7 +108,7 @@ RULES = {  # name: (which logged text it starts from, cited numbers)
     **{f"(b) re-point if another passage is +{m:g} better": ("raw", lambda t, p, m=m: recite(t, p, margin=m))
        for m in (0.1, 0.2, 0.3)},
     "(c) best passage per sentence, model's numbers ignored": ("text", lambda t, p: recite(words(t), p, own=False)),
-    "ragqa.citations.check_citations as shipped, raw text": ("raw", lambda t, p: check_citations(t, p).cited),
+    "ragqa.answer.citations.check_citations as shipped, raw text": ("raw", lambda t, p: check_citations(t, p).cited),
 }
 
 

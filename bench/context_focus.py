@@ -3,7 +3,7 @@
     python bench/context_focus.py [--questions 300] [--seed 11] [--k 5]
 
 No language model runs here. For SQuAD questions (squad-dev, the index bench/answer_quality.py builds)
-each way of cutting the retrieved passages down (ragqa.focus) is scored by whether the text the model
+each way of cutting the retrieved passages down (ragqa.answer.focus) is scored by whether the text the model
 would read still holds a gold answer, and by how many tokens it costs (tiktoken; the model's own
 tokenizer counts within a few percent of it on English). Reading the prompt is most of the time to the
 first token on a CPU, so this is the cheap screen before bench/answer_quality.py measures answers.
@@ -28,7 +28,7 @@ sys.path[:] = [str(REPO)] + [p for p in sys.path if Path(p or ".").resolve() != 
 from bench.answer_quality import DATA, build_index, contains_gold, sample_questions  # noqa: E402
 from bench.docs_questions import DOCS_QUESTIONS  # noqa: E402
 from bench.machine import machine_line  # noqa: E402
-from ragqa.focus import focus_passages  # noqa: E402
+from ragqa.answer.focus import focus_passages  # noqa: E402
 from ragqa.tokens import count_tokens  # noqa: E402
 
 
@@ -81,8 +81,8 @@ def cached_similarity(embedder):
 def docs_searcher():
     from ingest.pipeline import ingest_folder
     from ragqa.config import Settings
-    from ragqa.embedder import load_embedder
-    from ragqa.search import Searcher
+    from ragqa.models.embedder import load_embedder
+    from ragqa.retrieve.search import Searcher
 
     work = Path(tempfile.mkdtemp(prefix="ragqa-focus-docs-"))
     settings = Settings.model_validate({"notes_dir": str(REPO / "docs"), "index_dir": str(work / "index")})

@@ -53,8 +53,8 @@ def main() -> None:
     args = parser.parse_args()
     from ingest.pipeline import ingest_folder
     from ragqa.config import Settings
-    from ragqa.embedder import load_embedder
-    from ragqa.note_vectors import load_note_vectors
+    from ragqa.models.embedder import load_embedder
+    from ragqa.notes.vectors import load_note_vectors
 
     folder = Path(args.folder)
     candidates = sorted(p for p in folder.rglob("*.md") if p.stat().st_size >= 400 and not any(

@@ -23,10 +23,10 @@ sys.path[:] = [str(REPO)] + [p for p in sys.path if Path(p or ".").resolve() != 
 from bench.machine import machine_line  # noqa: E402
 from bench.quality import DATA, E5, KEPT, MINILM, settings_for  # noqa: E402
 from ragqa.cli.eval_command import load_beir, note_name, spread_sample  # noqa: E402
-from ragqa.embedder import load_embedder  # noqa: E402
-from ragqa.fusion import reciprocal_rank_fusion, score_fusion  # noqa: E402
-from ragqa.metrics import best_chunk_per_doc, evaluate  # noqa: E402
-from ragqa.search import Searcher  # noqa: E402
+from ragqa.models.embedder import load_embedder  # noqa: E402
+from ragqa.retrieve.fusion import reciprocal_rank_fusion, score_fusion  # noqa: E402
+from ragqa.retrieve.metrics import best_chunk_per_doc, evaluate  # noqa: E402
+from ragqa.retrieve.search import Searcher  # noqa: E402
 
 DEPTH = 300
 

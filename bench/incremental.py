@@ -65,9 +65,9 @@ def timed_delete(writer, path: str) -> dict:
 def vault_runs(args, work: Path) -> list[str]:
     from ingest.pipeline import ingest_folder
     from ragqa.config import Settings
-    from ragqa.embedder import load_embedder
-    from ragqa.search import Searcher
-    from ragqa.store import IndexReader
+    from ragqa.models.embedder import load_embedder
+    from ragqa.retrieve.search import Searcher
+    from ragqa.index.store import IndexReader
 
     notes = copy_vault(work / "vault", args.limit)
     settings = Settings.model_validate({"notes_dir": str(notes), "index_dir": str(work / "vault-index"),
@@ -112,7 +112,7 @@ def vault_runs(args, work: Path) -> list[str]:
 def synthetic_delete(n: int, work: Path) -> str:
     """Delete a 400-chunk file from an n-chunk index folder built like bench/query.py's."""
     from bench.query import IDENTITY, build, synthetic_queries
-    from ragqa.store import IndexWriter
+    from ragqa.index.store import IndexWriter
 
     folder = work / f"synthetic-{n}"
     build(folder, n, synthetic_queries(n, 1), fts=True)

@@ -64,7 +64,7 @@ def chunk_texts(index_dir: Path) -> list[str]:
 def child_ragqa(args) -> dict:
     from ingest.pipeline import ingest_folder
     from ragqa.config import Settings
-    from ragqa.embedder import load_embedder
+    from ragqa.models.embedder import load_embedder
 
     settings = Settings.model_validate({"notes_dir": args.folder, "index_dir": args.index,
                                         "embedding": {"model": args.model}})
@@ -81,7 +81,7 @@ def child_ragqa(args) -> dict:
 
 def child_raw(args) -> dict:
     from ragqa.config import EmbeddingSettings
-    from ragqa.embedder import load_embedder
+    from ragqa.models.embedder import load_embedder
 
     embedder = load_embedder(EmbeddingSettings(model=args.model))
     embedder.embed_passages(["warm up"] * 4)

@@ -30,7 +30,7 @@ sys.path[:] = [str(REPO)] + [p for p in sys.path if Path(p or ".").resolve() != 
 import openai  # noqa: E402
 
 from bench.machine import machine_line  # noqa: E402
-from ragqa.local_llm import LOCAL_MODELS, model_file  # noqa: E402
+from ragqa.models.local import LOCAL_MODELS, model_file  # noqa: E402
 
 NOTE = (
     "[{n}] notes/project-{n}.md — Meeting notes\n"
@@ -52,7 +52,7 @@ def free_port() -> int:
 
 def command(runtime: str, gguf: Path, port: int) -> list[str]:
     if runtime == "xllamacpp":
-        return [sys.executable, "-m", "ragqa.llama_server", "--model", str(gguf), "--alias", "m",
+        return [sys.executable, "-m", "ragqa.models.llama_server", "--model", str(gguf), "--alias", "m",
                 "--port", str(port), "--ctx", "4096", "--threads", "2"]
     return [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--model_alias", "m",
             "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096", "--n_threads", "2",

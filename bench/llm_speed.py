@@ -4,9 +4,9 @@
 
 ragqa's own docs/ (the sample folder of `make run`) is ingested with the default settings into a
 temporary index, the local model's server is started as the app starts it, and the fixed start of every
-prompt is read once (ragqa.answer.warm_up, as the app and `ragqa chat` do at start). Then, for each
+prompt is read once (ragqa.answer.loop.warm_up, as the app and `ragqa chat` do at start). Then, for each
 question below: the question as the first of a conversation, and one follow-up in the same
-conversation. Each answer goes through ragqa.answer.answer_events exactly as in the faces (search,
+conversation. Each answer goes through ragqa.answer.loop.answer_events exactly as in the faces (search,
 focus, prompt, the model, the checks). Printed per model: medians of the time to the first token
 (from the question to the model's first words, search included), of the prompt tokens the server
 really read (the rest it had cached), and of the generation rate.
@@ -42,8 +42,8 @@ CONVERSATIONS = [
 def ingest_docs(work: Path):
     from ingest.pipeline import ingest_folder
     from ragqa.config import Settings
-    from ragqa.embedder import load_embedder
-    from ragqa.search import Searcher
+    from ragqa.models.embedder import load_embedder
+    from ragqa.retrieve.search import Searcher
 
     settings = Settings.model_validate({"notes_dir": str(REPO / "docs"), "index_dir": str(work / "index")})
     embedder = load_embedder(settings.embedding)
@@ -52,7 +52,7 @@ def ingest_docs(work: Path):
 
 
 def one_answer(question, history, settings, searcher, chat_model) -> tuple[object, dict]:
-    from ragqa.answer import answer_events
+    from ragqa.answer.loop import answer_events
 
     started, first = time.perf_counter(), None
     final = None
@@ -73,9 +73,9 @@ def one_answer(question, history, settings, searcher, chat_model) -> tuple[objec
 
 def bench(model: str, passage_tokens, runs: int, work: Path) -> dict:
     from bench.answer_quality import link_models
-    from ragqa.answer import warm_up
-    from ragqa.llm import make_chat_model
-    from ragqa.local_llm import stop_local_server
+    from ragqa.answer.loop import warm_up
+    from ragqa.models.openai_chat import make_chat_model
+    from ragqa.models.local import stop_local_server
 
     settings, searcher = ingest_docs(work)
     settings.llm.local_model = model

@@ -49,7 +49,7 @@ def load_avg() -> str:
 
 
 def pct(values: list[float], q: float) -> float:
-    from ragqa.metrics import percentile
+    from ragqa.retrieve.metrics import percentile
 
     return percentile(values, q)
 
@@ -80,9 +80,9 @@ def end_to_end(corpus, queries, qrels, work: Path, model: str) -> dict:
     from ingest.pipeline import ingest_folder
     from ragqa.cli.eval_command import run_queries, write_corpus_as_notes
     from ragqa.config import Settings
-    from ragqa.embedder import load_embedder
-    from ragqa.metrics import evaluate
-    from ragqa.search import Searcher
+    from ragqa.models.embedder import load_embedder
+    from ragqa.retrieve.metrics import evaluate
+    from ragqa.retrieve.search import Searcher
 
     note_to_doc = write_corpus_as_notes(corpus, work / "notes")
     embedder = None
@@ -127,7 +127,7 @@ sys.path[0] = {str(REPO)!r}
 import numpy as np
 query = np.load({str(folder.parent / "query.npy")!r})
 started = time.perf_counter()
-from ragqa.vector_store import backend_class
+from ragqa.index.vectors import backend_class
 store = backend_class({backend!r}).load({str(folder)!r}, {len(query)}, 1, **{BACKENDS[backend]!r})
 store.search(query, 10)
 print(json.dumps(time.perf_counter() - started))
@@ -139,7 +139,7 @@ print(json.dumps(time.perf_counter() - started))
 
 
 def backend_only(index: Path, query_vectors: np.ndarray, work: Path) -> dict:
-    from ragqa.vector_store import backend_class
+    from ragqa.index.vectors import backend_class
 
     conn = sqlite3.connect(index / "index.sqlite")
     rows = conn.execute("SELECT id, vector FROM chunks ORDER BY id").fetchall()
@@ -178,7 +178,7 @@ def backend_only(index: Path, query_vectors: np.ndarray, work: Path) -> dict:
 def precision() -> str:
     """What `embedding.bf16: auto` (the config default) gives on this CPU."""
     from ragqa.config import EmbeddingSettings
-    from ragqa.embedder import use_bf16
+    from ragqa.models.embedder import use_bf16
 
     return "bf16" if use_bf16(EmbeddingSettings().bf16) else "float32"
 
@@ -208,7 +208,7 @@ def encode_rates(texts: list[str]) -> list[tuple]:
     import torch
 
     from ragqa.config import EmbeddingSettings
-    from ragqa.embedder import load_embedder
+    from ragqa.models.embedder import load_embedder
 
     rows = []
     for model in ("all-MiniLM-L6-v2", "intfloat/multilingual-e5-small"):

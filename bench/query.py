@@ -35,7 +35,7 @@ import faiss  # noqa: E402
 import numpy as np  # noqa: E402
 
 from bench.machine import load_average, machine_line, rss_mb  # noqa: E402
-from ragqa.metrics import percentile  # noqa: E402
+from ragqa.retrieve.metrics import percentile  # noqa: E402
 
 DIM = 384
 BATCH = 50_000
@@ -87,8 +87,8 @@ def build(folder: Path, n: int, queries: np.ndarray, fts: bool = False) -> dict:
     """A real index folder of n chunks; returns timings and writes exact top-10 for `queries`.
 
     `fts` also fills the BM25 table (search here does not read it; bench/incremental.py deletes from it)."""
-    from ragqa.store import IndexWriter
-    from ragqa.vectors import FaissVectors
+    from ragqa.index.store import IndexWriter
+    from ragqa.index.faiss_vectors import FaissVectors
 
     shutil.rmtree(folder, ignore_errors=True)
     IndexWriter(folder, IDENTITY).close()  # schema and manifest, exactly as ingest creates them
@@ -129,8 +129,8 @@ def build(folder: Path, n: int, queries: np.ndarray, fts: bool = False) -> dict:
 def measure(folder: Path, model: str, count: int, sweep: list[int]) -> dict:
     """Child process: load the model and the index as the app does, then time each query's three steps."""
     from ragqa.config import EmbeddingSettings
-    from ragqa.embedder import load_embedder
-    from ragqa.store import IndexReader
+    from ragqa.models.embedder import load_embedder
+    from ragqa.index.store import IndexReader
 
     embedder = load_embedder(EmbeddingSettings(model=model))
     texts = real_queries(count)

@@ -79,7 +79,7 @@ def recall_at_k(links: dict[str, set[str]], ranked: dict[str, list[str]], k: int
 
 def bm25_top(texts: list[str], depth: int, k1: float = 1.2, b: float = 0.75) -> np.ndarray:
     """Each text as a query (its distinct words) over all texts by BM25; rows of best others, best first."""
-    from ragqa.topic_names import words
+    from ragqa.notes.topic_names import words
 
     docs = [Counter(words(t)) for t in texts]
     lengths = np.array([sum(d.values()) for d in docs], dtype=np.float64)
@@ -132,7 +132,7 @@ def without_link_words(text: str, links: list[str]) -> str:
 
 
 def read_files(index_dir: Path) -> list[tuple[str, str, dict]]:
-    from ragqa.store import connect
+    from ragqa.index.store import connect
 
     conn = connect(index_dir)
     rows = [(p, t, json.loads(m or "{}")) for p, t, m in conn.execute("SELECT path, title, meta FROM files")]
@@ -143,7 +143,7 @@ def read_files(index_dir: Path) -> list[tuple[str, str, dict]]:
 def ingest(folder: Path, model: str) -> Path:
     from ingest.pipeline import ingest_folder
     from ragqa.config import Settings
-    from ragqa.embedder import load_embedder
+    from ragqa.models.embedder import load_embedder
 
     index = Path(tempfile.mkdtemp(prefix="ragqa-links-")) / "index"
     settings = Settings.model_validate({"notes_dir": str(folder), "index_dir": str(index),
@@ -159,9 +159,9 @@ def main() -> None:
     parser.add_argument("--folder", default=str(VAULT))
     parser.add_argument("--model", default="intfloat/multilingual-e5-small")
     args = parser.parse_args()
-    from ragqa.note_vectors import load_note_vectors
-    from ragqa.notes_graph import note_texts
-    from ragqa.similarity import all_top_k
+    from ragqa.notes.vectors import load_note_vectors
+    from ragqa.notes.graph import note_texts
+    from ragqa.notes.similarity import all_top_k
 
     index = Path(args.index) if args.index else ingest(Path(args.folder), args.model)
     started = time.perf_counter()

@@ -37,9 +37,9 @@ def main() -> None:
     parser.add_argument("--k", type=int, nargs="*")
     args = parser.parse_args()
     from bench.related_links import link_targets, read_files
-    from ragqa.clusters import kmeans, rule_of_thumb_k, silhouette
-    from ragqa.note_vectors import load_note_vectors
-    from ragqa.notes_graph import auto_k_candidates, cluster_notes
+    from ragqa.notes.clusters import kmeans, rule_of_thumb_k, silhouette
+    from ragqa.notes.vectors import load_note_vectors
+    from ragqa.notes.graph import auto_k_candidates, cluster_notes
 
     index = Path(args.index)
     notes = load_note_vectors(index)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ingest.scan import FoundFile, scan_folder, unlisted_prefixes
-from ragqa.store import DB_NAME, FileRecord, connect
+from ragqa.index.store import DB_NAME, FileRecord, connect
 
 NEW = "not indexed yet"
 CHANGED = "changed since it was indexed"

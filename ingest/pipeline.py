@@ -23,9 +23,9 @@ from ingest.pdf_worker import PdfWorker
 from ingest.preflight import check_notes_folder, index_write_error, is_write_failure
 from ingest.scan import scan_folder, unlisted_prefixes
 from ragqa.config import Settings
-from ragqa.lock import write_lock
-from ragqa.note_vectors import refresh_note_vectors
-from ragqa.store import FileRecord, IndexWriter, index_identity
+from ragqa.index.lock import write_lock
+from ragqa.notes.vectors import refresh_note_vectors
+from ragqa.index.store import FileRecord, IndexWriter, index_identity
 from ragqa.tokens import count_tokens
 
 BATCH_CHUNKS = 256  # chunks embedded and committed together

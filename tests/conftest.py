@@ -42,7 +42,7 @@ def make_settings(tmp: Path, notes: Path | None = None, **sections) -> Settings:
 @pytest.fixture(scope="session")
 def minilm():
     from ragqa.config import EmbeddingSettings
-    from ragqa.embedder import load_embedder
+    from ragqa.models.embedder import load_embedder
 
     return load_embedder(EmbeddingSettings(model="all-MiniLM-L6-v2"))
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 from conftest import make_settings
-from ragqa.answer import answer_events, answer_question
+from ragqa.answer.loop import answer_events, answer_question
 from ragqa.records import Chunk, Hit
-from ragqa.refusals import QUOTE_LABEL, is_refusal
+from ragqa.answer.refusals import QUOTE_LABEL, is_refusal
 
 FAQ = Chunk("docs/FAQ.md", "FAQ", "FAQ > What happens if ingest is killed or the machine crashes?",
             "Nothing is lost. Every batch of files is written in one SQLite transaction that holds the passages, "

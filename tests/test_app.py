@@ -18,7 +18,7 @@ from ingest.background import IngestJobs, report_rows
 from ingest.pipeline import IngestReport, ingest_folder
 from ingest.uploads import UploadRejected, safe_upload_name, save_upload
 from ragqa.errors import ConfigError, IndexBusyError
-from ragqa.lock import write_lock
+from ragqa.index.lock import write_lock
 from conftest import REPO, make_settings
 
 APP = str(REPO / "app.py")
@@ -215,7 +215,7 @@ def test_password_is_asked_before_anything_else(app_env, monkeypatch):
 # ---- the real local LLM --------------------------------------------------------------------
 
 def _smollm2_missing() -> str | None:
-    from ragqa import local_llm
+    from ragqa.models import local as local_llm
     from ragqa.errors import LLMError
 
     if importlib.util.find_spec("xllamacpp") is None:
@@ -232,7 +232,7 @@ def _smollm2_missing() -> str | None:
 @pytest.mark.skipif(bool(_smollm2_missing()), reason=f"needs the local model: {_smollm2_missing()}")
 def test_local_model_answers_and_is_restarted_when_its_server_died(indexed, monkeypatch):
     from ragqa.config import load_settings
-    from ragqa.local_llm import stop_local_server
+    from ragqa.models.local import stop_local_server
 
     cache = indexed / "cache"  # its own server state, apart from any other ragqa on this machine
     for name, value in {"RAGQA_LLM__PROVIDER": "local", "RAGQA_LLM__LOCAL_MODEL": "smollm2-135m",

@@ -15,8 +15,8 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import REPO, make_settings
 from ingest.pipeline import ingest_folder
-from ragqa.note_vectors import load_note_vectors
-from ragqa.notes_graph import find_topics, note_texts
+from ragqa.notes.vectors import load_note_vectors
+from ragqa.notes.graph import find_topics, note_texts
 from ragqa.web import markup, notes_data
 
 APP = str(REPO / "app.py")

@@ -22,8 +22,8 @@ import pytest
 from conftest import make_settings, need_shared
 from ingest.pipeline import ingest_folder
 from ragqa.errors import ConfigError
-from ragqa.search import Searcher
-from ragqa.store import IndexReader
+from ragqa.retrieve.search import Searcher
+from ragqa.index.store import IndexReader
 
 NOBODY = 65534
 

@@ -77,7 +77,7 @@ def _why_not() -> str | None:
         return f"{CHROMIUM} is missing (make browser, or apt-get install chromium)"
     if importlib.util.find_spec("playwright") is None:
         return "playwright is not installed (pip install -e '.[test]')"
-    from ragqa import local_llm
+    from ragqa.models import local as local_llm
     from ragqa.errors import LLMError
 
     try:
@@ -188,7 +188,7 @@ def _serve(tmp_path, notes: Path, llm: dict):
         log.close()
         if llm["provider"] == "local":
             from ragqa.config import LLMSettings
-            from ragqa.local_llm import stop_local_server
+            from ragqa.models.local import stop_local_server
 
             stop_local_server(LLMSettings(**llm), settings["embedding"]["cache_dir"])  # in case it was left behind
 
@@ -280,7 +280,7 @@ _WATCH_WAIT = """() => {
 
 
 def _default_model_missing() -> str | None:
-    from ragqa import local_llm
+    from ragqa.models import local as local_llm
     from ragqa.errors import LLMError
 
     try:

@@ -1,4 +1,4 @@
-from ragqa.citations import check_citations, parse_citations
+from ragqa.answer.citations import check_citations, parse_citations
 
 PASSAGES = [
     "Tomatoes need six hours of direct sun and deep watering twice a week.",

@@ -17,8 +17,8 @@ import ingest.pipeline as pipeline
 from conftest import make_settings
 from ingest.pipeline import ingest_folder
 from ragqa.errors import IndexBusyError
-from ragqa.search import Searcher
-from ragqa.store import IndexReader
+from ragqa.retrieve.search import Searcher
+from ragqa.index.store import IndexReader
 
 _VERSIONED = re.compile(r"Note (\d+) version (\d+)")
 

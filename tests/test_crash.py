@@ -26,8 +26,8 @@ import pytest
 import forked_cli
 from conftest import need_shared
 from ragqa.errors import IndexBusyError
-from ragqa.lock import LOCK_NAME, write_lock
-from ragqa.store import DB_NAME, IndexReader
+from ragqa.index.lock import LOCK_NAME, write_lock
+from ragqa.index.store import DB_NAME, IndexReader
 
 pytestmark = pytest.mark.slow
 

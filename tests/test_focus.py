@@ -1,5 +1,5 @@
 """What the model reads of the passages: the sentences that answer, within a token budget."""
-from ragqa.focus import GAP, focus_passages
+from ragqa.answer.focus import GAP, focus_passages
 from ragqa.tokens import count_tokens
 
 FAQ = ("Nothing is lost. Every batch of files is written in one SQLite transaction that holds the passages, "

@@ -1,4 +1,4 @@
-from ragqa.followup import heuristic_query, needs_context, standalone_query
+from ragqa.answer.followup import heuristic_query, needs_context, standalone_query
 
 HISTORY = [{"role": "user", "content": "How do I grow tomatoes?"}, {"role": "assistant", "content": "Sun [1]."}]
 

@@ -3,8 +3,8 @@ import doctest
 
 import pytest
 
-from ragqa import fusion
-from ragqa.fusion import reciprocal_rank_fusion, score_fusion
+from ragqa.retrieve import fusion
+from ragqa.retrieve.fusion import reciprocal_rank_fusion, score_fusion
 
 DENSE = [(1, 0.91), (2, 0.90), (3, 0.10)]
 BM25 = [(3, 12.0), (4, 11.0), (1, 2.0)]

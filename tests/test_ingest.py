@@ -14,8 +14,8 @@ from ingest.loaders import load_file
 from ingest.pipeline import ingest_folder
 from ingest.scan import scan_folder
 from ragqa.errors import ConfigError, IndexMismatchError
-from ragqa.search import Filters, Searcher
-from ragqa.store import IndexReader
+from ragqa.retrieve.search import Filters, Searcher
+from ragqa.index.store import IndexReader
 from ragqa.tokens import count_tokens
 
 

@@ -15,7 +15,7 @@ import pytest
 
 from ragqa.config import LLMSettings
 from ragqa.errors import LLMError
-from ragqa.llm import ChatModel
+from ragqa.models.openai_chat import ChatModel
 
 MESSAGES = [{"role": "user", "content": "hi"}]
 

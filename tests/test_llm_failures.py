@@ -21,7 +21,7 @@ import pytest
 import forked_cli
 from conftest import make_settings
 from ingest.pipeline import ingest_folder
-from ragqa import local_llm
+from ragqa.models import local as local_llm
 from ragqa.config import LLMSettings
 
 pytestmark = pytest.mark.slow

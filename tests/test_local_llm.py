@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from ragqa import local_llm
+from ragqa.models import local as local_llm
 from ragqa.config import LLMSettings, Settings
 from ragqa.errors import LLMError
-from ragqa.local_llm import LOCAL_MODELS, LocalModel, assemble, ensure_local_server, make_chat_model
+from ragqa.models.local import LOCAL_MODELS, LocalModel, assemble, ensure_local_server, make_chat_model
 
 ROOT = Path(__file__).resolve().parents[1]
 SMOL = LOCAL_MODELS["smollm2-135m"]
@@ -156,7 +156,7 @@ def test_second_call_reuses_the_running_server(local):
 def test_another_process_reuses_the_running_server(local):
     settings, cache = local
     url = ensure_local_server(settings, cache)
-    code = ("import sys; from ragqa.config import LLMSettings; from ragqa.local_llm import ensure_local_server; "
+    code = ("import sys; from ragqa.config import LLMSettings; from ragqa.models.local import ensure_local_server; "
             f"print(ensure_local_server(LLMSettings.model_validate_json(sys.argv[1]), {str(cache)!r}))")
     other = subprocess.run([sys.executable, "-c", code, settings.model_dump_json()], cwd=ROOT,
                            capture_output=True, text=True, timeout=60, check=False)

@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from ragqa.metrics import best_chunk_per_doc, dcg, evaluate, mrr_at, ndcg_at, percentile, recall_at
+from ragqa.retrieve.metrics import best_chunk_per_doc, dcg, evaluate, mrr_at, ndcg_at, percentile, recall_at
 
 
 def test_ndcg_is_one_when_the_relevant_document_is_first():

@@ -11,10 +11,14 @@ import pytest
 from conftest import REPO, make_settings
 import ingest.pipeline as pipeline
 from ingest.pipeline import ingest_folder
-from ragqa import clusters, notes_graph, notes_map, similarity, topic_names
+from ragqa.notes import clusters
+from ragqa.notes import graph as notes_graph
+from ragqa.notes import note_map as notes_map
+from ragqa.notes import similarity
+from ragqa.notes import topic_names
 from ragqa.errors import NoteNotFoundError
-from ragqa.note_vectors import load_note_vectors, refresh_note_vectors
-from ragqa.notes_graph import duplicate_chunks, duplicate_notes, find_topics, note_texts, related_notes, resolve_note
+from ragqa.notes.vectors import load_note_vectors, refresh_note_vectors
+from ragqa.notes.graph import duplicate_chunks, duplicate_notes, find_topics, note_texts, related_notes, resolve_note
 
 OWNERSHIP = ("# Rust ownership\n\nEach value in Rust has a single owner. When the owner goes out of scope, the value "
              "is dropped and its memory is freed. Moving a value transfers ownership; borrowing lends it out.\n")
@@ -160,7 +164,7 @@ def test_topics_are_named_by_their_words_when_the_llm_is_down(garden):
 def _smollm2_missing() -> str | None:
     import importlib.util
 
-    from ragqa import local_llm
+    from ragqa.models import local as local_llm
     from ragqa.errors import LLMError
 
     if importlib.util.find_spec("xllamacpp") is None:
@@ -175,7 +179,7 @@ def _smollm2_missing() -> str | None:
 @pytest.mark.llm
 @pytest.mark.slow
 def test_topics_named_by_a_real_local_llm_are_short_names(garden):
-    from ragqa import local_llm
+    from ragqa.models import local as local_llm
 
     if why := _smollm2_missing():
         pytest.skip(f"needs the local model: {why}")
@@ -254,7 +258,7 @@ def test_on_the_vault_every_note_has_related_notes_and_one_topic(vault_index):
 def _link_recall(settings, notes) -> float:
     sys.path.insert(0, str(REPO))
     from bench.related_links import link_targets, read_files, recall_at_k  # the benchmark's own functions
-    from ragqa.similarity import all_top_k
+    from ragqa.notes.similarity import all_top_k
 
     links = link_targets(read_files(settings.index_path), notes.paths)
     ranked = {notes.paths[i]: [notes.paths[j] for j in row] for i, row in enumerate(all_top_k(notes.comparable(), 10))}  # as related_notes ranks

@@ -5,7 +5,7 @@ import pytest
 
 from conftest import make_settings, need_shared
 from ingest.pipeline import ingest_folder
-from ragqa.search import Searcher
+from ragqa.retrieve.search import Searcher
 
 pytestmark = pytest.mark.slow
 

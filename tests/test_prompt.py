@@ -2,7 +2,7 @@
 import pytest
 
 from ragqa.errors import ConfigError
-from ragqa.prompt import CUT_NOTE, SYSTEM_PROMPT, build_prompt
+from ragqa.answer.prompt import CUT_NOTE, SYSTEM_PROMPT, build_prompt
 from ragqa.records import Chunk, Hit
 from ragqa.tokens import count_tokens
 

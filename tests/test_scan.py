@@ -10,7 +10,7 @@ import pytest
 from ingest.globs import matches_any
 from ingest.file_status import classify
 from ingest.scan import DEFAULT_INCLUDE, FoundFile, human_size, scan_folder, unlisted_prefixes
-from ragqa.store import FileRecord
+from ragqa.index.store import FileRecord
 
 
 def shared_data() -> Path:

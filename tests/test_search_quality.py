@@ -8,7 +8,7 @@ from conftest import make_settings
 from ingest.pipeline import ingest_folder
 from ragqa.cli import main
 from ragqa.errors import ConfigError
-from ragqa.search import Filters, Searcher
+from ragqa.retrieve.search import Filters, Searcher
 
 MODES = ["dense", "bm25", "hybrid"]
 

@@ -6,8 +6,8 @@ import pytest
 
 from ragqa.errors import IndexMismatchError, IndexMissingError
 from ragqa.records import Chunk
-from ragqa.store import FileRecord, IndexReader, IndexWriter
-from ragqa.vectors import FaissVectors
+from ragqa.index.store import FileRecord, IndexReader, IndexWriter
+from ragqa.index.faiss_vectors import FaissVectors
 
 IDENTITY = {"model": "test", "dim": 4, "chunk_tokens": 64}
 

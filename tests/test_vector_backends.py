@@ -18,10 +18,10 @@ from conftest import REPO
 from ingest.pipeline import ingest_folder
 from ragqa.config import load_settings
 from ragqa.errors import IndexBusyError
-from ragqa.lock import write_lock
-from ragqa.search import Filters, Searcher
-from ragqa.store import IndexReader, IndexWriter, index_identity
-from ragqa.vector_store import backend_class
+from ragqa.index.lock import write_lock
+from ragqa.retrieve.search import Filters, Searcher
+from ragqa.index.store import IndexReader, IndexWriter, index_identity
+from ragqa.index.vectors import backend_class
 
 _MISSING = [m for m in ("pymilvus", "milvus_lite") if importlib.util.find_spec(m) is None]
 _needs_milvus = pytest.mark.skipif(
@@ -81,7 +81,7 @@ def test_removed_ids_leave_count_ids_and_search(backend, tmp_path):
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_allowed_ids_restrict_the_search(backend, tmp_path, monkeypatch):
     if backend == "milvus":  # split the allow-list into several `id in [...]` parts, merged
-        monkeypatch.setattr("ragqa.vectors_milvus.FILTER_IDS", 2)
+        monkeypatch.setattr("ragqa.index.milvus_vectors.FILTER_IDS", 2)
     store = filled(backend, tmp_path)
     ids, _ = store.search(unit(4, 3, 2, 1), 2, allowed_ids=np.array([11, 12, 13]))
     assert ids.tolist() == [11, 12]
@@ -236,7 +236,7 @@ def test_milvus_lite_file_held_by_another_process_is_a_clear_busy_error(tmp_path
         [sys.executable, "-c", textwrap.dedent(f"""
             import sys, time
             sys.path.insert(0, {str(REPO)!r})
-            from ragqa.vectors_milvus import connect
+            from ragqa.index.milvus_vectors import connect
             connect({str(tmp_path / "other.db")!r})
             print("holding", flush=True)
             time.sleep(60)

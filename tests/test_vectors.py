@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ragqa.vectors import FaissVectors
+from ragqa.index.faiss_vectors import FaissVectors
 
 DIM = 48
 LIMIT = 1_000

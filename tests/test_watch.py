@@ -15,8 +15,8 @@ from ingest import watch as watch_module
 from ingest.file_status import file_statuses, status_counts
 from ingest.pipeline import ingest_folder
 from ingest.watch import FolderWatcher
-from ragqa.search import Searcher
-from ragqa.store import connect
+from ragqa.retrieve.search import Searcher
+from ragqa.index.store import connect
 
 # Seconds from a save to the change being searchable: 0.5 s quiet period + one incremental ingest (~0.2 s
 # on an idle 2-core machine; 1.4-3 s measured at load average 20, where embedding one sentence takes 1.6 s).

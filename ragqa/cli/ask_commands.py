@@ -25,10 +25,10 @@ def register(commands) -> None:
 
 
 def _engine(settings, args):
-    from ragqa.embedder import load_embedder
-    from ragqa.llm import make_chat_model
-    from ragqa.search import Searcher
-    from ragqa.store import require_index
+    from ragqa.models.embedder import load_embedder
+    from ragqa.models.openai_chat import make_chat_model
+    from ragqa.retrieve.search import Searcher
+    from ragqa.index.store import require_index
 
     index = Path(args.index) if args.index else settings.index_path
     require_index(index)
@@ -51,7 +51,7 @@ def print_sources(answer, out=sys.stdout) -> None:
 
 
 def _stream(question, settings, args, searcher, chat_model, history, quiet=False):
-    from ragqa.answer import answer_events
+    from ragqa.answer.loop import answer_events
 
     answer = None
     for kind, value in answer_events(question, searcher=searcher, chat_model=chat_model, settings=settings,
@@ -94,7 +94,7 @@ def _finish(answer) -> None:
 def run_chat(settings, args) -> int:
     import threading
 
-    from ragqa.answer import warm_up
+    from ragqa.answer.loop import warm_up
 
     searcher, chat_model = _engine(settings, args)
     if chat_model is not None:  # reads the prompt's fixed start while the first question is typed

@@ -14,7 +14,7 @@ from contextlib import nullcontext
 from pathlib import Path
 
 from ragqa.errors import ConfigError
-from ragqa.metrics import best_chunk_per_doc, evaluate, percentile
+from ragqa.retrieve.metrics import best_chunk_per_doc, evaluate, percentile
 
 DEPTH = 100  # ranked documents kept per query (recall@100)
 CHUNKS_PER_DOC = 3  # chunks fetched per document wanted: a long document fills several ranks
@@ -138,8 +138,8 @@ def run_eval(settings, args) -> int:
 def measure(settings, work: Path, corpus: dict, queries: dict, qrels: dict, mode: str) -> tuple[dict, int]:
     """Ingest the corpus under `work` (incrementally), run the queries; (the --json dict, chunks embedded)."""
     from ingest.pipeline import ingest_folder
-    from ragqa.embedder import load_embedder
-    from ragqa.search import Searcher
+    from ragqa.models.embedder import load_embedder
+    from ragqa.retrieve.search import Searcher
 
     notes, index = work / "notes", work / "index"
     note_to_doc = write_corpus_as_notes(corpus, notes)

@@ -6,7 +6,7 @@ import sys
 import time
 from pathlib import Path
 
-from ragqa.embedder import load_embedder
+from ragqa.models.embedder import load_embedder
 
 
 def register(commands) -> None:
@@ -40,7 +40,7 @@ def add_filter_args(p) -> None:
 
 
 def filters_from(args):
-    from ragqa.search import Filters
+    from ragqa.retrieve.search import Filters
 
     return Filters(folders=args.folder, tags=args.tag, kinds=args.kinds)
 
@@ -87,8 +87,8 @@ def run_ingest(settings, args) -> int:
 
 
 def _searcher(settings, args):
-    from ragqa.search import Searcher
-    from ragqa.store import require_index
+    from ragqa.retrieve.search import Searcher
+    from ragqa.index.store import require_index
 
     index = Path(args.index) if args.index else settings.index_path
     require_index(index)
@@ -117,7 +117,7 @@ def run_search(settings, args) -> int:
 
 
 def run_status(settings, args) -> int:
-    from ragqa.store import IndexReader
+    from ragqa.index.store import IndexReader
 
     reader = IndexReader(Path(args.index) if args.index else settings.index_path)
     stats = reader.stats()

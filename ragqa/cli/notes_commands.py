@@ -48,13 +48,13 @@ def _index(settings, args) -> Path:
 
 
 def _notes(settings, args):
-    from ragqa.note_vectors import load_note_vectors
+    from ragqa.notes.vectors import load_note_vectors
 
     return load_note_vectors(_index(settings, args))
 
 
 def run_related(settings, args) -> int:
-    from ragqa.notes_graph import related_notes, resolve_note
+    from ragqa.notes.graph import related_notes, resolve_note
 
     if args.k < 1:
         raise ConfigError("-k must be at least 1")
@@ -71,7 +71,7 @@ def run_related(settings, args) -> int:
 
 
 def run_topics(settings, args) -> int:
-    from ragqa.notes_graph import find_topics, note_texts
+    from ragqa.notes.graph import find_topics, note_texts
 
     if args.k is not None and args.k < 1:
         raise ConfigError("-k must be at least 1")
@@ -93,12 +93,12 @@ def run_topics(settings, args) -> int:
 
 
 def run_duplicates(settings, args) -> int:
-    from ragqa.notes_graph import duplicate_chunks, duplicate_notes
+    from ragqa.notes.graph import duplicate_chunks, duplicate_notes
 
     if not -1 <= args.threshold <= 1:
         raise ConfigError(f"--threshold is a cosine similarity, from -1 to 1, not {args.threshold}")
     if args.chunks:
-        from ragqa.store import require_index
+        from ragqa.index.store import require_index
 
         require_index(_index(settings, args))
         pairs = duplicate_chunks(_index(settings, args), args.threshold)
@@ -116,7 +116,7 @@ def run_duplicates(settings, args) -> int:
 
 def run_watch(settings, args) -> int:
     from ingest.watch import FolderWatcher, describe
-    from ragqa.embedder import load_embedder
+    from ragqa.models.embedder import load_embedder
 
     notes = Path(args.path) if args.path else settings.notes_path
     if not notes.is_dir():

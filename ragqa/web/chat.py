@@ -16,7 +16,7 @@ from typing import Callable, Iterator
 import streamlit as st
 
 from ragqa.errors import RagqaError
-from ragqa.snippets import highlight_terms
+from ragqa.web.snippets import highlight_terms
 from ragqa.web.markup import plain, related_list
 
 TICK_SECONDS = 0.2  # how often the status line is redrawn while nothing arrives

@@ -14,11 +14,11 @@ from pathlib import Path
 import streamlit as st
 
 from ragqa.errors import NoteNotFoundError, RagqaError
-from ragqa.note_vectors import NoteVectors, index_generation, load_note_vectors
-from ragqa.notes_graph import DUPLICATE_THRESHOLD, duplicate_notes, find_topics, note_texts, related_notes
-from ragqa.notes_map import map_chart, map_points
-from ragqa.similarity import axis_positions
-from ragqa.store import DB_NAME
+from ragqa.notes.vectors import NoteVectors, index_generation, load_note_vectors
+from ragqa.notes.graph import DUPLICATE_THRESHOLD, duplicate_notes, find_topics, note_texts, related_notes
+from ragqa.notes.note_map import map_chart, map_points
+from ragqa.notes.similarity import axis_positions
+from ragqa.index.store import DB_NAME
 
 Version = tuple[str, int, int]
 

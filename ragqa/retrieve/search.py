@@ -2,7 +2,7 @@
 
 Modes: "dense" (embeddings + FAISS), "bm25" (SQLite FTS5) and "hybrid"
 (both, fused by weighted reciprocal rank, or by scaled scores: `search.fusion`). Filters restrict by folder, tag or file
-type. An optional second stage (ragqa.rerank, `search.rerank`) reorders the best
+type. An optional second stage (ragqa.retrieve.rerank, `search.rerank`) reorders the best
 passages. docs/QUALITY.md has the measurements behind the defaults.
 """
 from __future__ import annotations
@@ -12,10 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ragqa.fusion import reciprocal_rank_fusion, score_fusion
+from ragqa.retrieve.fusion import reciprocal_rank_fusion, score_fusion
 from ragqa.records import Hit
-from ragqa.rerank import make_reranker
-from ragqa.store import IndexReader, index_identity
+from ragqa.retrieve.rerank import make_reranker
+from ragqa.index.store import IndexReader, index_identity
 
 _KIND_SUFFIXES = {"markdown": (".md", ".markdown"), "text": (".txt",), "pdf": (".pdf",)}
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ragqa.vector_store import open_vectors
+from ragqa.index.vectors import open_vectors
 from ragqa.errors import IndexMismatchError, IndexMissingError
 from ragqa.records import Chunk, Hit
 
@@ -166,7 +166,7 @@ class IndexReader:
 
     def bm25(self, query: str, k: int, allowed_ids=None) -> list[tuple[int, float]]:
         """Full-text BM25 (SQLite FTS5, Porter stemming) over the query's topic words; higher is better."""
-        from ragqa.lexical import match_expression
+        from ragqa.retrieve.lexical import match_expression
 
         match = match_expression(query)
         if match is None:
@@ -208,7 +208,7 @@ class IndexReader:
 
 
 class IndexWriter:
-    """Applies ingest results in transactions. Hold `ragqa.lock.write_lock` while using it."""
+    """Applies ingest results in transactions. Hold `ragqa.index.lock.write_lock` while using it."""
 
     def __init__(self, folder: Path, identity: dict, rebuild: bool = False):
         self.folder = Path(folder)

@@ -110,11 +110,11 @@ def make_reranker(settings, vectors_of: VectorsOf | None = None) -> Reranker:
             raise ConfigError("search.rerank: mmr needs the index's vectors")
         return MMRReranker(vectors_of, lam=search.mmr_lambda, depth=search.rerank_depth)
     if search.rerank == "cross-encoder":
-        from ragqa.rerank_models import CrossEncoderReranker
+        from ragqa.retrieve.rerank_models import CrossEncoderReranker
 
         return CrossEncoderReranker(search.rerank_model, depth=search.rerank_depth)
     if search.rerank == "llm":
-        from ragqa.rerank_models import LLMReranker
+        from ragqa.retrieve.rerank_models import LLMReranker
 
         return LLMReranker(settings, depth=min(search.rerank_depth, 20))
     raise ConfigError(f"unknown search.rerank {search.rerank!r}: choose none, mmr, cross-encoder or llm")

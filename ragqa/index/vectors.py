@@ -26,7 +26,7 @@ from typing import Iterator, Protocol
 import numpy as np
 
 from ragqa.errors import IndexBusyError
-from ragqa.lock import write_lock
+from ragqa.index.lock import write_lock
 
 
 class VectorStore(Protocol):
@@ -44,11 +44,11 @@ class VectorStore(Protocol):
 
 def backend_class(name: str):
     if name == "faiss":
-        from ragqa.vectors import FaissVectors
+        from ragqa.index.faiss_vectors import FaissVectors
 
         return FaissVectors
     if name == "milvus":
-        from ragqa.vectors_milvus import MilvusVectors
+        from ragqa.index.milvus_vectors import MilvusVectors
 
         return MilvusVectors
     raise ValueError(f"unknown store.backend {name!r}: choose faiss or milvus")

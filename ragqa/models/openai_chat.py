@@ -221,7 +221,7 @@ def make_chat_model(settings: Settings | LLMSettings, cache_dir: str | os.PathLi
         return None
     if llm.provider == "openai":
         return ChatModel(llm)
-    from ragqa.local_llm import ensure_local_server  # only provider local needs llama.cpp
+    from ragqa.models.local import ensure_local_server  # only provider local needs llama.cpp
 
     return ChatModel(
         llm.model_copy(update={"api_key_env": None}),

@@ -13,14 +13,14 @@ import time
 from dataclasses import dataclass, field
 from typing import Iterator
 
-from ragqa.citations import check_citations
+from ragqa.answer.citations import check_citations
 from ragqa.errors import LLMError
-from ragqa.extractive import extractive_answer
-from ragqa.focus import Focused, focus_passages
-from ragqa.followup import standalone_query
-from ragqa.prompt import PromptStyle, build_prompt, continued_prompt, fixed_messages, user_message
+from ragqa.answer.extractive import extractive_answer
+from ragqa.answer.focus import Focused, focus_passages
+from ragqa.answer.followup import standalone_query
+from ragqa.answer.prompt import PromptStyle, build_prompt, continued_prompt, fixed_messages, user_message
 from ragqa.records import Hit
-from ragqa.refusals import is_refusal, quoted_answer
+from ragqa.answer.refusals import is_refusal, quoted_answer
 from ragqa.tokens import count_tokens
 
 

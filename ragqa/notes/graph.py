@@ -2,8 +2,8 @@
 
 The functions here read the index (never write it) and return plain data for the
 faces: `ragqa related|topics|duplicates` and the browser. Note vectors come from
-`ragqa.note_vectors` (recomputed only for notes that changed); the maths is in
-`ragqa.similarity`, `ragqa.clusters` and `ragqa.topic_names`.
+`ragqa.notes.vectors` (recomputed only for notes that changed); the maths is in
+`ragqa.notes.similarity`, `ragqa.notes.clusters` and `ragqa.notes.topic_names`.
 
     notes = load_note_vectors(settings.index_path)
     related_notes(notes, "Concepts/recall.md")   # [{"path", "title", "score"}, ...] best first
@@ -17,12 +17,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ragqa.clusters import choose_k, rule_of_thumb_k
+from ragqa.notes.clusters import choose_k, rule_of_thumb_k
 from ragqa.errors import NoteNotFoundError, RagqaError
-from ragqa.note_vectors import MIN_NOTES_TO_CENTRE, NoteVectors
-from ragqa.similarity import centred, pairs_above, top_k
-from ragqa.store import connect
-from ragqa.topic_names import distinctive_terms, llm_names, term_name
+from ragqa.notes.vectors import MIN_NOTES_TO_CENTRE, NoteVectors
+from ragqa.notes.similarity import centred, pairs_above, top_k
+from ragqa.index.store import connect
+from ragqa.notes.topic_names import distinctive_terms, llm_names, term_name
 
 RELATED_K = 10
 DUPLICATE_THRESHOLD = 0.9  # centred cosine; measured on planted near-copies, docs/NOTES-GRAPH.md
@@ -160,7 +160,7 @@ def find_topics(notes: NoteVectors, texts: dict[str, str], k: int | None = None,
 
 def _llm_names(notes, groups, fallback, settings, chat_model):
     if chat_model is None:
-        from ragqa.llm import make_chat_model
+        from ragqa.models.openai_chat import make_chat_model
 
         try:
             chat_model = make_chat_model(settings)

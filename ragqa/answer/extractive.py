@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ragqa.citations import content_words
+from ragqa.answer.citations import content_words
 
 NOT_GENERATED = "Retrieval only: these are the passages from your notes that best match the question (no text was generated)."
 _SENTENCE = re.compile(r"(?<=[.!?。！？])\s+|\n{2,}")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from ragqa.citations import content_words
+from ragqa.answer.citations import content_words
 
 _CODE = re.compile(r"(`[^`\n]*`)")
 

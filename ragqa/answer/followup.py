@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from ragqa.citations import CITATION, content_words
+from ragqa.answer.citations import CITATION, content_words
 from ragqa.errors import LLMError
 
 REWRITE_PROMPT = (

@@ -1,11 +1,11 @@
 """The local model's server process: llama.cpp's own HTTP server, run in-process by xllamacpp.
 
-    python -m ragqa.llama_server --model FILE.gguf --alias NAME --port N [--ctx 4096] [--threads 2]
+    python -m ragqa.models.llama_server --model FILE.gguf --alias NAME --port N [--ctx 4096] [--threads 2]
 
 xllamacpp is a prebuilt wheel of llama.cpp (no compiler needed) whose `Server` is llama.cpp's C++
 server with its OpenAI-compatible routes (/v1/models, /v1/chat/completions, /health) and its prompt
 cache. This module only turns command-line options into its parameters, binds 127.0.0.1, and
-keeps the process alive until SIGTERM or SIGINT. ragqa.local_llm starts and stops it.
+keeps the process alive until SIGTERM or SIGINT. ragqa.models.local starts and stops it.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import signal
 import sys
 import threading
 
-MARKER = "ragqa.llama_server"  # in the command line: how local_llm recognises its own server
+MARKER = "ragqa.models.llama_server"  # in the command line: how local_llm recognises its own server
 
 
 def parameters(args: argparse.Namespace):

@@ -11,7 +11,7 @@ ingest, or a search), a second one gets IndexBusyError. `http://HOST:19530` is a
 Milvus server, same code, any number of processes.
 
 Unlike a FAISS file, a collection is shared by every process that opens it
-(`shared = True`), so ragqa.vector_store only rebuilds it under the write lock.
+(`shared = True`), so ragqa.index.vectors only rebuilds it under the write lock.
 """
 from __future__ import annotations
 

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ragqa.similarity import centred
-from ragqa.store import connect, read_manifest, require_index
+from ragqa.notes.similarity import centred
+from ragqa.index.store import connect, read_manifest, require_index
 
 CACHE_NAME = "note_vectors.npz"
 MIN_NOTES_TO_CENTRE = 10  # below this the mean is mostly the notes themselves (2 notes would score -1)

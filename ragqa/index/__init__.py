@@ -1,0 +1,1 @@
+"""The index folder: the only code that knows its format (SQLite, vectors, the write lock)."""

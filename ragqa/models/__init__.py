@@ -1,0 +1,1 @@
+"""The models: the embedding model, and the chat models behind one factory (local, OpenAI-compatible, none)."""

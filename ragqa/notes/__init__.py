@@ -1,0 +1,1 @@
+"""How notes connect: one vector per note, related notes, topics, near-duplicates, the map."""

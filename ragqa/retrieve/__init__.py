@@ -1,0 +1,1 @@
+"""Finding passages: dense, BM25 and hybrid search, filters, fusion, reranking, retrieval metrics."""
