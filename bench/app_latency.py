@@ -35,10 +35,13 @@ from bench.machine import machine_line  # noqa: E402
 WATCH = """(index) => {
   window.__t = {start: performance.now()};
   const stamp = (what) => { if (!(what in window.__t)) window.__t[what] = performance.now() - window.__t.start; };
+  const at = () => document.querySelectorAll('[data-testid="stChatMessage"]')[index];
+  const before = at() ? at().innerText : null;  // Streamlit keeps the last chat's elements until it redraws
   new MutationObserver(() => {
-    const message = document.querySelectorAll('[data-testid="stChatMessage"]')[index];
+    const message = at();
     if (!message) return;
     const text = message.innerText;
+    if (text === before) return;
     if (/\\[1\\] \\S/.test(text)) stamp('sources');
     if (/Writing…|first words after/.test(text)) stamp('words');
     if (/s in all/.test(text)) stamp('done');

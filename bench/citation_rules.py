@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 from pathlib import Path
 
@@ -33,15 +32,14 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:] = [str(REPO)] + [p for p in sys.path if Path(p or ".").resolve() != REPO / "bench"]
 
 from bench.answer_quality import DATA, read_log, sample_questions  # noqa: E402
-from ragqa.answer.citations import (  # noqa: E402
-    _SENTENCE_END, CITATION, SUPPORT_MIN, check_citations, parse_citations, support)
+from ragqa.answer.citations import _SENTENCE_END, CITATION, SUPPORT_MIN, check_citations, parse_citations, support  # noqa: E402
 
 
 def passages_seen(questions: list[tuple], work: Path) -> dict[str, list[tuple[str, str]]]:
     """{qid: [(doc id, passage text)]}, numbered 1..n as in the prompt."""
+    from ragqa.answer.prompt import build_prompt
     from ragqa.config import Settings
     from ragqa.models.embedder import load_embedder
-    from ragqa.answer.prompt import build_prompt
     from ragqa.retrieve.search import Searcher
     from ragqa.tokens import count_tokens
 

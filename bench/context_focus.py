@@ -31,8 +31,6 @@ from bench.machine import machine_line  # noqa: E402
 from ragqa.answer.focus import focus_passages  # noqa: E402
 from ragqa.tokens import count_tokens  # noqa: E402
 
-
-
 CONTEXT_NEEDS = {  # the words the context must keep for a right answer to be possible
     "How does ragqa keep the index safe if ingest is killed?": "one SQLite transaction",
     "Does ragqa need the internet?": "No.",
@@ -71,7 +69,7 @@ def context(spec, question, hits, similarity):
 
 
 def cached_similarity(embedder):
-    @functools.lru_cache(maxsize=None)
+    @functools.cache
     def similar(question: str, sentences: tuple[str, ...]) -> tuple[float, ...]:
         return tuple(embedder.similarities(question, list(sentences)))
 

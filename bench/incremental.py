@@ -65,9 +65,9 @@ def timed_delete(writer, path: str) -> dict:
 def vault_runs(args, work: Path) -> list[str]:
     from ingest.pipeline import ingest_folder
     from ragqa.config import Settings
+    from ragqa.index.store import IndexReader
     from ragqa.models.embedder import load_embedder
     from ragqa.retrieve.search import Searcher
-    from ragqa.index.store import IndexReader
 
     notes = copy_vault(work / "vault", args.limit)
     settings = Settings.model_validate({"notes_dir": str(notes), "index_dir": str(work / "vault-index"),
@@ -127,7 +127,8 @@ def synthetic_delete(n: int, work: Path) -> str:
     size_mb = sum(p.stat().st_size for p in folder.glob("vectors.*.faiss")) / 1e6
     shutil.rmtree(folder, ignore_errors=True)
     return (f"| {n:,} | {kind} | {BIG_FILE_CHUNKS} | {times['sqlite_s']:.3f} | {times['faiss_remove_s']:.3f} | "
-            f"{times['publish_s']:.3f} ({size_mb:.0f} MB file) | {times['total_s']:.2f} | {left:,} | {load_average():.1f} |")
+            f"{times['publish_s']:.3f} ({size_mb:.0f} MB file) | {times['total_s']:.2f} | {left:,} | "
+            f"{load_average():.1f} |")
 
 
 def main() -> None:

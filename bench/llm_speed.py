@@ -74,7 +74,7 @@ def one_answer(question, history, settings, searcher, chat_model) -> tuple[objec
 def bench(model: str, passage_tokens, runs: int, work: Path) -> dict:
     from bench.answer_quality import link_models
     from ragqa.answer.loop import warm_up
-    from ragqa.models.openai_chat import make_chat_model
+    from ragqa.models.chat import make_chat_model
     from ragqa.models.local import stop_local_server
 
     settings, searcher = ingest_docs(work)

@@ -275,13 +275,15 @@ def main() -> None:
                      f"{r['load']} | {r['ndcg']:.4f} | {r['p50']:.1f} | {r['p95']:.1f} | {r['cpu50']:.1f} | "
                      f"{r['query_load']} |")
     lines += ["", "Backend only (the same vectors loaded into each; search with precomputed query vectors):", "",
-              "| backend | build s | cold reopen s | on disk MB | k=10 p50/p95 ms | k=300 p50/p95 ms | k=10, 10% filter p50/p95 ms | load avg |",
+              "| backend | build s | cold reopen s | on disk MB | k=10 p50/p95 ms | k=300 p50/p95 ms "
+              "| k=10, 10% filter p50/p95 ms | load avg |",
               "|---|---|---|---|---|---|---|---|"]
     for label, r in only.items():
         if label == "same_top10":
             continue
         cells = " | ".join(f"{r[n][0]:.2f} / {r[n][1]:.2f}" for n in ("k10", "k300", "filtered"))
-        lines.append(f"| {label} | {r['build_s']:.2f} | {r['reopen_s']:.2f} | {r['bytes'] / 1e6:.1f} | {cells} | {r['load']} |")
+        lines.append(f"| {label} | {r['build_s']:.2f} | {r['reopen_s']:.2f} | {r['bytes'] / 1e6:.1f} | {cells} "
+                     f"| {r['load']} |")
     lines += ["", f"Same top-10 ids in the same order for {only['same_top10']:.1%} of queries."]
     table = "\n".join(lines)
     print("\n" + table)

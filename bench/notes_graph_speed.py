@@ -40,8 +40,8 @@ def timed(fn, repeat: int = 3) -> float:
 
 def fake_index(folder: Path, vectors: np.ndarray, chunks_per_note: int = 3) -> None:
     """A real index folder (SQLite + vector file) holding `vectors` as notes of `chunks_per_note` chunks each."""
-    from ragqa.records import Chunk
     from ragqa.index.store import FileRecord, IndexWriter
+    from ragqa.records import Chunk
 
     dim = vectors.shape[1]
     identity = {"model": "synthetic", "dim": dim, "chunk_tokens": 256, "overlap_tokens": 32}
@@ -69,10 +69,10 @@ def main() -> None:
     parser.add_argument("--dim", type=int, default=384)
     args = parser.parse_args()
     from ragqa.notes.clusters import kmeans, rule_of_thumb_k, silhouette
-    from ragqa.notes.vectors import NoteVectors, load_note_vectors
     from ragqa.notes.graph import auto_k_candidates, cluster_notes, duplicate_notes, related_notes
     from ragqa.notes.note_map import map_points
     from ragqa.notes.similarity import all_top_k, centred
+    from ragqa.notes.vectors import NoteVectors, load_note_vectors
 
     print(f"\nsynthetic {args.dim}-d note vectors; {os.cpu_count()} cores; "
           f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}; {time.strftime('%Y-%m-%d')}\n")
@@ -103,8 +103,8 @@ def main() -> None:
 
 
 def fake_one_change(folder: Path, dim: int) -> None:
-    from ragqa.records import Chunk
     from ragqa.index.store import FileRecord, IndexWriter
+    from ragqa.records import Chunk
 
     writer = IndexWriter(folder, {"model": "synthetic", "dim": dim, "chunk_tokens": 256, "overlap_tokens": 32})
     v = np.ones((1, dim), dtype=np.float32) / np.sqrt(dim)

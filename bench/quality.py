@@ -23,7 +23,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:] = [str(REPO)] + [p for p in sys.path if Path(p or ".").resolve() != REPO / "bench"]
 
 from bench.machine import machine_line  # noqa: E402
-from ragqa.cli.eval_command import DEPTH, CHUNKS_PER_DOC, load_beir, measure, spread_sample  # noqa: E402
+from ragqa.cli.eval_command import CHUNKS_PER_DOC, DEPTH, load_beir, measure, spread_sample  # noqa: E402
 from ragqa.config import Settings  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data"

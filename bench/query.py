@@ -87,8 +87,8 @@ def build(folder: Path, n: int, queries: np.ndarray, fts: bool = False) -> dict:
     """A real index folder of n chunks; returns timings and writes exact top-10 for `queries`.
 
     `fts` also fills the BM25 table (search here does not read it; bench/incremental.py deletes from it)."""
-    from ragqa.index.store import IndexWriter
     from ragqa.index.faiss_vectors import FaissVectors
+    from ragqa.index.store import IndexWriter
 
     shutil.rmtree(folder, ignore_errors=True)
     IndexWriter(folder, IDENTITY).close()  # schema and manifest, exactly as ingest creates them
@@ -107,7 +107,8 @@ def build(folder: Path, n: int, queries: np.ndarray, fts: bool = False) -> dict:
         conn.executemany("INSERT INTO chunks(id, path, ordinal, title, heading, page, text, tags, vector)"
                          " VALUES (?,?,?,?,?,?,?,?,?)", rows)
         if fts:
-            conn.executemany("INSERT INTO chunks_fts(rowid, body) VALUES (?, ?)", [(r[0], f"{r[4]}\n{r[6]}") for r in rows])
+            conn.executemany("INSERT INTO chunks_fts(rowid, body) VALUES (?, ?)",
+                             [(r[0], f"{r[4]}\n{r[6]}") for r in rows])
         conn.execute("COMMIT")
         sql_s += time.perf_counter() - t
         t = time.perf_counter()
@@ -129,8 +130,8 @@ def build(folder: Path, n: int, queries: np.ndarray, fts: bool = False) -> dict:
 def measure(folder: Path, model: str, count: int, sweep: list[int]) -> dict:
     """Child process: load the model and the index as the app does, then time each query's three steps."""
     from ragqa.config import EmbeddingSettings
-    from ragqa.models.embedder import load_embedder
     from ragqa.index.store import IndexReader
+    from ragqa.models.embedder import load_embedder
 
     embedder = load_embedder(EmbeddingSettings(model=model))
     texts = real_queries(count)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import re
 import os
+import re
 import sys
 import tempfile
 import time
@@ -159,9 +159,9 @@ def main() -> None:
     parser.add_argument("--folder", default=str(VAULT))
     parser.add_argument("--model", default="intfloat/multilingual-e5-small")
     args = parser.parse_args()
-    from ragqa.notes.vectors import load_note_vectors
     from ragqa.notes.graph import note_texts
     from ragqa.notes.similarity import all_top_k
+    from ragqa.notes.vectors import load_note_vectors
 
     index = Path(args.index) if args.index else ingest(Path(args.folder), args.model)
     started = time.perf_counter()

@@ -38,8 +38,8 @@ def main() -> None:
     args = parser.parse_args()
     from bench.related_links import link_targets, read_files
     from ragqa.notes.clusters import kmeans, rule_of_thumb_k, silhouette
-    from ragqa.notes.vectors import load_note_vectors
     from ragqa.notes.graph import auto_k_candidates, cluster_notes
+    from ragqa.notes.vectors import load_note_vectors
 
     index = Path(args.index)
     notes = load_note_vectors(index)

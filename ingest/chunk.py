@@ -9,7 +9,7 @@ never truncated.
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from ingest.documents import Document
 from ingest.split import Span, halve, paragraphs, sentence_starts, split_to_fit, words

@@ -12,7 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from ingest.scan import FoundFile, scan_folder, unlisted_prefixes
-from ragqa.index.store import DB_NAME, FileRecord, connect
+from ragqa.index.queries import file_records
+from ragqa.index.store import FileRecord
 
 NEW = "not indexed yet"
 CHANGED = "changed since it was indexed"
@@ -52,19 +53,7 @@ def file_statuses(settings, notes_dir: Path | None = None, index_dir: Path | Non
     notes = Path(notes_dir or settings.notes_path).expanduser().resolve()
     index = Path(index_dir or settings.index_path).expanduser().resolve()
     found, skipped = scan_folder(notes, settings.include, settings.exclude, int(settings.max_file_mb * 1024 * 1024))
-    return classify(found, skipped, _known_files(index), notes)
-
-
-def _known_files(index: Path) -> dict[str, FileRecord]:
-    """The index's file records, read straight from SQLite (no vector backend opened)."""
-    if not (index / DB_NAME).exists():
-        return {}
-    conn = connect(index)
-    try:
-        sql = "SELECT path, size, mtime_ns, sha256, kind, status, title, reason FROM files"
-        return {row[0]: FileRecord(*row) for row in conn.execute(sql)}
-    finally:
-        conn.close()
+    return classify(found, skipped, file_records(index), notes)  # no vector backend opened
 
 
 def status_counts(rows: list[dict]) -> dict[str, int]:

@@ -10,7 +10,6 @@ import codecs
 from ingest.decode import decode_bytes, looks_binary
 from ingest.documents import Document, Section, SkipFile
 from ingest.markdown import parse_markdown, stem_of
-from ingest.pdf import load_pdf
 from ingest.scan import FoundFile
 
 
@@ -23,6 +22,8 @@ def load_file(found: FoundFile, pdf_passwords: dict[str, str] | None = None, pdf
     if found.kind == "pdf":
         if pdf_worker is not None:
             return pdf_worker.load(found.path, found.rel, pdf_passwords)
+        from ingest.pdf import load_pdf  # pypdf is imported only by a process that reads a PDF itself
+
         return load_pdf(found.path, found.rel, pdf_passwords)
     text, warning = read_text(found)
     doc = parse_markdown(text, found.rel) if found.kind == "markdown" else parse_text(text, found.rel)

@@ -46,7 +46,7 @@ class PdfWorker:
         self._lock = threading.Lock()
         self.started = 0  # children started so far (one, unless some were killed)
 
-    def __enter__(self) -> "PdfWorker":
+    def __enter__(self) -> PdfWorker:
         return self
 
     def __exit__(self, *_exc) -> None:

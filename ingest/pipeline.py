@@ -13,7 +13,7 @@ import queue
 import sqlite3
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.chunk import chunk_document
@@ -24,8 +24,8 @@ from ingest.preflight import check_notes_folder, index_write_error, is_write_fai
 from ingest.scan import scan_folder, unlisted_prefixes
 from ragqa.config import Settings
 from ragqa.index.lock import write_lock
-from ragqa.notes.vectors import refresh_note_vectors
 from ragqa.index.store import FileRecord, IndexWriter, index_identity
+from ragqa.notes.vectors import refresh_note_vectors
 from ragqa.tokens import count_tokens
 
 BATCH_CHUNKS = 256  # chunks embedded and committed together
@@ -50,9 +50,6 @@ class IngestReport:
             "unchanged": len(self.unchanged), "chunks": self.chunks, "seconds": round(self.seconds, 3),
             "skipped": self.skipped,
         }
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def file_sha256(path: Path) -> str:
@@ -84,7 +81,8 @@ def _prepare(found, settings: Settings, embedder, out: queue.Queue, stop: thread
             record.status, record.reason = "skipped", str(reason)
             _put(out, (record, [], []), stop)
         except Exception as err:  # one bad file must never stop the ingest
-            record.status, record.reason = "skipped", f"could not read: {type(err).__name__}: {err}".splitlines()[0][:200]
+            record.status, record.reason = "skipped", (
+                f"could not read: {type(err).__name__}: {err}".splitlines()[0][:200])
             _put(out, (record, [], []), stop)
     _put(out, None, stop)
 
@@ -101,7 +99,10 @@ def _put(out: queue.Queue, item, stop: threading.Event) -> None:
 
 def ingest_folder(settings: Settings, embedder, notes_dir: Path | None = None, index_dir: Path | None = None,
                   rebuild: bool = False, progress=None, lock_wait: float = 0.0, on_wait=None) -> IngestReport:
-    """Bring the index in step with the folder. `progress(done, total, chunks)` is called as files finish."""
+    """Bring the index in step with the folder. `progress(done, total, chunks)` is called as files finish.
+
+    `embedder` is used only for files that need embedding, and for its identity: with a
+    `ragqa.models.lazy_embedder.LazyEmbedder` a run that finds nothing changed never loads the model."""
     started = time.perf_counter()
     notes = Path(notes_dir or settings.notes_path).expanduser().resolve()
     index = Path(index_dir or settings.index_path).expanduser().resolve()
@@ -130,7 +131,8 @@ def ingest_folder(settings: Settings, embedder, notes_dir: Path | None = None, i
 
 
 def _run(settings, embedder, notes: Path, writer: IndexWriter, report: IngestReport, progress) -> None:
-    found, scan_skipped = scan_folder(notes, settings.include, settings.exclude, int(settings.max_file_mb * 1024 * 1024))
+    found, scan_skipped = scan_folder(notes, settings.include, settings.exclude,
+                                      int(settings.max_file_mb * 1024 * 1024))
     known = writer.known_files()
     present = {f.rel for f in found}
     # Notes in a sub-folder that could not be listed this time are not gone: keep them.
@@ -150,7 +152,8 @@ def _run(settings, embedder, notes: Path, writer: IndexWriter, report: IngestRep
                 report.skipped.append({"path": item.rel, "reason": "file disappeared during ingest"})
             continue
         except OSError as err:
-            reason = "permission denied" if isinstance(err, PermissionError) else f"cannot be read: {err.strerror or err}"
+            reason = ("permission denied" if isinstance(err, PermissionError)
+                      else f"cannot be read: {err.strerror or err}")
             report.skipped.append({"path": item.rel, "reason": reason})
             continue
         if old and old.sha256 == sha:

@@ -37,8 +37,10 @@ def is_write_failure(err: BaseException) -> bool:
 def index_write_error(index: Path, err: BaseException) -> RagqaError:
     """What an OSError or SQLite error while opening or writing the index means, in one line.
 
-    >>> str(index_write_error(Path("/ix"), sqlite3.OperationalError("database or disk is full")))
-    'could not write the index at /ix (database or disk is full): free some disk space and run ingest again; everything committed before is kept'
+    >>> message = str(index_write_error(Path("/ix"), sqlite3.OperationalError("database or disk is full")))
+    >>> message == ("could not write the index at /ix (database or disk is full): free some disk space and run ingest"
+    ...             " again; everything committed before is kept")
+    True
     """
     detail = " ".join((getattr(err, "strerror", None) or str(err) or type(err).__name__).split())
     lowered = detail.lower()

@@ -12,9 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.globs import matches_any
-
-KINDS = {".md": "markdown", ".markdown": "markdown", ".txt": "text", ".pdf": "pdf"}
-DEFAULT_INCLUDE = ["**/*.md", "**/*.markdown", "**/*.txt", "**/*.pdf"]
+from ragqa.filetypes import DEFAULT_INCLUDE, kind_of  # noqa: F401  DEFAULT_INCLUDE: for callers of scan_folder
 
 
 @dataclass(frozen=True)
@@ -101,7 +99,7 @@ def _examine(entry: os.DirEntry, rel: str, include: list[str], max_file_bytes: i
     if not stat.S_ISREG(info.st_mode):
         return "not a regular file"
     suffix = os.path.splitext(entry.name)[1].lower()
-    kind = KINDS.get(suffix)
+    kind = kind_of(entry.name)
     if kind is None:
         return f"unsupported file type {suffix}" if suffix else "unsupported file type (no extension)"
     if not matches_any(rel, include):

@@ -7,7 +7,7 @@ layout (code indentation, list lines) exactly.
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
 from ingest.markdown import closes_fence, opens_fence
 

@@ -6,7 +6,8 @@ import re
 import unicodedata
 from pathlib import Path
 
-ALLOWED_SUFFIXES = (".md", ".markdown", ".txt", ".pdf")
+from ragqa.filetypes import NOTE_SUFFIXES as ALLOWED_SUFFIXES
+
 MAX_NAME_CHARS = 120
 
 

@@ -17,8 +17,8 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from ingest.pipeline import IngestReport, ingest_folder
-from ingest.scan import KINDS
 from ragqa.errors import ConfigError, RagqaError
+from ragqa.filetypes import kind_of
 
 QUIET_SECONDS = 0.5
 LOCK_WAIT_SECONDS = 60.0
@@ -49,7 +49,7 @@ def is_relevant(path: str, notes_dir: Path, index_dir: Path, is_directory: bool,
         return False
     if is_directory:
         return bool(parts) and event_type in _FOLDER_EVENTS
-    return p.suffix.lower() in KINDS
+    return kind_of(p.name) is not None
 
 
 class _Events(FileSystemEventHandler):

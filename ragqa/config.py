@@ -1,8 +1,10 @@
 """Typed settings read from config.yaml.
 
 Order of precedence, lowest first: the defaults below, config.yaml (or the file
-named by --config / RAGQA_CONFIG), then RAGQA_* environment variables
-(`RAGQA_SEARCH__TOP_K=8` sets search.top_k; `RAGQA_NOTES_DIR=~/notes` sets notes_dir).
+named by --config / RAGQA_CONFIG), then environment variables named after a setting, read by
+pydantic-settings: `RAGQA_<SECTION>__<KEY>` (`RAGQA_SEARCH__TOP_K=8` sets search.top_k) and the
+top-level keys (`RAGQA_NOTES_DIR=~/notes` sets notes_dir). Any other RAGQA_* variable (the app's
+RAGQA_PASSWORD, config.yaml's own ${RAGQA_NOTES:docs}) is not a setting and is left alone.
 Values may use `${ENV_VAR:default}`. Secrets never live here: llm.api_key_env names
 the variable that holds the key.
 """
@@ -10,13 +12,17 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import EnvSettingsSource
+from pydantic_settings.exceptions import SettingsError
 
 from ragqa.errors import ConfigError
+from ragqa.filetypes import DEFAULT_INCLUDE
 
 DEFAULT_CONFIG_FILE = "config.yaml"
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::([^}]*))?\}")
@@ -71,6 +77,9 @@ class StoreSettings(_Section):
 
 
 LOCAL_PASSAGE_TOKENS = 240
+# The prompt's rules and worked example alone take ~330 tokens (ragqa.answer.prompt); with less room than
+# this beside the answer, no passage would fit.
+MIN_PROMPT_TOKENS = 512
 
 
 class LLMSettings(_Section):
@@ -92,7 +101,18 @@ class LLMSettings(_Section):
     @field_validator("rewrite_followups", mode="before")
     @classmethod
     def _rewrite_from_bool(cls, value):
+        if isinstance(value, str) and value.lower() in ("true", "false"):  # from an environment variable
+            value = value.lower() == "true"
         return {True: "llm", False: "words"}.get(value, value) if isinstance(value, bool) else value
+
+    @model_validator(mode="after")
+    def _room_for_the_prompt(self):
+        if self.context_window - self.max_answer_tokens < MIN_PROMPT_TOKENS:
+            raise ValueError(
+                f"llm.context_window ({self.context_window}) leaves no room for the prompt after "
+                f"llm.max_answer_tokens ({self.max_answer_tokens}): make context_window at least "
+                f"{self.max_answer_tokens + MIN_PROMPT_TOKENS} or lower max_answer_tokens")
+        return self
 
     def rewrites_with_llm(self) -> bool:
         if self.rewrite_followups == "auto":
@@ -121,10 +141,18 @@ class UISettings(_Section):
     password_env: str | None = None
 
 
+class APISettings(_Section):
+    # NAME of the env var holding the bearer token `ragqa serve` asks of every request; when that variable
+    # is unset or empty, no token is asked, and only a loopback --host is allowed.
+    token_env: str | None = "RAGQA_API_TOKEN"
+    max_request_kb: int = Field(1024, ge=1)  # larger request bodies get 413
+    cors_origins: list[str] = Field(default_factory=list)  # browser origins allowed to call the API; none: no CORS
+
+
 class Settings(_Section):
     notes_dir: str = "docs"
     index_dir: str = ".ragqa-index"
-    include: list[str] = Field(default_factory=lambda: ["**/*.md", "**/*.markdown", "**/*.txt", "**/*.pdf"])
+    include: list[str] = Field(default_factory=lambda: list(DEFAULT_INCLUDE))
     exclude: list[str] = Field(default_factory=list)
     max_file_mb: float = Field(50.0, gt=0)
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
@@ -135,6 +163,7 @@ class Settings(_Section):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     topics: TopicSettings = Field(default_factory=TopicSettings)
     ui: UISettings = Field(default_factory=UISettings)
+    api: APISettings = Field(default_factory=APISettings)
 
     # Paths relative to the config file's folder, so `ragqa` works from anywhere.
     base_dir: str = Field(".", exclude=True)
@@ -152,33 +181,65 @@ class Settings(_Section):
         return self.resolve(self.index_dir)
 
 
-def expand_env(value):
-    """Expand `${VAR:default}` in every string of a parsed YAML tree.
+def expand_env(value, environ: Mapping[str, str] | None = None):
+    """Expand `${VAR:default}` in every string of a parsed YAML tree (from os.environ unless given).
 
     >>> expand_env({"a": "${NOPE_X:7}"})
     {'a': '7'}
     """
+    environ = os.environ if environ is None else environ
     if isinstance(value, str):
-        return _ENV_REF.sub(lambda m: os.environ.get(m.group(1), m.group(2) or ""), value)
+        return _ENV_REF.sub(lambda m: environ.get(m.group(1), m.group(2) or ""), value)
     if isinstance(value, list):
-        return [expand_env(v) for v in value]
+        return [expand_env(v, environ) for v in value]
     if isinstance(value, dict):
-        return {k: expand_env(v) for k, v in value.items()}
+        return {k: expand_env(v, environ) for k, v in value.items()}
     return value
 
 
-def env_overrides(environ: dict[str, str]) -> dict:
-    """RAGQA_SEARCH__TOP_K=8 -> {"search": {"top_k": "8"}}. RAGQA_CONFIG is not a setting."""
-    tree: dict = {}
-    for name, raw in environ.items():
-        if not name.startswith("RAGQA_") or name == "RAGQA_CONFIG":
-            continue
-        keys = name[len("RAGQA_"):].lower().split("__")
-        node = tree
-        for key in keys[:-1]:
-            node = node.setdefault(key, {})
-        node[keys[-1]] = yaml.safe_load(raw) if raw else raw
+class _SettingVariables(EnvSettingsSource):
+    """pydantic-settings' reading of RAGQA_* variables, over a given mapping instead of always os.environ
+    (so a caller, or a test, says what the environment holds). Lists and mappings are JSON; `null` is None."""
+
+    def __init__(self, environ: Mapping[str, str]):
+        self._environ = environ
+        super().__init__(Settings, case_sensitive=False, env_prefix="RAGQA_", env_nested_delimiter="__",
+                         env_parse_none_str="null")
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return {name.lower(): None if value == "null" else value for name, value in self._environ.items()}
+
+
+def env_overrides(environ: Mapping[str, str]) -> dict:
+    """The settings that environment variables set: only variables named after a setting count.
+
+    >>> env_overrides({"RAGQA_SEARCH__TOP_K": "8", "RAGQA_NOTES_DIR": "~/n", "RAGQA_PASSWORD": "x"})
+    {'notes_dir': '~/n', 'search': {'top_k': '8'}}
+    """
+    try:
+        tree = _SettingVariables(environ)()
+    except SettingsError as err:  # a list, mapping or section that is not JSON
+        field = re.search(r'field "(\w+)"', str(err))
+        name = f"RAGQA_{field.group(1).upper()}" if field else "a RAGQA_* variable"
+        raise ConfigError(f"bad value in {name}: a list or mapping is written as JSON there "
+                          f"(RAGQA_EXCLUDE='[\"drafts/**\"]'), a section's keys one by one "
+                          f"(RAGQA_LLM__MODEL=...)") from None
+    tree.pop("base_dir", None)  # where config.yaml is, not a setting
     return tree
+
+
+def _variable(loc: tuple, env_tree: dict) -> str | None:
+    """The environment variable that set the key at `loc`, if one did.
+
+    >>> _variable(("search", "top_k"), {"search": {"top_k": "9"}}), _variable(("search", "mode"), {})
+    ('RAGQA_SEARCH__TOP_K', None)
+    """
+    node = env_tree
+    for part in loc:
+        if not isinstance(node, dict) or str(part) not in node:
+            return None
+        node = node[str(part)]
+    return "RAGQA_" + "__".join(str(p) for p in loc).upper()
 
 
 def _merge(base: dict, extra: dict) -> dict:
@@ -191,20 +252,24 @@ def _merge(base: dict, extra: dict) -> dict:
     return out
 
 
-def _one_line(err: ValidationError) -> str:
+def _one_line(err: ValidationError, env_tree: dict) -> str:
     first = err.errors()[0]
     key = ".".join(str(p) for p in first["loc"]) or "(top level)"
+    variable = _variable(first["loc"], env_tree)
+    source = f" (from {variable})" if variable else ""
     if first["type"] == "extra_forbidden":
         model = Settings
         for part in first["loc"][:-1]:
             field = model.model_fields.get(str(part))
             model = field.annotation if field and isinstance(field.annotation, type) else model
         allowed = ", ".join(k for k in model.model_fields if k != "base_dir")
-        return f"unknown key '{key}' in config; allowed here: {allowed}"
+        return f"unknown key '{key}' in config{source}; allowed here: {allowed}"
+    if first["type"] == "value_error":  # a check across keys: its message names them
+        return str(first["ctx"]["error"])
     msg = first["msg"]
     if first["type"] == "literal_error":
         msg = f"must be one of {first['ctx']['expected']}"
-    return f"bad value for '{key}' ({first.get('input')!r}): {msg}"
+    return f"bad value for '{key}' ({first.get('input')!r}){source}: {msg}"
 
 
 def load_settings(path: str | os.PathLike | None = None, environ: dict[str, str] | None = None) -> Settings:
@@ -225,8 +290,9 @@ def load_settings(path: str | os.PathLike | None = None, environ: dict[str, str]
         if not isinstance(data, dict):
             raise ConfigError(f"{file} must hold a mapping of settings, not {type(data).__name__}")
         data["base_dir"] = str(file.resolve().parent)
-    data = _merge(expand_env(data), env_overrides(environ))
+    env_tree = env_overrides(environ)
+    data = _merge(expand_env(data, environ), env_tree)
     try:
         return Settings.model_validate(data)
     except ValidationError as err:
-        raise ConfigError(_one_line(err)) from None
+        raise ConfigError(_one_line(err, env_tree)) from None

@@ -17,6 +17,10 @@ class IndexMismatchError(RagqaError):
     """The index was built with other model or chunk settings than the config asks for."""
 
 
+class IndexFormatError(IndexMismatchError):
+    """The index was written by a newer ragqa, in a format this one cannot read."""
+
+
 class IndexBusyError(RagqaError):
     """Another ingest holds the index's write lock."""
 

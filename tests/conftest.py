@@ -1,7 +1,16 @@
-"""Shared fixtures: real bundled models, real FAISS, real files in temp folders."""
+"""Shared fixtures: real bundled models, real FAISS, real files in temp folders; the app and a failing LLM
+endpoint for the tests that need them. The CLI runs through tests/forked_cli.py (`forked_cli.run`)."""
 from __future__ import annotations
 
 import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -10,21 +19,64 @@ import pytest
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+from failing_endpoint import FailingEndpoint  # noqa: E402
+
 from ragqa.config import Settings  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
+# Read once, here: every RAGQA_* variable is cleared before each test (no_ragqa_variables, below).
+SHARED_DATA = Path(os.environ.get("RAGQA_SHARED_DATA") or REPO.parent / "shared" / "data")
+APP = str(REPO / "app.py")
+APP_RUN_TIMEOUT = 90  # seconds per AppTest script run: the first one loads torch and MiniLM on a shared machine
 
 
-def shared_data() -> Path:
-    return Path(os.environ.get("RAGQA_SHARED_DATA", REPO.parent / "shared" / "data"))
+# ---- the environment -----------------------------------------------------------------------
 
+def _clear_ragqa_variables(patch: pytest.MonkeyPatch) -> None:
+    for name in [name for name in os.environ if name.startswith("RAGQA_")]:
+        patch.delenv(name)
+
+
+@pytest.fixture(autouse=True)
+def no_ragqa_variables(monkeypatch):
+    """A developer's own RAGQA_* settings (or one a test left behind) cannot change a test's result; the
+    CLI, the app and the fixtures see only what a test sets. HF_HUB_OFFLINE and TOKENIZERS_PARALLELISM stay.
+    (Test modules read their own knobs, e.g. RAGQA_UPDATE_SCREENSHOTS, at import, before this.)"""
+    _clear_ragqa_variables(monkeypatch)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_ragqa_variables_in_shared_fixtures():
+    """The same for the session's and modules' fixtures (e.g. an index built once), which are set up before
+    a test's own autouse fixtures run."""
+    with pytest.MonkeyPatch.context() as patch:
+        _clear_ragqa_variables(patch)
+        yield
+
+
+# ---- the shared data (../shared/data) ------------------------------------------------------
 
 def need_shared(name: str) -> Path:
-    path = shared_data() / name
+    """../shared/data/NAME (or $RAGQA_SHARED_DATA/NAME). If it is absent the test is skipped, except under
+    CI=true, where it fails: a CI run must not pass by skipping every test on real data."""
+    path = SHARED_DATA / name
     if not path.exists():
-        pytest.skip(f"{path} is absent (../shared/data is only beside the repo in CI and dev)")
+        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+            pytest.fail(f"{path} is absent and CI=true needs it: put ../shared/data beside the repo, or set "
+                        "RAGQA_SHARED_DATA", pytrace=False)
+        pytest.skip(f"{path} is absent (../shared/data is beside the repo only in CI and dev; or set "
+                    "RAGQA_SHARED_DATA)")
     return path
 
+
+def pytest_runtest_setup(item):
+    """@pytest.mark.shared_data("NAME", ...): need_shared(NAME) before the test, by the same rule."""
+    for mark in item.iter_markers("shared_data"):
+        for name in mark.args:
+            need_shared(name)
+
+
+# ---- settings, models, notes ---------------------------------------------------------------
 
 def make_settings(tmp: Path, notes: Path | None = None, **sections) -> Settings:
     """Settings for a test: MiniLM (fast, bundled), an index in tmp, no LLM unless asked."""
@@ -82,3 +134,113 @@ def notes(tmp_path) -> Path:
         "Sourdough bread rises with a wild yeast starter fed with flour and water.\n", encoding="utf-8"
     )
     return folder
+
+
+# ---- ports and a failing LLM endpoint ------------------------------------------------------
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on (at the moment of asking)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def unused_port() -> int:
+    """A port nothing listens on: an LLM there is down (connection refused)."""
+    return free_port()
+
+
+@pytest.fixture(scope="module")
+def failing_endpoint():
+    """The base URL (…/v1) of an OpenAI-compatible server on 127.0.0.1 whose replies the request's model name
+    picks (tests/failing_endpoint.py)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FailingEndpoint)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    server.shutdown()
+    server.server_close()
+
+
+# ---- the app -------------------------------------------------------------------------------
+
+@pytest.fixture
+def app_env(tmp_path, notes, monkeypatch):
+    """Environment for app.py, as `ragqa app` hands it over: the `notes` folder, an index in tmp, MiniLM,
+    no LLM, an empty config.yaml. Returns tmp_path."""
+    empty_config = tmp_path / "config.yaml"
+    empty_config.write_text("{}\n")
+    env = {"RAGQA_CONFIG": str(empty_config), "RAGQA_NOTES_DIR": str(notes),
+           "RAGQA_INDEX_DIR": str(tmp_path / "index"), "RAGQA_EMBEDDING__MODEL": "all-MiniLM-L6-v2",
+           "RAGQA_LLM__PROVIDER": "none"}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return tmp_path
+
+
+def open_app():
+    """app.py's first page, run by Streamlit's AppTest in this process (with app_env's environment)."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(APP, default_timeout=APP_RUN_TIMEOUT)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _health(url: str) -> str | None:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
+            return reply.read().decode()
+    except OSError:
+        return None
+
+
+@pytest.fixture
+def start_app(tmp_path):
+    """start_app(settings, log=None) runs `python -m ragqa app` with these settings (a config.yaml in tmp_path)
+    on a free port and returns its URL once /_stcore/health answers. At the end of the test the app is stopped,
+    with the local LLM server it started, if any (so a local LLM needs the test's own embedding.cache_dir, where
+    its server's state is kept). The app's output goes to `log` (default tmp_path/app.log)."""
+    started: list[tuple[subprocess.Popen, dict]] = []
+
+    def start(settings: dict, log: Path | None = None, timeout: float = 60) -> str:
+        import yaml
+
+        config = tmp_path / "config.yaml"
+        config.write_text(yaml.safe_dump(settings))
+        log = log or tmp_path / "app.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        port = free_port()
+        with open(log, "wb") as out:
+            app = subprocess.Popen([sys.executable, "-m", "ragqa", "app", "--port", str(port)], cwd=REPO,
+                                   env={**os.environ, "RAGQA_CONFIG": str(config)}, stdout=out,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+        started.append((app, settings))
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + timeout
+        while _health(url) != "ok":
+            assert app.poll() is None, log.read_text(errors="replace")[-2000:]
+            assert time.monotonic() < deadline, f"the app did not answer /_stcore/health in {timeout} s"
+            time.sleep(0.5)
+        return url
+
+    yield start
+    for app, settings in started:
+        _stop_app(app, settings)
+
+
+def _stop_app(app: subprocess.Popen, settings: dict) -> None:
+    os.killpg(app.pid, signal.SIGTERM)  # streamlit stops the llama.cpp server it started on its way out
+    try:
+        app.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(app.pid, signal.SIGKILL)
+        app.wait()
+    llm = settings.get("llm") or {}
+    if llm.get("provider") == "local":  # in case it was left behind
+        from ragqa.config import LLMSettings
+        from ragqa.models.local import stop_local_server
+
+        stop_local_server(LLMSettings(**llm), settings["embedding"]["cache_dir"])

@@ -13,6 +13,7 @@ from __future__ import annotations
 import atexit
 import multiprocessing
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -28,6 +29,9 @@ PRELOAD = ["forked_cli", "ragqa.cli", *COMMAND_MODULES, "ingest.pipeline", "sent
 def run_cli(argv: list[str], cwd: str, env: dict[str, str], stdout: str, stderr: str) -> None:
     """The child: `ragqa ARGV` writing to the files `stdout` and `stderr` (may be the same); its exit code
     is the process's."""
+    # Ctrl-C (SIGINT) stops it as in a terminal: the server passes on the SIGINT handling it started with,
+    # which is "ignore" when pytest runs from a background shell.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     os.environ.clear()
     os.environ.update(env)
     os.chdir(cwd)
@@ -90,11 +94,13 @@ def start(argv: list[str], cwd: Path, env: dict[str, str], log: Path, stderr: Pa
     return ForkedCli(process, argv, log)
 
 
-def run(argv: list[str], env: dict[str, str], timeout: float = 600) -> subprocess.CompletedProcess:
-    """Like subprocess.run(["ragqa", *argv], capture_output=True, text=True), forked."""
+def run(argv: list[str], env: dict[str, str] | None = None, timeout: float = 600,
+        cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Like subprocess.run(["ragqa", *argv], env=env, cwd=cwd, capture_output=True, text=True), forked.
+    The tests' one way to run the CLI (env: this process's, by default)."""
     with tempfile.TemporaryDirectory(prefix="ragqa-cli-") as tmp:
         out, err = Path(tmp) / "stdout", Path(tmp) / "stderr"
-        child = start(argv, Path.cwd(), env, out, err)
+        child = start(argv, cwd or Path.cwd(), dict(os.environ) if env is None else env, out, err)
         try:
             code = child.wait(timeout)
         finally:

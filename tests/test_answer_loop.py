@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 
 from conftest import make_settings
+
 from ragqa.answer.loop import answer_events, answer_question
-from ragqa.records import Chunk, Hit
 from ragqa.answer.refusals import QUOTE_LABEL, is_refusal
+from ragqa.models.chat import NoChatModel
+from ragqa.records import Chunk, Hit
 
 FAQ = Chunk("docs/FAQ.md", "FAQ", "FAQ > What happens if ingest is killed or the machine crashes?",
             "Nothing is lost. Every batch of files is written in one SQLite transaction that holds the passages, "
@@ -27,6 +29,7 @@ class Searcher:
 
 class ScriptedModel:
     name = "scripted"
+    generates = True
 
     def __init__(self, *replies):
         self.replies, self.sent = list(replies), []
@@ -53,6 +56,14 @@ def test_sources_come_before_the_first_words_and_timings_are_kept(tmp_path):
     reply = answer.as_json()
     assert 0 <= reply["first_token_seconds"] <= reply["seconds"]
     assert reply["sources"][0]["best_sentence"] == given.best[0]
+
+
+def test_a_model_that_does_not_generate_answers_with_the_best_passages(tmp_path):
+    answer = answer_question("What happens if ingest is killed?", searcher=Searcher([FAQ, GUIDE]),
+                             chat_model=NoChatModel(), settings=make_settings(tmp_path))
+    reply = answer.as_json()
+    assert not answer.generated and reply["model"] == "retrieval only" and reply["error"] is None
+    assert answer.text.startswith("*Retrieval only") and "[1]" in answer.text and answer.cited == [1, 2]
 
 
 def test_a_refusal_with_an_answering_passage_is_not_the_last_word(tmp_path):

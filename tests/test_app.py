@@ -7,11 +7,10 @@ reads its settings from RAGQA_* environment variables set before each run, as
 from __future__ import annotations
 
 import importlib.util
-import os
 import time
-from pathlib import Path
 
 import pytest
+from conftest import REPO, make_settings, open_app
 from streamlit.testing.v1 import AppTest
 
 from ingest.background import IngestJobs, report_rows
@@ -19,42 +18,14 @@ from ingest.pipeline import IngestReport, ingest_folder
 from ingest.uploads import UploadRejected, safe_upload_name, save_upload
 from ragqa.errors import ConfigError, IndexBusyError
 from ragqa.index.lock import write_lock
-from conftest import REPO, make_settings
 
-APP = str(REPO / "app.py")
-RUN_TIMEOUT = 90  # seconds per script run: the first one loads torch and MiniLM on a shared machine
-
-
-# ---- helpers -------------------------------------------------------------------------------
-
-@pytest.fixture
-def app_env(tmp_path, notes, monkeypatch):
-    """Environment for the app: the `notes` folder, an index in tmp, MiniLM, no LLM, no config.yaml."""
-    for name in list(os.environ):
-        if name.startswith("RAGQA_"):
-            monkeypatch.delenv(name)
-    empty_config = tmp_path / "config.yaml"
-    empty_config.write_text("{}\n")
-    env = {"RAGQA_CONFIG": str(empty_config), "RAGQA_NOTES_DIR": str(notes),
-           "RAGQA_INDEX_DIR": str(tmp_path / "index"), "RAGQA_EMBEDDING__MODEL": "all-MiniLM-L6-v2",
-           "RAGQA_LLM__PROVIDER": "none"}
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    return tmp_path
-
+# ---- helpers (the app's environment, app_env, and open_app are in conftest) -------------------
 
 @pytest.fixture
 def indexed(app_env, notes, minilm):
     """The notes already ingested with the real pipeline, as `ragqa ingest` would."""
     ingest_folder(make_settings(app_env, notes), minilm)
     return app_env
-
-
-def start_app() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT)
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def click(buttons, label: str) -> None:
@@ -89,7 +60,7 @@ def texts(elements) -> list[str]:
 
 @pytest.mark.slow  # the first page load imports torch and loads MiniLM
 def test_without_an_index_the_page_asks_to_ingest_and_offers_a_button(app_env, notes):
-    at = start_app()
+    at = open_app()
     assert any("no index to answer from yet" in t and str(notes) in t for t in texts(at.main.info))
     assert "Ingest now" in [b.label for b in at.main.button]
     assert not at.chat_input  # nothing to ask yet
@@ -99,7 +70,7 @@ def test_without_an_index_the_page_asks_to_ingest_and_offers_a_button(app_env, n
 @pytest.mark.slow
 def test_ingest_from_the_sidebar_shows_per_file_results_then_the_chat(app_env, notes):
     (notes / "empty.md").write_text("")
-    at = start_app()
+    at = open_app()
     click(at.sidebar.button, "Ingest")
     at.run()
     at = wait_for_ingest(at)
@@ -116,7 +87,7 @@ def test_ingest_from_the_sidebar_shows_per_file_results_then_the_chat(app_env, n
 
 @pytest.mark.slow
 def test_uploads_are_saved_inside_the_notes_folder_and_ingested(app_env, notes):
-    at = start_app()
+    at = open_app()
     at.sidebar.file_uploader[0].set_value([
         ("../../escape.md", b"# Escape\n\nPotatoes grow in cool weather.\n", "text/markdown"),
         ("..\\..\\windows.txt", b"Garlic is planted in autumn.\n", "text/plain"),
@@ -136,7 +107,7 @@ def test_uploads_are_saved_inside_the_notes_folder_and_ingested(app_env, notes):
 
 @pytest.mark.slow
 def test_a_question_gets_an_answer_with_cited_sources_and_highlighted_snippets(indexed):
-    at = start_app()
+    at = open_app()
     ask(at, "How many hours of sun do tomatoes need?")
     answer = at.main.chat_message[1]
     assert answer.markdown[0].value.startswith("*Retrieval only")
@@ -150,7 +121,7 @@ def test_a_question_gets_an_answer_with_cited_sources_and_highlighted_snippets(i
 
 @pytest.mark.slow
 def test_the_conversation_grows_sees_new_ingests_and_new_chat_clears_it(indexed, notes, minilm):
-    at = start_app()
+    at = open_app()
     ask(at, "How do I feed a sourdough starter?")
     (notes / "potatoes.md").write_text("# Potatoes\n\nPotatoes are planted in early spring, in cool soil.\n")
     ingest_folder(make_settings(indexed, notes), minilm)  # e.g. `ragqa ingest` in a terminal meanwhile
@@ -165,7 +136,7 @@ def test_the_conversation_grows_sees_new_ingests_and_new_chat_clears_it(indexed,
 
 @pytest.mark.slow
 def test_folder_and_type_filters_limit_the_passages(indexed):
-    at = start_app()
+    at = open_app()
     assert at.sidebar.multiselect(key="filter_folders").options == ["garden"]
     assert at.sidebar.multiselect(key="filter_tags").options == ["food", "garden"]
     at.sidebar.multiselect(key="filter_folders").set_value(["garden"]).run()
@@ -185,7 +156,7 @@ def test_unreachable_llm_says_how_to_fix_it_and_still_shows_the_passages(indexed
     monkeypatch.setenv("RAGQA_LLM__BASE_URL", f"http://127.0.0.1:{unused_port}/v1")
     monkeypatch.setenv("RAGQA_LLM__MODEL", "x")
     monkeypatch.setenv("RAGQA_LLM__MAX_RETRIES", "0")
-    at = start_app()
+    at = open_app()
     down = f"the LLM at http://127.0.0.1:{unused_port}/v1 is down (connection refused): start it, or fix llm.base_url"
     assert any(down in t for t in texts(at.sidebar.error))
     ask(at, "How many hours of sun do tomatoes need?")
@@ -199,7 +170,7 @@ def test_unreachable_llm_says_how_to_fix_it_and_still_shows_the_passages(indexed
 def test_password_is_asked_before_anything_else(app_env, monkeypatch):
     monkeypatch.setenv("RAGQA_UI__PASSWORD_ENV", "NOTES_APP_PASSWORD")
     monkeypatch.setenv("NOTES_APP_PASSWORD", "open sesame")
-    at = start_app()
+    at = open_app()
     assert not at.sidebar.button and not at.main.info  # nothing of the app yet
     at.text_input[0].input("wrong")
     at.main.form_submit_button[0].click()
@@ -215,8 +186,8 @@ def test_password_is_asked_before_anything_else(app_env, monkeypatch):
 # ---- the real local LLM --------------------------------------------------------------------
 
 def _smollm2_missing() -> str | None:
-    from ragqa.models import local as local_llm
     from ragqa.errors import LLMError
+    from ragqa.models import local as local_llm
 
     if importlib.util.find_spec("xllamacpp") is None:
         return "xllamacpp is not installed (pip install -c constraints.txt -e .)"
@@ -242,7 +213,7 @@ def test_local_model_answers_and_is_restarted_when_its_server_died(indexed, monk
         monkeypatch.setenv(name, value)
     llm = load_settings().llm
     try:
-        at = start_app()
+        at = open_app()
         assert "smollm2-135m (local): reachable" in texts(at.sidebar.success)
         ask(at, "How many hours of sun do tomatoes need?")
         answer = at.main.chat_message[1]
@@ -343,10 +314,18 @@ def test_ingest_result_rows_list_changes_and_skips_with_reasons():
     ]
 
 
-@pytest.fixture
-def unused_port() -> int:
-    import socket
+def test_ragqa_app_hands_its_index_and_notes_folders_to_the_app(tmp_path, monkeypatch):
+    from ragqa.cli import build_parser
+    from ragqa.cli.app_command import app_launch
+    from ragqa.config import load_settings
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    monkeypatch.chdir(tmp_path)  # relative folders are taken from here, as in every other command
+    args = build_parser().parse_args(["app", "--index", "ix", "--notes", "my notes", "--port", "8600"])
+    command, env = app_launch(load_settings(REPO / "config.yaml", environ={}), args, environ={"HOME": "/home/me"})
+    assert command[1:4] == ["-m", "streamlit", "run"] and command[4].endswith("app.py")
+    assert command[command.index("--server.port") + 1] == "8600"
+    assert command[command.index("--server.address") + 1] == "127.0.0.1"
+    assert env == {"HOME": "/home/me", "RAGQA_INDEX_DIR": str(tmp_path / "ix"),
+                   "RAGQA_NOTES_DIR": str(tmp_path / "my notes")}
+    seen_by_the_app = load_settings(REPO / "config.yaml", environ=env)  # app.py's load_settings()
+    assert (seen_by_the_app.index_path, seen_by_the_app.notes_path) == (tmp_path / "ix", tmp_path / "my notes")

@@ -5,22 +5,18 @@ tests/test_app.py). A small folder of three subjects with one planted near-copy.
 """
 from __future__ import annotations
 
-import doctest
 import json
-import os
 
 import pytest
+from conftest import make_settings, open_app
 from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.testing.v1 import AppTest
 
-from conftest import REPO, make_settings
 from ingest.pipeline import ingest_folder
-from ragqa.notes.vectors import load_note_vectors
 from ragqa.notes.graph import find_topics, note_texts
-from ragqa.web import markup, notes_data
+from ragqa.notes.vectors import load_note_vectors
+from ragqa.web import markup
 
-APP = str(REPO / "app.py")
-RUN_TIMEOUT = 90  # seconds per script run: the first one loads torch and MiniLM on a shared machine
 OWNERSHIP = ("# Rust ownership\n\nEach value in Rust has a single owner. When the owner goes out of scope, the value "
              "is dropped and its memory is freed. Moving a value transfers ownership; borrowing lends it out.\n")
 COPY = "rust/ownership-copy.md"
@@ -42,10 +38,11 @@ NOTES = {
 }
 
 
-# ---- helpers (as in tests/test_app.py) -----------------------------------------------------
+# ---- helpers (app_env, open_app and unused_port are in conftest) ---------------------------
 
 @pytest.fixture
-def folder(tmp_path):
+def notes(tmp_path):
+    """This module's notes folder (in place of conftest's): three subjects and one planted near-copy."""
     root = tmp_path / "notes"
     for path, text in NOTES.items():
         (root / path).parent.mkdir(parents=True, exist_ok=True)
@@ -54,34 +51,11 @@ def folder(tmp_path):
 
 
 @pytest.fixture
-def app_env(tmp_path, folder, monkeypatch):
-    """Environment for the app: `folder`, an index in tmp, MiniLM, no LLM, no config.yaml."""
-    for name in list(os.environ):
-        if name.startswith("RAGQA_"):
-            monkeypatch.delenv(name)
-    empty_config = tmp_path / "config.yaml"
-    empty_config.write_text("{}\n")
-    env = {"RAGQA_CONFIG": str(empty_config), "RAGQA_NOTES_DIR": str(folder),
-           "RAGQA_INDEX_DIR": str(tmp_path / "index"), "RAGQA_EMBEDDING__MODEL": "all-MiniLM-L6-v2",
-           "RAGQA_LLM__PROVIDER": "none"}
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    return tmp_path
-
-
-@pytest.fixture
-def indexed(app_env, folder, minilm):
+def indexed(app_env, notes, minilm):
     """The folder ingested with the real pipeline, as `ragqa ingest` would; its settings."""
-    settings = make_settings(app_env, folder)
+    settings = make_settings(app_env, notes)
     ingest_folder(settings, minilm)
     return settings
-
-
-def start_app() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT)
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def open_notes(at: AppTest, section: str = "Map") -> AppTest:
@@ -110,14 +84,9 @@ def texts(elements) -> list[str]:
 
 # ---- the view ------------------------------------------------------------------------------
 
-def test_examples_in_docstrings_hold():
-    for module in (markup, notes_data):
-        assert doctest.testmod(module).failed == 0, module.__name__
-
-
 @pytest.mark.slow
 def test_the_map_has_one_point_per_note_coloured_by_named_topics(indexed):
-    at = open_notes(start_app())
+    at = open_notes(open_app())
     spec, points = the_map(at)
     assert sorted(p["path"] for p in points) == sorted(NOTES)
     assert spec["encoding"]["color"]["field"] == "topic"
@@ -143,7 +112,7 @@ def test_the_map_has_one_point_per_note_coloured_by_named_topics(indexed):
 
 @pytest.mark.slow
 def test_clicking_a_point_shows_the_notes_path_title_and_related_notes(indexed):
-    at = open_notes(start_app())
+    at = open_notes(open_app())
     assert any("click it for its related notes" in t for t in texts(at.main.caption))
     at.session_state["notes_map"] = {"selection": {"note": [{"path": "rust/ownership.md"}]}}  # what a click sends
     at.run()
@@ -159,23 +128,23 @@ def test_clicking_a_point_shows_the_notes_path_title_and_related_notes(indexed):
 
 @pytest.mark.slow
 def test_near_duplicates_list_the_planted_copy_with_its_score(indexed):
-    at = open_notes(start_app(), "Near-duplicates")
+    at = open_notes(open_app(), "Near-duplicates")
     [pairs] = at.main.dataframe
     [pair] = table(pairs)
     assert (pair["note"], pair["near-copy"]) == (COPY, "rust/ownership.md") and pair["similarity"] > 0.9
 
 
 @pytest.mark.slow
-def test_file_status_shows_a_skipped_file_with_its_reason_and_a_pending_file_after_an_edit(app_env, folder, minilm):
-    (folder / "empty.md").write_text("")
-    ingest_folder(make_settings(app_env, folder), minilm)
-    at = open_notes(start_app(), "Files")
+def test_file_status_shows_a_skipped_file_with_its_reason_and_a_pending_file_after_an_edit(app_env, notes, minilm):
+    (notes / "empty.md").write_text("")
+    ingest_folder(make_settings(app_env, notes), minilm)
+    at = open_notes(open_app(), "Files")
     rows = {r["path"]: r for r in table(at.main.dataframe[0])}
     assert rows["empty.md"]["status"] == "skipped" and rows["empty.md"]["reason"] == "empty file"
     assert rows["garden/roses.md"]["status"] == "indexed"
     assert [m.value for m in at.main.metric] == ["8", "0", "1"]  # indexed, pending, skipped
 
-    with open(folder / "garden" / "roses.md", "a", encoding="utf-8") as note:
+    with open(notes / "garden" / "roses.md", "a", encoding="utf-8") as note:
         note.write("\nFeed them in spring.\n")  # saved in an editor, not ingested yet
     at.run()
     rows = {r["path"]: r for r in table(at.main.dataframe[0])}
@@ -186,7 +155,7 @@ def test_file_status_shows_a_skipped_file_with_its_reason_and_a_pending_file_aft
 
 @pytest.mark.slow
 def test_a_cited_source_in_the_chat_lists_its_related_notes(indexed):
-    at = start_app()
+    at = open_app()
     at.chat_input[0].set_value("Who owns a value in Rust?").run()
     assert not at.exception, at.exception
     answer = at.main.chat_message[1]
@@ -203,7 +172,7 @@ def test_a_cited_source_in_the_chat_lists_its_related_notes(indexed):
 
 @pytest.mark.slow
 def test_score_by_example_ranks_notes_between_two_poles(indexed):
-    at = open_notes(start_app(), "Score by example")
+    at = open_notes(open_app(), "Score by example")
     at.multiselect(key="example_low").set_value(["garden/tomatoes.md", "garden/compost.md"])
     at.multiselect(key="example_high").set_value(["rust/traits.md"]).run()
     assert not at.exception, at.exception
@@ -217,20 +186,20 @@ def test_score_by_example_ranks_notes_between_two_poles(indexed):
 # ---- empty and degraded states -------------------------------------------------------------
 
 @pytest.mark.slow
-def test_without_an_index_the_notes_view_asks_to_ingest_like_the_chat(app_env, folder):
-    at = open_notes(start_app())
-    assert any("no index to answer from yet" in t and str(folder) in t and "see how your notes connect" in t
+def test_without_an_index_the_notes_view_asks_to_ingest_like_the_chat(app_env, notes):
+    at = open_notes(open_app())
+    assert any("no index to answer from yet" in t and str(notes) in t and "see how your notes connect" in t
                for t in texts(at.main.info))
     assert "Ingest now" in [b.label for b in at.main.button]
     assert not at.get("vega_lite_chart") and not at.chat_input
 
 
 @pytest.mark.slow
-def test_with_fewer_than_three_notes_the_map_is_explained_in_one_line(app_env, folder, minilm):
+def test_with_fewer_than_three_notes_the_map_is_explained_in_one_line(app_env, notes, minilm):
     for path in list(NOTES)[2:]:
-        (folder / path).unlink()
-    ingest_folder(make_settings(app_env, folder), minilm)
-    at = open_notes(start_app())
+        (notes / path).unlink()
+    ingest_folder(make_settings(app_env, notes), minilm)
+    at = open_notes(open_app())
     assert not at.get("vega_lite_chart")
     [why] = texts(at.main.info)
     assert why.startswith("The map needs at least 3 notes and the index has 2")
@@ -242,16 +211,8 @@ def test_topics_are_named_by_their_words_when_the_llm_is_down(indexed, monkeypat
     monkeypatch.setenv("RAGQA_LLM__BASE_URL", f"http://127.0.0.1:{unused_port}/v1")
     monkeypatch.setenv("RAGQA_LLM__MODEL", "x")
     monkeypatch.setenv("RAGQA_LLM__MAX_RETRIES", "0")
-    at = open_notes(start_app(), "Topics")
+    at = open_notes(open_app(), "Topics")
     [caption] = [t for t in texts(at.main.caption) if " topics, largest first" in t]
     assert "named by their most distinctive words" in caption and "is down" in caption
     assert at.main.expander and all(e.label for e in at.main.expander)
 
-
-@pytest.fixture
-def unused_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]

@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import pytest
-from streamlit.testing.v1 import AppTest
+from conftest import make_settings, open_app
+from test_app import ask
 
-from conftest import make_settings
 from ingest.pipeline import ingest_folder
-from test_app import APP, RUN_TIMEOUT, app_env, ask  # noqa: F401  (app_env is a fixture)
 
 HOSTILE = ("# Oven\n\nThe oven heats to 250 degrees for bread. <script>alert('pwned')</script> "
            "<img src=x onerror=\"alert('img')\"> <b>bold html</b>\n")
@@ -16,8 +15,7 @@ HOSTILE = ("# Oven\n\nThe oven heats to 250 degrees for bread. <script>alert('pw
 def test_html_in_a_note_is_never_rendered_as_html(app_env, notes, minilm):
     (notes / "oven.md").write_text(HOSTILE, encoding="utf-8")
     ingest_folder(make_settings(app_env, notes), minilm)
-    at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT)
-    at.run()
+    at = open_app()
     ask(at, "How hot does the oven get for bread?")
     answer = at.main.chat_message[1]
     shown = [m for m in at.markdown] + [m for e in answer.expander for m in e.markdown]

@@ -8,8 +8,6 @@ from __future__ import annotations
 import codecs
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -17,13 +15,14 @@ import zlib
 from contextlib import contextmanager
 from pathlib import Path
 
+import forked_cli
 import pytest
-
 from conftest import make_settings, need_shared
+
 from ingest.pipeline import ingest_folder
 from ragqa.errors import ConfigError
-from ragqa.retrieve.search import Searcher
 from ragqa.index.store import IndexReader
+from ragqa.retrieve.search import Searcher
 
 NOBODY = 65534
 
@@ -272,12 +271,11 @@ def test_cli_refuses_a_missing_notes_folder_and_an_unwritable_index_in_one_line(
         "missing notes": (["ingest", str(tmp_path / "no-such-folder"), "--index", str(tmp_path / "ix")],
                           f"ragqa: notes folder not found: {tmp_path / 'no-such-folder'} (set notes_dir"),
         "unwritable index": (["ingest", str(notes), "--index", str(a_file / "index")],
-                             f"ragqa: cannot write the index folder {a_file / 'index'} (Not a directory): set index_dir"),
+                             f"ragqa: cannot write the index folder {a_file / 'index'} (Not a directory): "
+                             "set index_dir"),
     }
-    runs = {name: subprocess.Popen([sys.executable, "-m", "ragqa", *args], env=env, text=True,
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-            for name, (args, _) in cases.items()}
-    for name, proc in runs.items():
-        out, err = proc.communicate(timeout=300)
-        assert proc.returncode == 1 and out == "", (name, out, err)
-        assert err.startswith(cases[name][1]) and err.count("\n") == 1 and "Traceback" not in err, (name, err)
+    for name, (args, expected) in cases.items():
+        run = forked_cli.run(args, env=env, timeout=300)
+        assert run.returncode == 1 and run.stdout == "", (name, run.stdout, run.stderr)
+        assert run.stderr.startswith(expected) and run.stderr.count("\n") == 1, (name, run.stderr)
+        assert "Traceback" not in run.stderr, (name, run.stderr)

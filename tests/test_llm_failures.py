@@ -1,92 +1,27 @@
 """`ragqa ask` when the LLM fails: one clear line, the retrieved passages still shown, no traceback.
 
-End to end through the CLI in a child process, against a real HTTP server on 127.0.0.1 that
-fails the way real endpoints do (tests/test_llm_errors.py covers ChatModel's messages one by one),
-and against the real local llama.cpp server stopped and started again.
+End to end through the CLI in a child process, against a real HTTP server on 127.0.0.1 that fails the way
+real endpoints do (the failing_endpoint fixture; tests/test_llm_errors.py covers OpenAIChatModel's messages
+one by one), and against the real local llama.cpp server stopped and started again.
 """
 from __future__ import annotations
 
-import json
 import os
-import socket
 import subprocess
-import sys
-import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-import pytest
 
 import forked_cli
+import pytest
 from conftest import make_settings
+
 from ingest.pipeline import ingest_folder
-from ragqa.models import local as local_llm
 from ragqa.config import LLMSettings
+from ragqa.models import local as local_llm
 
 pytestmark = pytest.mark.slow
 
 QUESTION = "How much sun do tomato plants need?"
 KEY_VARIABLE = "NOTES_LLM_TEST_KEY"  # not RAGQA_*: those are settings
-
-
-def _error(message: str, code: str | None = None) -> dict:
-    return {"error": {"message": message, "type": "invalid_request_error", "param": None, "code": code}}
-
-
-REPLIES = {  # llm.model -> (HTTP status, JSON body)
-    "auth": (401, _error("Incorrect API key provided.", "invalid_api_key")),
-    "missing": (404, _error("The model `missing` does not exist.", "model_not_found")),
-    "busy": (429, _error("Rate limit reached for requests per min.", "rate_limit_exceeded")),
-    "broken": (500, _error("Internal server error")),
-    "overloaded": (503, {"detail": "Service Unavailable"}),
-    "too-long": (400, _error("This model's maximum context length is 2048 tokens. However, your messages "
-                             "resulted in 3000 tokens.", "context_length_exceeded")),
-}
-
-
-class FailingEndpoint(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # as real servers: a stream is chunked, so a cut is a broken body
-
-    def log_message(self, *args):
-        pass
-
-    def do_POST(self):
-        model = json.loads(self.rfile.read(int(self.headers["Content-Length"])))["model"]
-        if model == "slow":
-            time.sleep(5)  # longer than llm.timeout_seconds below
-        if model == "cut-off":  # a stream that dies after its first words
-            self.send_response(200)
-            self.send_header("Content-Type", "text/event-stream")
-            self.send_header("Transfer-Encoding", "chunked")
-            self.end_headers()
-            delta = {"choices": [{"index": 0, "delta": {"content": "Tomatoes need"}}]}
-            event = f"data: {json.dumps(delta)}\n\n".encode()
-            self.wfile.write(b"%x\r\n%s\r\n" % (len(event), event))
-            self.wfile.flush()
-            self.close_connection = True
-            self.connection.shutdown(socket.SHUT_RDWR)
-            return
-        status, body = REPLIES.get(model, (500, _error("unexpected")))
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        try:
-            self.wfile.write(data)
-        except BrokenPipeError:
-            pass
-
-
-@pytest.fixture(scope="module")
-def endpoint():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FailingEndpoint)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.fixture(scope="module")
@@ -110,12 +45,6 @@ def ask(env: dict, **llm) -> subprocess.CompletedProcess:
     return forked_cli.run(["ask", QUESTION], env={**env, **overrides})
 
 
-def closed_port_url() -> str:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
-
-
 def failure_line(run: subprocess.CompletedProcess) -> str:
     """The one line that explains the failure; also checks the passages were still shown."""
     assert run.returncode == 0, run.stderr
@@ -137,17 +66,17 @@ CASES = {  # name -> (llm overrides, expected part of the one line)
     "429": ({"model": "busy"}, "is rate-limiting requests (HTTP 429): wait a minute and ask again"),
     "500": ({"model": "broken"}, "failed with HTTP 500: ask again later, or check the server's log"),
     "503": ({"model": "overloaded"}, "failed with HTTP 503: ask again later"),
-    "context too long": ({"model": "too-long"}, "do not fit the context window of 'too-long' (HTTP 400): "
-                                                "lower search.top_k"),
+    "context too long": ({"model": "ctx-openai"}, "do not fit the context window of 'ctx-openai' (HTTP 400): "
+                                                  "lower search.top_k"),
 }
 
 
-def test_every_llm_failure_is_one_line_and_the_passages_are_still_shown(endpoint, indexed):
-    refused = closed_port_url()
+def test_every_llm_failure_is_one_line_and_the_passages_are_still_shown(failing_endpoint, unused_port, indexed):
+    refused = f"http://127.0.0.1:{unused_port}/v1"
 
     def run(name: str):
         llm, _ = CASES[name]
-        base_url = refused if name == "connection refused" else endpoint
+        base_url = refused if name == "connection refused" else failing_endpoint
         return ask(indexed, provider="openai", base_url=base_url, **llm)
 
     with ThreadPoolExecutor(max_workers=2) as pool:  # two at a time: each loads the embedding model
@@ -158,10 +87,10 @@ def test_every_llm_failure_is_one_line_and_the_passages_are_still_shown(endpoint
         assert line.endswith(")") and len(line) < 400, (name, line)
 
 
-@pytest.mark.xfail(strict=True, reason="ChatModel.stream reports a stream cut mid-answer as 'is down (no "
+@pytest.mark.xfail(strict=True, reason="OpenAIChatModel.stream reports a stream cut mid-answer as 'is down (no "
                    "connection)': openai wraps the broken chunked body as APIConnectionError")
-def test_an_answer_cut_off_mid_stream_says_so(endpoint, indexed):
-    line = failure_line(ask(indexed, provider="openai", base_url=endpoint, model="cut-off"))
+def test_an_answer_cut_off_mid_stream_says_so(failing_endpoint, indexed):
+    line = failure_line(ask(indexed, provider="openai", base_url=failing_endpoint, model="cut-off"))
     assert "broke mid-answer" in line, line
 
 
@@ -189,13 +118,11 @@ def test_a_stopped_local_llm_is_started_again_by_the_next_ask(indexed):
            "RAGQA_LLM__TEMPERATURE": "0"}
     local_llm.ensure_local_server(settings, cache)  # running, as another ragqa process would leave it
     try:
-        first = subprocess.run([sys.executable, "-m", "ragqa", "ask", QUESTION], env=env, capture_output=True,
-                               text=True, timeout=600)
+        first = forked_cli.run(["ask", QUESTION], env=env, timeout=600)
         assert first.returncode == 0 and "the LLM failed" not in first.stdout, first.stdout + first.stderr
         assert local_llm.stop_local_server(settings, cache)  # the server goes away between two questions
 
-        second = subprocess.run([sys.executable, "-m", "ragqa", "ask", QUESTION], env=env, capture_output=True,
-                                text=True, timeout=600)
+        second = forked_cli.run(["ask", QUESTION], env=env, timeout=600)
         assert second.returncode == 0, second.stderr
         assert "the LLM failed" not in second.stdout and "Traceback" not in second.stderr, second.stdout
         assert "Sources:" in second.stdout or "Also retrieved:" in second.stdout

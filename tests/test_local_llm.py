@@ -15,10 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from ragqa.models import local as local_llm
 from ragqa.config import LLMSettings, Settings
 from ragqa.errors import LLMError
-from ragqa.models.local import LOCAL_MODELS, LocalModel, assemble, ensure_local_server, make_chat_model
+from ragqa.models import local as local_llm
+from ragqa.models.chat import make_chat_model
+from ragqa.models.local import LOCAL_MODELS, LocalModel, assemble, ensure_local_server
 
 ROOT = Path(__file__).resolve().parents[1]
 SMOL = LOCAL_MODELS["smollm2-135m"]
@@ -81,7 +82,7 @@ def test_settings_mistakes_are_explained(tmp_path):
         ensure_local_server(LLMSettings(local_model="gpt-9"), tmp_path)
     with pytest.raises(LLMError, match=r"llm.context_window 16384 is more than 'smollm2-135m' supports \(8192\)"):
         ensure_local_server(LLMSettings(local_model="smollm2-135m", context_window=16384), tmp_path)
-    assert make_chat_model(LLMSettings(provider="none"), tmp_path) is None
+    assert not make_chat_model(LLMSettings(provider="none"), tmp_path).generates
     remote = make_chat_model(LLMSettings(provider="openai", base_url="http://127.0.0.1:9/v1", model="m"), tmp_path)
     assert remote.base_url == "http://127.0.0.1:9/v1"
     whole = Settings(llm=LLMSettings(provider="openai", base_url="http://127.0.0.1:9/v1", model="m"))

@@ -1,11 +1,11 @@
 """Parsing notes: front matter, titles, headings, code fences, wikilinks, embeds."""
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import pytest
+from conftest import need_shared
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,13 +14,6 @@ from ingest.documents import SkipFile
 from ingest.loaders import load_file, parse_text
 from ingest.markdown import parse_markdown
 from ingest.scan import DEFAULT_INCLUDE, FoundFile, scan_folder
-
-
-def shared_data() -> Path:
-    return Path(os.environ.get("RAGQA_SHARED_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
-
-
-VAULT = shared_data() / "notes-lesleylai-digital-garden"
 
 
 def sections_of(doc):
@@ -247,9 +240,7 @@ def test_parse_markdown_loses_no_words_besides_embeds_and_link_targets(lines):
 
 @pytest.fixture(scope="module")
 def vault_docs():
-    if not VAULT.is_dir():
-        pytest.skip(f"shared data not found at {VAULT} (set RAGQA_SHARED_DATA)")
-    files, _ = scan_folder(VAULT, DEFAULT_INCLUDE, [], 10 << 20)
+    files, _ = scan_folder(need_shared("notes-lesleylai-digital-garden"), DEFAULT_INCLUDE, [], 10 << 20)
     return [parse_markdown(decode_bytes(f.path.read_bytes())[0], f.rel) for f in files]
 
 

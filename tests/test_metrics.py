@@ -34,7 +34,8 @@ def test_ndcg_with_two_relevant_documents_and_one_found():
 
 
 def test_dcg_matches_the_textbook_example():
-    assert dcg([3, 2, 3, 0, 1, 2]) == pytest.approx(3 + 2 / math.log2(3) + 3 / 2 + 0 + 1 / math.log2(6) + 2 / math.log2(7))
+    expected = 3 + 2 / math.log2(3) + 3 / 2 + 0 + 1 / math.log2(6) + 2 / math.log2(7)
+    assert dcg([3, 2, 3, 0, 1, 2]) == pytest.approx(expected)
 
 
 def test_recall_counts_the_share_of_relevant_documents_found():

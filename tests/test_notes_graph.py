@@ -1,24 +1,20 @@
 """How notes connect, on real notes ingested with real MiniLM: related notes, topics, duplicates, the map."""
-import doctest
 import json
 import os
-import subprocess
 import sys
 
+import forked_cli
 import numpy as np
 import pytest
-
 from conftest import REPO, make_settings
+
 import ingest.pipeline as pipeline
 from ingest.pipeline import ingest_folder
-from ragqa.notes import clusters
-from ragqa.notes import graph as notes_graph
+from ragqa.errors import LLMError, NoteNotFoundError
+from ragqa.models.chat import make_chat_model
 from ragqa.notes import note_map as notes_map
-from ragqa.notes import similarity
-from ragqa.notes import topic_names
-from ragqa.errors import NoteNotFoundError
-from ragqa.notes.vectors import load_note_vectors, refresh_note_vectors
 from ragqa.notes.graph import duplicate_chunks, duplicate_notes, find_topics, note_texts, related_notes, resolve_note
+from ragqa.notes.vectors import load_note_vectors, refresh_note_vectors
 
 OWNERSHIP = ("# Rust ownership\n\nEach value in Rust has a single owner. When the owner goes out of scope, the value "
              "is dropped and its memory is freed. Moving a value transfers ownership; borrowing lends it out.\n")
@@ -82,11 +78,6 @@ def fresh(tmp_path, minilm):
     settings = make_settings(tmp_path, write_folder(tmp_path / "notes"))
     ingest_folder(settings, minilm)
     return settings
-
-
-def test_examples_in_docstrings_hold():
-    for module in (similarity, clusters, topic_names, notes_map, notes_graph):
-        assert doctest.testmod(module).failed == 0, module.__name__
 
 
 def test_a_notes_near_copy_is_its_top_related_note(garden):
@@ -156,16 +147,51 @@ def test_topics_are_named_by_their_words_when_the_llm_is_down(garden):
                          llm={"provider": "openai", "base_url": "http://127.0.0.1:9/v1", "model": "x",
                               "max_retries": 0, "timeout_seconds": 5})
     notes = load_note_vectors(garden.index_path)
-    topics, problem = find_topics(notes, note_texts(garden.index_path), k=3, settings=down)
+    topics, problem = find_topics(notes, note_texts(garden.index_path), k=3, settings=down,
+                                  chat_model=make_chat_model(down))
     assert "is down" in problem
     assert len(topics) == 3 and all(t["name"] for t in topics)
+
+
+class NamingModel:
+    """A chat model that names every group it is shown "Topic <n>", and keeps the prompts it was sent."""
+
+    name, generates, last_usage = "naming", True, None
+
+    def __init__(self, fails: bool = False):
+        self.fails, self.sent = fails, []
+
+    def complete(self, messages, max_tokens=None):
+        self.sent.append(messages)
+        if self.fails:
+            raise LLMError("the naming model is down")
+        groups = messages[-1]["content"].splitlines()[1:]  # "1. title; title", one line per group
+        return "\n".join(f"{n}. Topic {n}" for n in range(1, len(groups) + 1))
+
+
+def test_topics_are_named_by_the_chat_model_they_are_handed(garden):
+    notes = load_note_vectors(garden.index_path)
+    model = NamingModel()  # garden's settings say llm.provider none: only the handed model can name them
+    topics, problem = find_topics(notes, note_texts(garden.index_path), k=3, settings=garden, chat_model=model)
+    assert problem is None and [t["name"] for t in topics] == ["Topic 1", "Topic 2", "Topic 3"]
+    [sent] = model.sent  # one request for all three topics, listing each topic's most typical titles
+    titles = dict(zip(notes.paths, notes.titles))
+    assert titles[topics[0]["notes"][0]] in sent[-1]["content"].splitlines()[1]
+
+
+def test_topics_keep_their_word_names_when_the_handed_model_fails(garden):
+    notes, texts = load_note_vectors(garden.index_path), note_texts(garden.index_path)
+    by_words, _ = find_topics(notes, texts, k=3, settings=garden)
+    topics, problem = find_topics(notes, texts, k=3, settings=garden, chat_model=NamingModel(fails=True))
+    assert problem == "the naming model is down"
+    assert [t["name"] for t in topics] == [t["name"] for t in by_words]
 
 
 def _smollm2_missing() -> str | None:
     import importlib.util
 
-    from ragqa.models import local as local_llm
     from ragqa.errors import LLMError
+    from ragqa.models import local as local_llm
 
     if importlib.util.find_spec("xllamacpp") is None:
         return "xllamacpp is not installed (pip install -c constraints.txt -e .)"
@@ -188,7 +214,8 @@ def test_topics_named_by_a_real_local_llm_are_short_names(garden):
         "temperature": 0.0, "timeout_seconds": 120, "max_retries": 0})
     notes = load_note_vectors(garden.index_path)
     try:
-        topics, problem = find_topics(notes, note_texts(garden.index_path), k=3, settings=settings)
+        topics, problem = find_topics(notes, note_texts(garden.index_path), k=3, settings=settings,
+                                      chat_model=make_chat_model(settings))
     finally:
         local_llm.stop_local_server(settings.llm, settings.resolve(settings.embedding.cache_dir))
     assert problem is None and len(topics) == 3
@@ -221,7 +248,7 @@ def test_the_map_places_every_note_and_its_near_copy_next_to_it(garden):
 def _ragqa(settings, *args, ok=True):
     env = {**os.environ, "RAGQA_INDEX_DIR": str(settings.index_path), "RAGQA_NOTES_DIR": str(settings.notes_path),
            "RAGQA_EMBEDDING__MODEL": "all-MiniLM-L6-v2", "RAGQA_LLM__PROVIDER": "none"}
-    out = subprocess.run([sys.executable, "-m", "ragqa", *args], env=env, capture_output=True, text=True, timeout=120)
+    out = forked_cli.run(list(args), env=env, timeout=120)
     assert (out.returncode == 0) == ok, out.stderr
     return json.loads(out.stdout) if ok else out.stderr
 
@@ -261,5 +288,6 @@ def _link_recall(settings, notes) -> float:
     from ragqa.notes.similarity import all_top_k
 
     links = link_targets(read_files(settings.index_path), notes.paths)
-    ranked = {notes.paths[i]: [notes.paths[j] for j in row] for i, row in enumerate(all_top_k(notes.comparable(), 10))}  # as related_notes ranks
+    top = all_top_k(notes.comparable(), 10)  # as related_notes ranks
+    ranked = {notes.paths[i]: [notes.paths[j] for j in row] for i, row in enumerate(top)}
     return recall_at_k(links, ranked, 10)["mean_recall"]

@@ -2,8 +2,8 @@
 import csv
 
 import pytest
-
 from conftest import make_settings, need_shared
+
 from ingest.pipeline import ingest_folder
 from ragqa.retrieve.search import Searcher
 

@@ -5,20 +5,14 @@ import csv
 import functools
 import importlib.util
 import logging
-import os
-from pathlib import Path
 
 import pytest
+from conftest import SHARED_DATA
 
 from ingest.documents import Document, SkipFile
 from ingest.pdf import load_pdf
 
-
-def shared_data() -> Path:
-    return Path(os.environ.get("RAGQA_SHARED_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
-
-
-PDFS = shared_data() / "pdfs"
+PDFS = SHARED_DATA / "pdfs"
 HAS_AES = importlib.util.find_spec("cryptography") is not None
 
 
@@ -30,7 +24,7 @@ def manifest() -> dict[str, dict]:
 
 
 ROWS = manifest()
-needs_data = pytest.mark.skipif(not ROWS, reason=f"shared PDFs not found at {PDFS} (set RAGQA_SHARED_DATA)")
+needs_data = pytest.mark.shared_data("pdfs/MANIFEST.tsv")
 
 
 def outcome(name: str, passwords: dict | None = None) -> Document | SkipFile:
@@ -38,7 +32,7 @@ def outcome(name: str, passwords: dict | None = None) -> Document | SkipFile:
     return _outcome(name, tuple(sorted((passwords or {}).items())))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _outcome(name: str, passwords: tuple) -> Document | SkipFile:
     try:
         return load_pdf(PDFS / name, name, dict(passwords))

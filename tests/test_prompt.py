@@ -1,8 +1,8 @@
 """Prompt packing: the prompt never exceeds the window; what is dropped is said."""
 import pytest
 
-from ragqa.errors import ConfigError
 from ragqa.answer.prompt import CUT_NOTE, SYSTEM_PROMPT, build_prompt
+from ragqa.errors import ConfigError
 from ragqa.records import Chunk, Hit
 from ragqa.tokens import count_tokens
 
@@ -43,7 +43,8 @@ def test_a_passage_cut_to_fit_says_so():
 
 def test_history_is_trimmed_oldest_first():
     history = [{"role": "user", "content": f"turn {i} " + "x " * 30} for i in range(10)]
-    packed = build_prompt("q", [hit(1, 20, 1.0)], history, context_window=900, answer_tokens=100, count_tokens=count_tokens)
+    packed = build_prompt("q", [hit(1, 20, 1.0)], history, context_window=900, answer_tokens=100,
+                          count_tokens=count_tokens)
     kept = [m["content"] for m in packed.messages[1:-1]]
     assert 0 < len(kept) < 10
     assert kept[-1].startswith("turn 9")

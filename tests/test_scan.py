@@ -6,18 +6,19 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import SHARED_DATA
 
-from ingest.globs import matches_any
 from ingest.file_status import classify
+from ingest.globs import matches_any
 from ingest.scan import DEFAULT_INCLUDE, FoundFile, human_size, scan_folder, unlisted_prefixes
+from ingest.uploads import save_upload
+from ingest.watch import is_relevant
+from ragqa.config import Settings
+from ragqa.filetypes import KINDS, SUFFIX_KINDS
 from ragqa.index.store import FileRecord
+from ragqa.retrieve.search import Filters
 
-
-def shared_data() -> Path:
-    return Path(os.environ.get("RAGQA_SHARED_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
-
-
-VAULT = shared_data() / "notes-lesleylai-digital-garden"
+VAULT = SHARED_DATA / "notes-lesleylai-digital-garden"
 MB = 1 << 20
 
 
@@ -155,7 +156,8 @@ def test_only_folders_that_could_not_be_listed_keep_their_known_notes(tmp_path, 
                         if str(p).endswith("locked") else real_scandir(p))
     found, skipped = scan(tmp_path)
     assert unlisted_prefixes(tmp_path, skipped) == ("locked/",)
-    known = {rel: FileRecord(rel, 1, 1, "sha", "markdown", "indexed") for rel in ("locked/b.md", "real/gone.md", "alias/gone.md")}
+    known = {rel: FileRecord(rel, 1, 1, "sha", "markdown", "indexed")
+             for rel in ("locked/b.md", "real/gone.md", "alias/gone.md")}
     rows = {r["path"]: r["status"] for r in classify(found, skipped, known, tmp_path)}
     assert rows["locked/b.md"] == "indexed"
     assert rows["real/gone.md"] == rows["alias/gone.md"] == "pending"  # deleted: leaves at the next ingest
@@ -170,7 +172,7 @@ def test_human_sizes():
     assert [human_size(n) for n in (12_900_000, 10 * MB, 2048, 7)] == ["12.3 MB", "10 MB", "2 KB", "7 bytes"]
 
 
-@pytest.mark.skipif(not VAULT.is_dir(), reason="shared vault not found (set RAGQA_SHARED_DATA)")
+@pytest.mark.shared_data("notes-lesleylai-digital-garden")
 def test_real_vault_scan_finds_1186_notes_fast_and_skips_assets():
     best = float("inf")
     for _ in range(3):
@@ -181,3 +183,16 @@ def test_real_vault_scan_finds_1186_notes_fast_and_skips_assets():
     assert skipped and all(rel.startswith("assets/") and reason.startswith("unsupported file type .")
                            for rel, reason in skipped)
     assert best < 0.2, f"scan took {best:.3f}s"
+
+
+@pytest.mark.parametrize("suffix, kind", sorted(SUFFIX_KINDS.items()))
+def test_every_note_type_is_scanned_uploaded_watched_and_filtered_alike(tmp_path, suffix, kind):
+    """One table (ragqa.filetypes) says which files are notes, for every part that asks."""
+    notes = make(tmp_path / "notes", {f"a{suffix}": "text", f"B{suffix.upper()}": "text"})
+    found, _ = scan(notes)
+    assert [(f.rel, f.kind) for f in found] == [(f"B{suffix.upper()}", kind), (f"a{suffix}", kind)]
+    assert save_upload(notes, f"up{suffix}", b"text", max_bytes=100).name == f"up{suffix}"
+    assert is_relevant(str(notes / f"c{suffix}"), notes, notes / ".ragqa-index", is_directory=False)
+    assert suffix in Filters(kinds=[kind]).conditions()["suffixes"]
+    assert f"**/*{suffix}" in Settings().include
+    assert kind in KINDS

@@ -2,12 +2,15 @@
 sensibly, and the rerank stage is chosen by config."""
 from __future__ import annotations
 
-import pytest
+import re
 
+import pytest
 from conftest import make_settings
+
 from ingest.pipeline import ingest_folder
 from ragqa.cli import main
-from ragqa.errors import ConfigError
+from ragqa.errors import ConfigError, LLMError
+from ragqa.models.chat import NoChatModel
 from ragqa.retrieve.search import Filters, Searcher
 
 MODES = ["dense", "bm25", "hybrid"]
@@ -121,3 +124,48 @@ def test_llm_rerank_without_an_llm_is_refused(tmp_path, notes, minilm):
     ingest_folder(settings, minilm)
     with pytest.raises(ConfigError, match="llm.provider is none"):
         Searcher(settings, minilm)
+
+
+class RankingModel:
+    """A chat model that ranks the passages it is shown last to first (or fails), and counts its calls."""
+
+    name, generates, last_usage = "ranking", True, None
+
+    def __init__(self, fails: bool = False):
+        self.fails, self.calls = fails, 0
+
+    def complete(self, messages, max_tokens=None):
+        self.calls += 1
+        if self.fails:
+            raise LLMError("the ranking model is down")
+        return ", ".join(re.findall(r"^\[(\d+)\]", messages[-1]["content"], re.MULTILINE)[::-1])
+
+
+def llm_reranking(searcher, minilm, chat_model) -> Searcher:
+    """The module's index searched with `search.rerank: llm` and an endpoint configured."""
+    settings = searcher.settings.model_copy(update={
+        "search": searcher.settings.search.model_copy(update={"rerank": "llm"}),
+        "llm": searcher.settings.llm.model_copy(update={"provider": "openai", "model": "m"})})
+    return Searcher(settings, minilm, searcher.index_dir, chat_model=chat_model)
+
+
+def test_llm_rerank_orders_passages_by_the_chat_model_it_is_handed(searcher, minilm):
+    model = RankingModel()
+    query = "tomatoes rust bread compost"
+    reranked = llm_reranking(searcher, minilm, model).search(query, k=3, mode="bm25")
+    first_stage = searcher.search(query, k=20, mode="bm25")
+    assert model.calls == 1
+    assert [h.chunk_id for h in reranked] == [h.chunk_id for h in first_stage[::-1]][:3]
+
+
+@pytest.mark.parametrize("chat_model", [RankingModel(fails=True), NoChatModel("the local model is not installed")],
+                         ids=["fails", "could not be started"])
+def test_llm_rerank_keeps_the_first_stage_order_when_its_model_fails(searcher, minilm, chat_model):
+    query = "tomatoes rust bread compost"
+    reranked = llm_reranking(searcher, minilm, chat_model).search(query, k=3, mode="bm25")
+    assert [h.chunk_id for h in reranked] == [h.chunk_id for h in searcher.search(query, k=3, mode="bm25")]
+
+
+def test_llm_rerank_needs_the_chat_model_handed_to_the_searcher(searcher, minilm):
+    with pytest.raises(TypeError, match="chat_model"):
+        llm_reranking(searcher, minilm, None)

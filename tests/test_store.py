@@ -1,13 +1,16 @@
-"""The index folder format: transactions, FAISS mirror, mismatch checks. Real FAISS, real SQLite."""
+"""The index folder format: transactions, FAISS mirror, mismatch checks, atomic files, versions.
+Real FAISS, real SQLite."""
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from ragqa.errors import IndexMismatchError, IndexMissingError
-from ragqa.records import Chunk
-from ragqa.index.store import FileRecord, IndexReader, IndexWriter
+from ragqa.index.atomic import replacing, write_atomically
 from ragqa.index.faiss_vectors import FaissVectors
+from ragqa.index.queries import index_file_id, index_version
+from ragqa.index.store import FileRecord, IndexReader, IndexWriter
+from ragqa.records import Chunk
 
 IDENTITY = {"model": "test", "dim": 4, "chunk_tokens": 64}
 
@@ -97,3 +100,29 @@ def test_filtered_dense_search_only_returns_allowed_ids():
     store.add(np.array([10, 20]), np.stack([unit(1, 0, 0, 0), unit(0.9, 0.1, 0, 0)]))
     ids, _ = store.search(unit(1, 0, 0, 0), 5, allowed_ids=np.array([20]))
     assert ids.tolist() == [20]
+
+
+def test_a_failed_replace_leaves_the_old_file_and_no_temp_file(tmp_path):
+    target = tmp_path / "state.json"
+    write_atomically(target, "old")
+    with pytest.raises(RuntimeError), replacing(target) as temp:
+        temp.write_text("half of the new")
+        raise RuntimeError("killed mid-write")
+    assert target.read_text() == "old" and list(tmp_path.iterdir()) == [target]
+    write_atomically(target, b"new")
+    assert target.read_text() == "new" and list(tmp_path.iterdir()) == [target]
+
+
+def test_index_version_moves_with_each_commit_and_with_an_index_built_again(tmp_path):
+    index = tmp_path / "index"
+    with pytest.raises(IndexMissingError, match="run `ragqa ingest` first"):
+        index_version(index)
+    rec, chunks = note("a.md", ["x"])
+    write(index, [(rec, chunks, np.stack([unit(1, 0, 0, 0)]))])
+    first = index_version(index)
+    write(index, [(rec, chunks, np.stack([unit(0, 1, 0, 0)]))])
+    second = index_version(index)
+    assert second[:2] == first[:2] == (str(index), index_file_id(index)) and second[2] == first[2] + 1
+    index.rename(tmp_path / "old")  # the folder replaced by one built from nothing
+    write(index, [(rec, chunks, np.stack([unit(1, 0, 0, 0)]))])
+    assert index_version(index)[1] != first[1]

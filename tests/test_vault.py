@@ -5,8 +5,8 @@ import time
 import pytest
 
 from ingest.pipeline import ingest_folder
-from ragqa.retrieve.search import Searcher
 from ragqa.index.store import IndexReader
+from ragqa.retrieve.search import Searcher
 
 pytestmark = pytest.mark.slow
 

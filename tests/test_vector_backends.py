@@ -13,15 +13,15 @@ import textwrap
 
 import numpy as np
 import pytest
-
 from conftest import REPO
+
 from ingest.pipeline import ingest_folder
 from ragqa.config import load_settings
 from ragqa.errors import IndexBusyError
 from ragqa.index.lock import write_lock
-from ragqa.retrieve.search import Filters, Searcher
 from ragqa.index.store import IndexReader, IndexWriter, index_identity
 from ragqa.index.vectors import backend_class
+from ragqa.retrieve.search import Filters, Searcher
 
 _MISSING = [m for m in ("pymilvus", "milvus_lite") if importlib.util.find_spec(m) is None]
 _needs_milvus = pytest.mark.skipif(
@@ -47,7 +47,8 @@ def load_store(backend, folder, generation, dim=DIM):
 def filled(backend, folder):
     """Ids 10..13 on the four axes."""
     store = new_store(backend, folder)
-    store.add(np.array([10, 11, 12, 13]), np.stack([unit(1, 0, 0, 0), unit(0, 1, 0, 0), unit(0, 0, 1, 0), unit(0, 0, 0, 1)]))
+    axes = [unit(1, 0, 0, 0), unit(0, 1, 0, 0), unit(0, 0, 1, 0), unit(0, 0, 0, 1)]
+    store.add(np.array([10, 11, 12, 13]), np.stack(axes))
     return store
 
 
@@ -226,6 +227,20 @@ def test_a_reader_during_an_ingest_keeps_every_committed_vector(backend, tmp_pat
         assert paths(Searcher(settings, minilm), "tomato sun")[0] == "garden/tomatoes.md"
         writer.publish()
         writer.close()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_closing_a_reader_lets_go_of_its_store_and_the_others_keep_searching(backend, tmp_path, notes, minilm):
+    settings = settings_for(backend, tmp_path, notes)
+    ingest_folder(settings, minilm)
+    closed, open_ = IndexReader(settings.index_path), IndexReader(settings.index_path)
+    closed.close()
+    if backend == "milvus":  # its client is closed, not the process's connection nor the Lite server
+        with pytest.raises(Exception, match="connection"):
+            closed.vectors.count()
+    assert sorted(open_.vectors.ids().tolist()) == sorted(open_.ids_where("1", []).tolist())
+    assert paths(Searcher(settings, minilm), "tomato sun")[0] == "garden/tomatoes.md"
+    open_.close()
 
 
 @_needs_milvus

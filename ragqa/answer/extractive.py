@@ -6,14 +6,16 @@ import re
 
 from ragqa.answer.citations import content_words
 
-NOT_GENERATED = "Retrieval only: these are the passages from your notes that best match the question (no text was generated)."
+NOT_GENERATED = ("Retrieval only: these are the passages from your notes that best match the question "
+                 "(no text was generated).")
 _SENTENCE = re.compile(r"(?<=[.!?。！？])\s+|\n{2,}")
 
 
 def best_sentences(question: str, text: str, limit: int = 2) -> list[str]:
     """The sentences of `text` that share the most content words with the question, in text order.
 
-    >>> best_sentences("when do tomatoes need water", "Tomatoes like sun. Water tomatoes twice a week. Pick them red.", 1)
+    >>> best_sentences("when do tomatoes need water",
+    ...                "Tomatoes like sun. Water tomatoes twice a week. Pick them red.", 1)
     ['Water tomatoes twice a week.']
     """
     wanted = content_words(question)

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from ragqa.text import sentence_spans, stems
 
@@ -113,8 +113,9 @@ def focus_passages(question: str, texts: list[str], *, budget: int | None, count
     """One Focused per passage (best first, as given), together within `budget` tokens (None: all).
 
     Sentences are taken best first overall (with `each_passage`, every passage with a matching sentence
-    first gets its best one, in rank order: measured worse, kept for the benchmark). Each brings up to `neighbours` sentences on either
-    side while room is left. A passage none of whose sentences was taken gets text "".
+    first gets its best one, in rank order: measured worse, kept for the benchmark). Each brings up to
+    `neighbours` sentences on either side while room is left. A passage none of whose sentences was taken
+    gets text "".
     """
     split = [units(t, count_tokens) for t in texts]
     plain = sentence_scores(question, split)  # the sentence's own words: the "match" shown to people

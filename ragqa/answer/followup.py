@@ -1,7 +1,7 @@
 """Follow-up questions ("what about its price?") become standalone search queries.
 
-The LLM rewrites the question from the conversation; if it cannot (no LLM, an
-error, a silly reply), a heuristic joins the previous question to this one.
+The LLM rewrites the question from the conversation; if it cannot (a model that does not
+generate, an error, a silly reply), a heuristic joins the previous question to this one.
 """
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import re
 
 from ragqa.answer.citations import CITATION, content_words
 from ragqa.errors import LLMError
+from ragqa.models.chat import RETRIEVAL_ONLY, ChatModel
 
 REWRITE_PROMPT = (
     "Rewrite the user's last question as one standalone search query that can be understood "
@@ -55,10 +56,10 @@ def plausible_rewrite(question: str, rewritten: str) -> bool:
     return not own or bool(own & stems)
 
 
-def standalone_query(question: str, history: list[dict], chat_model=None) -> str:
+def standalone_query(question: str, history: list[dict], chat_model: ChatModel = RETRIEVAL_ONLY) -> str:
     if not history:
         return question
-    if chat_model is not None:
+    if chat_model.generates:
         transcript = "\n".join(f"{m['role']}: {m['content'][:500]}" for m in history[-6:])
         messages = [
             {"role": "system", "content": REWRITE_PROMPT},

@@ -10,17 +10,18 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator
 
 from ragqa.answer.citations import check_citations
-from ragqa.errors import LLMError
 from ragqa.answer.extractive import extractive_answer
 from ragqa.answer.focus import Focused, focus_passages
 from ragqa.answer.followup import standalone_query
 from ragqa.answer.prompt import PromptStyle, build_prompt, continued_prompt, fixed_messages, user_message
-from ragqa.records import Hit
 from ragqa.answer.refusals import is_refusal, quoted_answer
+from ragqa.errors import LLMError
+from ragqa.models.chat import ChatModel, NoChatModel
+from ragqa.records import Hit
 from ragqa.tokens import count_tokens
 
 
@@ -97,16 +98,16 @@ def _focus(question: str, hits: list[Hit], searcher, budget: int | None) -> list
                           similarity=similarity, headings=[h.chunk.heading for h in hits])
 
 
-def answer_events(question: str, *, searcher, chat_model, settings, history: list[dict] | None = None,
+def answer_events(question: str, *, searcher, chat_model: ChatModel, settings, history: list[dict] | None = None,
                   filters=None, k: int | None = None, style: PromptStyle | None = None
                   ) -> Iterator[tuple[str, object]]:
     started = time.perf_counter()
     history = history or []
-    rewriter = chat_model if settings.llm.rewrites_with_llm() else None
+    rewriter = chat_model if settings.llm.rewrites_with_llm() else NoChatModel()
     query = standalone_query(question, history, rewriter) if history else question
     yield "query", query
     hits = searcher.search(query, k=k, filters=filters)
-    if chat_model is None:
+    if not chat_model.generates:  # retrieval only: the passages' best sentences are the answer
         focused = _focus(question, hits, searcher, None)
         yield "sources", Given(hits, [h.chunk.text for h in hits], [f.best for f in focused])
         answer = Answer(question, extractive_answer(question, [h.chunk.text for h in hits]), hits,

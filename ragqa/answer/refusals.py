@@ -20,7 +20,8 @@ _REFUSAL = re.compile(
     re.IGNORECASE,
 )
 QUOTE_MIN = 0.5  # the matching sentence holds at least this share of the question's (weighted) words
-QUOTE_LABEL = "The model answered that the notes do not say, but this passage matches the question (quoted, not generated):"
+QUOTE_LABEL = ("The model answered that the notes do not say, but this passage matches the question "
+               "(quoted, not generated):")
 
 
 def is_refusal(answer: str) -> bool:

@@ -12,6 +12,8 @@ def register(commands) -> None:
     p = commands.add_parser("app", help="open the chat in the browser (http://127.0.0.1:8501)")
     p.add_argument("--port", type=int, default=None)
     p.add_argument("--host", default=None, help="address to listen on (default ui.host: 127.0.0.1, this machine only)")
+    p.add_argument("--index", help="index folder (default: index_dir from config)")
+    p.add_argument("--notes", help="notes folder (default: notes_dir from config)")
     p.set_defaults(run=run_app)
 
 
@@ -23,15 +25,26 @@ def streamlit_command(host: str, port: int, app_file: Path = APP_FILE) -> list[s
     ]
 
 
-def run_app(settings, args) -> int:
-    host, port = args.host or settings.ui.host, args.port or settings.ui.port
-    print(f"ragqa chat on http://{host}:{port}  (Ctrl-C to stop)")
-    env = dict(os.environ)
+def app_launch(settings, args, environ) -> tuple[list[str], dict[str, str]]:
+    """The Streamlit command line and its environment. app.py reads its settings as every command does
+    (load_settings), so --config, --index and --notes reach it as RAGQA_CONFIG, RAGQA_INDEX_DIR and
+    RAGQA_NOTES_DIR, made absolute here: relative folders are taken from where `ragqa app` runs."""
+    env = dict(environ)
     if getattr(args, "config", None):
         env["RAGQA_CONFIG"] = str(Path(args.config).resolve())
     elif "RAGQA_CONFIG" not in env and Path("config.yaml").exists():
         env["RAGQA_CONFIG"] = str(Path("config.yaml").resolve())
-    command = streamlit_command(host, port)
+    if args.index:
+        env["RAGQA_INDEX_DIR"] = str(Path(args.index).expanduser().resolve())
+    if args.notes:
+        env["RAGQA_NOTES_DIR"] = str(Path(args.notes).expanduser().resolve())
+    return streamlit_command(args.host or settings.ui.host, args.port or settings.ui.port), env
+
+
+def run_app(settings, args) -> int:
+    command, env = app_launch(settings, args, os.environ)
+    host, port = args.host or settings.ui.host, args.port or settings.ui.port
+    print(f"ragqa chat on http://{host}:{port}  (Ctrl-C to stop)")
     sys.stdout.flush()
     # Become Streamlit (no child process), so Ctrl-C, SIGTERM or a service manager stop the app itself.
     os.execve(command[0], command, env)

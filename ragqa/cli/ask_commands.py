@@ -25,15 +25,16 @@ def register(commands) -> None:
 
 
 def _engine(settings, args):
-    from ragqa.models.embedder import load_embedder
-    from ragqa.models.openai_chat import make_chat_model
-    from ragqa.retrieve.search import Searcher
     from ragqa.index.store import require_index
+    from ragqa.models.chat import make_chat_model
+    from ragqa.models.embedder import load_embedder
+    from ragqa.retrieve.search import Searcher
 
     index = Path(args.index) if args.index else settings.index_path
     require_index(index)
-    searcher = Searcher(settings, load_embedder(settings.embedding), index)
-    return searcher, make_chat_model(settings)
+    embedder = load_embedder(settings.embedding)
+    chat_model = make_chat_model(settings)  # before the Searcher: `search.rerank: llm` reranks with it
+    return Searcher(settings, embedder, index, chat_model=chat_model), chat_model
 
 
 def print_sources(answer, out=sys.stdout) -> None:
@@ -97,7 +98,7 @@ def run_chat(settings, args) -> int:
     from ragqa.answer.loop import warm_up
 
     searcher, chat_model = _engine(settings, args)
-    if chat_model is not None:  # reads the prompt's fixed start while the first question is typed
+    if chat_model.generates:  # reads the prompt's fixed start while the first question is typed
         threading.Thread(target=warm_up, args=(chat_model,), daemon=True).start()
     history: list[dict] = []
     print("Ask about your notes. An empty line or Ctrl-D ends the chat.")

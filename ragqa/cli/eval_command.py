@@ -46,7 +46,8 @@ def load_beir(folder: Path):
     missing = [str(p) for p in needed if not p.exists()] + ([] if queries_file else ["queries(.test).jsonl"])
     if missing:
         raise ConfigError(f"{folder} is not in BEIR layout: missing {', '.join(missing)}")
-    corpus = {str(d["_id"]): {"title": d.get("title", ""), "text": d.get("text", "")} for d in read_jsonl(folder / "corpus.jsonl")}
+    corpus = {str(d["_id"]): {"title": d.get("title", ""), "text": d.get("text", "")}
+              for d in read_jsonl(folder / "corpus.jsonl")}
     qrels: dict[str, dict[str, int]] = {}
     for line in (folder / "qrels" / "test.tsv").read_text(encoding="utf-8").splitlines():
         fields = line.split("\t")
@@ -138,6 +139,7 @@ def run_eval(settings, args) -> int:
 def measure(settings, work: Path, corpus: dict, queries: dict, qrels: dict, mode: str) -> tuple[dict, int]:
     """Ingest the corpus under `work` (incrementally), run the queries; (the --json dict, chunks embedded)."""
     from ingest.pipeline import ingest_folder
+    from ragqa.cli.index_commands import reranking_model
     from ragqa.models.embedder import load_embedder
     from ragqa.retrieve.search import Searcher
 
@@ -145,7 +147,7 @@ def measure(settings, work: Path, corpus: dict, queries: dict, qrels: dict, mode
     note_to_doc = write_corpus_as_notes(corpus, notes)
     embedder = load_embedder(settings.embedding)
     report = ingest_folder(settings, embedder, notes_dir=notes, index_dir=index)
-    searcher = Searcher(settings, embedder, index)
+    searcher = Searcher(settings, embedder, index, chat_model=reranking_model(settings))
     try:
         results, latencies = run_queries(searcher, queries, note_to_doc, mode)
     finally:

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from pathlib import Path
 
-from ragqa.models.embedder import load_embedder
+from ragqa.filetypes import KINDS
+from ragqa.models.lazy_embedder import LazyEmbedder
 
 
 def register(commands) -> None:
@@ -36,7 +36,7 @@ def register(commands) -> None:
 def add_filter_args(p) -> None:
     p.add_argument("--folder", action="append", default=[], help="only notes under this folder (repeatable)")
     p.add_argument("--tag", action="append", default=[], help="only notes with this front-matter tag (repeatable)")
-    p.add_argument("--type", dest="kinds", action="append", default=[], choices=["markdown", "text", "pdf"])
+    p.add_argument("--type", dest="kinds", action="append", default=[], choices=KINDS)
 
 
 def filters_from(args):
@@ -46,27 +46,29 @@ def filters_from(args):
 
 
 class _ProgressBar:
-    """A one-line progress bar on stderr: files, chunks and the embedding rate."""
+    """A tqdm bar on stderr (on a terminal only) once there are files to read: files, chunks, embedding rate."""
 
     def __init__(self, enabled: bool):
-        self.enabled = enabled and sys.stderr.isatty()
-        self.started = time.perf_counter()
+        self.enabled, self.bar = enabled, None
 
     def __call__(self, done: int, total: int, chunks: int) -> None:
         if not self.enabled or total == 0:
             return
-        rate = chunks / max(time.perf_counter() - self.started, 1e-9)
-        filled = int(30 * done / total)
-        sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} files, {chunks} chunks, {rate:.0f} chunks/s ")
-        sys.stderr.flush()
+        if self.bar is None:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit="file", file=sys.stderr, disable=None)  # None: off unless a tty
+        self.bar.update(done - self.bar.n)
+        rate = chunks / max(self.bar.format_dict["elapsed"], 1e-9)
+        self.bar.set_postfix_str(f"{chunks} chunks, {rate:.0f} chunks/s")
         if done == total:
-            sys.stderr.write("\n")
+            self.bar.close()
 
 
 def run_ingest(settings, args) -> int:
     from ingest.pipeline import ingest_folder
 
-    embedder = load_embedder(settings.embedding)
+    embedder = LazyEmbedder(settings.embedding)  # loaded only if a file needs embedding
     report = ingest_folder(
         settings, embedder, notes_dir=Path(args.path) if args.path else None,
         index_dir=Path(args.index) if args.index else None, rebuild=args.rebuild,
@@ -86,13 +88,22 @@ def run_ingest(settings, args) -> int:
     return 0
 
 
+def reranking_model(settings):
+    """The chat model `search.rerank: llm` asks; for any other reranker none is started. One that cannot
+    be started fails each rerank with its reason, so the first stage's order stands, as when it fails later."""
+    from ragqa.models.chat import NoChatModel, chat_model_or_problem
+
+    return chat_model_or_problem(settings)[0] if settings.search.rerank == "llm" else NoChatModel()
+
+
 def _searcher(settings, args):
-    from ragqa.retrieve.search import Searcher
     from ragqa.index.store import require_index
+    from ragqa.retrieve.search import Searcher
 
     index = Path(args.index) if args.index else settings.index_path
     require_index(index)
-    return Searcher(settings, load_embedder(settings.embedding), index)
+    # loaded only to embed the query: a BM25 search never loads the model
+    return Searcher(settings, LazyEmbedder(settings.embedding), index, chat_model=reranking_model(settings))
 
 
 def hit_json(hit) -> dict:
@@ -101,11 +112,17 @@ def hit_json(hit) -> dict:
             "score": round(float(hit.score), 6), "text": c.text}
 
 
+def search_json(searcher, query: str, k: int | None = None, mode: str | None = None, filters=None) -> list[dict]:
+    """The `ragqa search --json` contract (also `POST /v1/search`): one row per passage, best first."""
+    return [hit_json(h) for h in searcher.search(query, k=k, mode=mode, filters=filters)]
+
+
 def run_search(settings, args) -> int:
-    hits = _searcher(settings, args).search(args.query, k=args.k, mode=args.mode, filters=filters_from(args))
     if args.json:
-        print(json.dumps([hit_json(h) for h in hits], ensure_ascii=False))
+        rows = search_json(_searcher(settings, args), args.query, k=args.k, mode=args.mode, filters=filters_from(args))
+        print(json.dumps(rows, ensure_ascii=False))
         return 0
+    hits = _searcher(settings, args).search(args.query, k=args.k, mode=args.mode, filters=filters_from(args))
     if not hits:
         print("no matching passages")
     for rank, hit in enumerate(hits, 1):
@@ -116,11 +133,19 @@ def run_search(settings, args) -> int:
     return 0
 
 
-def run_status(settings, args) -> int:
+def status_json(index_dir: Path) -> dict:
+    """The `ragqa status --json` contract (also `GET /v1/status`): what the index holds."""
     from ragqa.index.store import IndexReader
 
-    reader = IndexReader(Path(args.index) if args.index else settings.index_path)
-    stats = reader.stats()
+    reader = IndexReader(index_dir)
+    try:
+        return reader.stats()
+    finally:
+        reader.close()
+
+
+def run_status(settings, args) -> int:
+    stats = status_json(Path(args.index) if args.index else settings.index_path)
     if args.json:
         print(json.dumps(stats))
         return 0

@@ -53,14 +53,20 @@ def _notes(settings, args):
     return load_note_vectors(_index(settings, args))
 
 
-def run_related(settings, args) -> int:
+def related_json(settings, index_dir: Path, note: str, k: int = 10) -> tuple[str, list[dict]]:
+    """(the note's path in the index, the `ragqa related --json` rows); also `GET /v1/related`."""
     from ragqa.notes.graph import related_notes, resolve_note
+    from ragqa.notes.vectors import load_note_vectors
 
-    if args.k < 1:
+    if k < 1:
         raise ConfigError("-k must be at least 1")
-    notes = _notes(settings, args)
-    path = resolve_note(notes, args.note, notes.notes_dir or settings.notes_path)
-    rows = related_notes(notes, path, k=args.k)
+    notes = load_note_vectors(index_dir)
+    path = resolve_note(notes, note, notes.notes_dir or settings.notes_path)
+    return path, related_notes(notes, path, k=k)
+
+
+def run_related(settings, args) -> int:
+    path, rows = related_json(settings, _index(settings, args), args.note, k=args.k)
     if args.json:
         print(json.dumps(rows, ensure_ascii=False))
         return 0
@@ -71,14 +77,17 @@ def run_related(settings, args) -> int:
 
 
 def run_topics(settings, args) -> int:
+    from ragqa.models.chat import NoChatModel, chat_model_or_problem
     from ragqa.notes.graph import find_topics, note_texts
 
     if args.k is not None and args.k < 1:
         raise ConfigError("-k must be at least 1")
     notes = _notes(settings, args)
-    if args.no_llm:
-        settings = settings.model_copy(update={"llm": settings.llm.model_copy(update={"provider": "none"})})
-    topics, problem = find_topics(notes, note_texts(_index(settings, args)), k=args.k, settings=settings)
+    # a model that cannot be started leaves the naming to the topics' words, as a failing one does
+    chat_model, problem = (NoChatModel(), None) if args.no_llm else chat_model_or_problem(settings)
+    topics, naming_problem = find_topics(notes, note_texts(_index(settings, args)), k=args.k, settings=settings,
+                                         chat_model=chat_model)
+    problem = problem or naming_problem
     if problem:
         print(f"ragqa: topics named by their words instead ({problem})", file=sys.stderr)
     if args.json:
@@ -116,12 +125,12 @@ def run_duplicates(settings, args) -> int:
 
 def run_watch(settings, args) -> int:
     from ingest.watch import FolderWatcher, describe
-    from ragqa.models.embedder import load_embedder
+    from ragqa.models.lazy_embedder import LazyEmbedder
 
     notes = Path(args.path) if args.path else settings.notes_path
     if not notes.is_dir():
         raise ConfigError(f"notes folder not found: {notes} (set notes_dir in config.yaml or pass a PATH)")
-    embedder = load_embedder(settings.embedding)
+    embedder = LazyEmbedder(settings.embedding)  # loaded at the first change that needs embedding
 
     def said(report, changed) -> None:
         line = describe(report, changed)

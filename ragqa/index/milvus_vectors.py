@@ -78,7 +78,9 @@ def connect(uri: str, token_env: str | None = None) -> MilvusClient:
                 f"{uri} is open in another process (Milvus Lite allows one at a time): stop the other ragqa "
                 f"(app, ingest or search) and retry, or use a Milvus server (docs/SCALING.md)"
             ) from None
-        raise ConfigError(f"cannot open Milvus at {uri}: {err.message}; check store.milvus_uri and that it is running") from None
+        raise ConfigError(
+            f"cannot open Milvus at {uri}: {err.message}; check store.milvus_uri and that it is running"
+        ) from None
 
 
 @contextmanager
@@ -140,7 +142,7 @@ class MilvusVectors:
 
     @classmethod
     def load(cls, folder: Path, dim: int, generation: int | None, uri: str = "milvus.db",
-             collection: str = "ragqa_chunks", token_env: str | None = None) -> "MilvusVectors | None":
+             collection: str = "ragqa_chunks", token_env: str | None = None) -> MilvusVectors | None:
         """The collection if it holds exactly this generation of this index (any generation if None), else None."""
         client = connect(_resolve(Path(folder), uri), token_env)
         if not client.has_collection(collection):
@@ -221,6 +223,11 @@ class MilvusVectors:
         self.client.flush(self.collection)
         self.client.alter_collection_properties(
             self.collection, properties={GENERATION: str(generation), OWNER: str(self.folder.resolve())})
+
+    def detach(self) -> None:
+        """Close this store's client (e.g. when the IndexReader that opened it closes). pymilvus shares one
+        connection per address between clients, and the process's other stores keep it and the Lite server."""
+        self.client.close()
 
     def close(self) -> None:
         """Hand a Milvus Lite file over to another process (every store of this process on it stops working)."""

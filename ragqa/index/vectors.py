@@ -8,6 +8,7 @@ then returns None and the index is rebuilt from SQLite with `add`.
     add(ids, vectors)                   remove(ids)
     search(query, k, allowed_ids=None) -> (ids, scores)
     save(generation)                    is_saved(generation) -> bool
+    detach()                            drop this store's connection (the index is closed)
     load(folder, dim, generation, **options)  (classmethod) -> store or None
     __init__(folder, dim, **options)          a new, empty store (replacing a stale one)
 
@@ -19,9 +20,10 @@ keeps in step with each SQLite commit.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Iterator, Protocol
+from typing import Protocol
 
 import numpy as np
 
@@ -40,6 +42,7 @@ class VectorStore(Protocol):
     def search(self, query: np.ndarray, k: int, allowed_ids: np.ndarray | None = None): ...
     def save(self, generation: int) -> None: ...
     def is_saved(self, generation: int) -> bool: ...
+    def detach(self) -> None: ...
 
 
 def backend_class(name: str):
@@ -55,7 +58,7 @@ def backend_class(name: str):
 
 
 def open_vectors(backend: str, folder: Path, dim: int, generation: int,
-                 rows: "callable[[], Iterator[tuple[np.ndarray, np.ndarray]]]", writing: bool = True,
+                 rows: Callable[[], Iterator[tuple[np.ndarray, np.ndarray]]], writing: bool = True,
                  **options) -> VectorStore:
     """The saved store for this generation, or a new one rebuilt from SQLite's (ids, vectors) batches.
 

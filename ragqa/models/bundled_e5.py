@@ -77,23 +77,31 @@ def _read(path: Path) -> dict:
     H, NL, NH, FF, VOC, MAXP, TVS, eps, qk = struct.unpack_from("<7ifi", buf, 8)
     n, bos, eos, pad, unk, bloblen = struct.unpack_from("<5iQ", buf, 44)
     o = 72
-    offs = np.frombuffer(buf, np.uint32, n + 1, o); o += 4 * (n + 1)
-    scores = np.frombuffer(buf, np.float32, n, o); o += 4 * n
-    blob = bytes(buf[o:o + bloblen]); o += bloblen
+    offs = np.frombuffer(buf, np.uint32, n + 1, o)
+    o += 4 * (n + 1)
+    scores = np.frombuffer(buf, np.float32, n, o)
+    o += 4 * n
+    blob = bytes(buf[o:o + bloblen])
+    o += bloblen
     pieces = [(blob[offs[i]:offs[i + 1]].decode("utf-8"), float(scores[i])) for i in range(n)]
-    n_norm, nm_bytes = struct.unpack_from("<iI", buf, o); o += 8
+    n_norm, nm_bytes = struct.unpack_from("<iI", buf, o)
+    o += 8
     norm, p = {}, o
     for _ in range(n_norm):  # entries: u32 code point, u8 count, count x u32 replacement
         cp, k = struct.unpack_from("<IB", buf, p)
-        norm[cp] = "".join(map(chr, struct.unpack_from(f"<{k}I", buf, p + 5))); p += 5 + 4 * k
+        norm[cp] = "".join(map(chr, struct.unpack_from(f"<{k}I", buf, p + 5)))
+        p += 5 + 4 * k
     o += nm_bytes
-    (ndir,) = struct.unpack_from("<i", buf, o); o += 4
+    (ndir,) = struct.unpack_from("<i", buf, o)
+    o += 4
     shapes = {"emb.word": (VOC, H), "emb.pos": (MAXP, H), "emb.type": (TVS, H), "fi.w": (FF, H), "fo.w": (H, FF)}
     tensors = {}
     for _ in range(ndir):  # entries: u16 name length, name, u8 dtype (0 f32, 1 Q4_0), u32 count, u64 offset, u64 bytes
         (nl,) = struct.unpack_from("<H", buf, o)
-        name = bytes(buf[o + 2:o + 2 + nl]).decode(); o += 2 + nl
-        dtype, count, off, nbytes = struct.unpack_from("<BIQQ", buf, o); o += 21
+        name = bytes(buf[o + 2:o + 2 + nl]).decode()
+        o += 2 + nl
+        dtype, count, off, nbytes = struct.unpack_from("<BIQQ", buf, o)
+        o += 21
         short = name.split(".", 1)[1] if name.startswith("l") else name
         shape = shapes.get(name, shapes.get(short, (H, H) if short.endswith(".w") and dtype == 1 else (count,)))
         if count != int(np.prod(shape)) or dtype not in (0, 1):

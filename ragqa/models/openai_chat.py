@@ -1,7 +1,8 @@
 """The one code path to any OpenAI-compatible chat endpoint (OpenAI, vLLM, Ollama, llama.cpp).
 
-`ChatModel` streams or completes a chat; every failure leaves it as an `LLMError` whose
-one-line message says what happened and what to change (`explain_error`, pure).
+`OpenAIChatModel` streams or completes a chat; every failure leaves it as an `LLMError` whose
+one-line message says what happened and what to change (`explain_error`, pure). It is the chat
+model for `llm.provider: openai`, and for local (on llama.cpp's server); `ragqa.models.chat` picks.
 Retries with backoff are the `openai` client's own (`llm.max_retries`).
 """
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Iterator
 import httpx2
 import openai
 
-from ragqa.config import LLMSettings, Settings
+from ragqa.config import LLMSettings
 from ragqa.errors import LLMError
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -109,8 +110,10 @@ def explain_error(
     return LLMError(f"{at} rejected the request (HTTP {status}){said}")
 
 
-class ChatModel:
-    """A chat model behind an OpenAI-compatible endpoint."""
+class OpenAIChatModel:
+    """A chat model behind an OpenAI-compatible endpoint (a `ragqa.models.chat.ChatModel`)."""
+
+    generates = True
 
     def __init__(
         self,
@@ -208,26 +211,3 @@ def _usage(chunk) -> dict:
             "cached_tokens": getattr(details, "cached_tokens", None) or timings.get("cache_n"),
             "prompt_tokens_read": timings.get("prompt_n")}
 
-
-def make_chat_model(settings: Settings | LLMSettings, cache_dir: str | os.PathLike | None = None) -> ChatModel | None:
-    """The configured chat model: None for provider none; for local, a started (or reused) local server.
-
-    Given the whole Settings, the local model is cached in embedding.cache_dir (~/.cache/ragqa).
-    """
-    llm = getattr(settings, "llm", settings)
-    if cache_dir is None and hasattr(settings, "embedding"):
-        cache_dir = settings.resolve(settings.embedding.cache_dir)
-    if llm.provider == "none":
-        return None
-    if llm.provider == "openai":
-        return ChatModel(llm)
-    from ragqa.models.local import ensure_local_server  # only provider local needs llama.cpp
-
-    return ChatModel(
-        llm.model_copy(update={"api_key_env": None}),
-        base_url=ensure_local_server(llm, cache_dir),
-        model=llm.local_model,
-        display_name=f"{llm.local_model} (local)",
-        down_fix="the local model server stopped: restart ragqa to start it again",
-        stream_usage=True,
-    )

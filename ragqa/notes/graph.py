@@ -8,7 +8,8 @@ faces: `ragqa related|topics|duplicates` and the browser. Note vectors come from
     notes = load_note_vectors(settings.index_path)
     related_notes(notes, "Concepts/recall.md")   # [{"path", "title", "score"}, ...] best first
     duplicate_notes(notes, 0.95)                  # [{"a", "b", "score"}, ...]
-    find_topics(notes, note_texts(settings.index_path), settings=settings)  # [{"name", "size", "notes"}]
+    chat_model = make_chat_model(settings)        # a NoChatModel (llm.provider none): words name the topics
+    find_topics(notes, note_texts(settings.index_path), chat_model=chat_model)  # [{"name", "size", "notes"}]
 """
 from __future__ import annotations
 
@@ -17,12 +18,13 @@ from pathlib import Path
 
 import numpy as np
 
+from ragqa.errors import NoteNotFoundError
+from ragqa.index.queries import read_snapshot
+from ragqa.models.chat import RETRIEVAL_ONLY, ChatModel
 from ragqa.notes.clusters import choose_k, rule_of_thumb_k
-from ragqa.errors import NoteNotFoundError, RagqaError
-from ragqa.notes.vectors import MIN_NOTES_TO_CENTRE, NoteVectors
 from ragqa.notes.similarity import centred, pairs_above, top_k
-from ragqa.index.store import connect
 from ragqa.notes.topic_names import distinctive_terms, llm_names, term_name
+from ragqa.notes.vectors import MIN_NOTES_TO_CENTRE, NoteVectors
 
 RELATED_K = 10
 DUPLICATE_THRESHOLD = 0.9  # centred cosine; measured on planted near-copies, docs/NOTES-GRAPH.md
@@ -78,18 +80,14 @@ def duplicate_chunks(index_dir: Path, threshold: float = DUPLICATE_THRESHOLD) ->
     Centred on the mean passage, like notes. Exact and quadratic in the number of chunks: seconds for
     ~10k chunks, minutes past ~100k.
     """
-    conn = connect(Path(index_dir))
-    try:
-        rows = conn.execute("SELECT path, heading, vector FROM chunks ORDER BY id").fetchall()
-    finally:
-        conn.close()
+    with read_snapshot(Path(index_dir)) as index:
+        rows, matrix = index.chunk_vectors()
     if not rows:
         return []
-    matrix = np.vstack([np.frombuffer(blob, dtype=np.float32) for _, _, blob in rows])
     matrix = centred(matrix) if len(rows) >= MIN_NOTES_TO_CENTRE else matrix
     pairs = []
     for i, j, score in pairs_above(matrix, threshold):
-        (a, a_heading), (b, b_heading) = sorted([rows[i][:2], rows[j][:2]])
+        (a, a_heading), (b, b_heading) = sorted([rows[i], rows[j]])
         if a != b:
             pairs.append({"a": a, "b": b, "score": round(score, 4), "a_heading": a_heading, "b_heading": b_heading})
     return pairs
@@ -97,15 +95,12 @@ def duplicate_chunks(index_dir: Path, threshold: float = DUPLICATE_THRESHOLD) ->
 
 def note_texts(index_dir: Path, chars: int = TEXT_CHARS_PER_NOTE) -> dict[str, str]:
     """The start of each note's text (its chunks in order), for naming topics."""
-    conn = connect(Path(index_dir))
     texts: dict[str, list[str]] = {}
-    try:
-        for path, text in conn.execute("SELECT path, text FROM chunks ORDER BY path, ordinal"):
+    with read_snapshot(Path(index_dir)) as index:
+        for path, text in index.chunk_texts():
             parts = texts.setdefault(path, [])
             if sum(map(len, parts)) < chars:
                 parts.append(text)
-    finally:
-        conn.close()
     return {p: " ".join(parts)[:chars] for p, parts in texts.items()}
 
 
@@ -138,11 +133,12 @@ def cluster_notes(notes: NoteVectors, k: int | None = None) -> tuple[np.ndarray,
 
 
 def find_topics(notes: NoteVectors, texts: dict[str, str], k: int | None = None, settings=None,
-                chat_model=None) -> tuple[list[dict], str | None]:
+                chat_model: ChatModel = RETRIEVAL_ONLY) -> tuple[list[dict], str | None]:
     """Topics, largest first: ([{"name", "size", "notes"}], a one-line problem with the LLM or None).
 
-    Every note is in exactly one topic; a topic's notes are listed most typical first. Names come from the chat model when one is given or
-    configured (llm.provider other than none), else, and on any LLM failure, from distinctive words.
+    Every note is in exactly one topic; a topic's notes are listed most typical first. Names come from
+    the chat model it is handed when that one generates, else, and on any LLM failure, from distinctive
+    words. `settings` only gives topics.k.
     """
     k = k or topic_k_setting(settings)
     labels, _ = cluster_notes(notes, k)
@@ -152,21 +148,10 @@ def find_topics(notes: NoteVectors, texts: dict[str, str], k: int | None = None,
     terms = distinctive_terms([[(notes.titles[i], texts.get(notes.paths[i], "")) for i in g] for g in groups])
     names = [term_name(t) for t in terms]
     problem = None
-    if groups and (chat_model is not None or (settings is not None and settings.llm.provider != "none")):
-        names, problem = _llm_names(notes, groups, names, settings, chat_model)
+    if groups and chat_model.generates:
+        names, problem = llm_names(chat_model, [[notes.titles[i] for i in g] for g in groups], names)
     topics = [{"name": name, "size": len(g), "notes": [notes.paths[i] for i in g]} for name, g in zip(names, groups)]
     return topics, problem
-
-
-def _llm_names(notes, groups, fallback, settings, chat_model):
-    if chat_model is None:
-        from ragqa.models.openai_chat import make_chat_model
-
-        try:
-            chat_model = make_chat_model(settings)
-        except RagqaError as err:
-            return fallback, str(err)
-    return llm_names(chat_model, [[notes.titles[i] for i in g] for g in groups], fallback)
 
 
 def _most_central(vectors: np.ndarray, group: list[int]) -> list[int]:

@@ -11,17 +11,6 @@ import numpy as np
 BLOCK_ROWS = 2048  # rows of the similarity matrix held at once (2048 x 10k floats = 80 MB)
 
 
-def note_vector(chunk_vectors: np.ndarray) -> np.ndarray:
-    """The normalised mean of a note's chunk vectors.
-
-    >>> [round(float(v), 3) for v in note_vector(np.array([[1.0, 0.0], [0.0, 1.0]]))]
-    [0.707, 0.707]
-    """
-    mean = np.asarray(chunk_vectors, dtype=np.float32).mean(axis=0)
-    norm = float(np.linalg.norm(mean))
-    return mean / norm if norm > 0 else mean
-
-
 def centred(matrix: np.ndarray) -> np.ndarray:
     """Rows minus their mean, normalised again.
 

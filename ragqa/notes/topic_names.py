@@ -12,19 +12,22 @@ import re
 from collections import Counter
 
 from ragqa.errors import RagqaError
+from ragqa.text import STOPWORDS as CONTENTLESS
 
 _WORD = re.compile(r"[a-z][a-z0-9+#]*(?:['-][a-z0-9]+)*")
 _MARKUP = re.compile(r"\\[A-Za-z]+|\$\$?|`[^`\n]*`")  # LaTeX commands (\frac, \mathbf), $ signs, inline code
-STOPWORDS = frozenset("""
-a about above after again against all also am an and any are aren't as at be because been before being below
-between both but by can can't cannot could couldn't did didn't do does doesn't doing don't down during each even
-few for from further get gets got had hadn't has hasn't have haven't having he her here hers herself him himself
-his how however i if in into is isn't it it's its itself just let let's like make makes many may me might more
-most much must mustn't my myself need new no nor not now of off often on once one only or other ought our ours
-ourselves out over own really same see she should shouldn't since so some still such than that that's the their
-theirs them themselves then there there's these they this those through thus to too two under until up upon us
-use used uses using very via was wasn't way we well were weren't what when where which while who whom why will
-with within without won't would wouldn't yet you your yours yourself yourselves http https www com org html md
+# A topic is named by what sets its notes apart, so beyond the words that carry no topic at all it drops
+# words common in any prose (quantifiers, prepositions, negations, everyday verbs such as "use" and "make")
+# and link parts. A question keeps those ("how do I use X" is about using X), and BM25 was measured with
+# the smaller list (docs/QUALITY.md).
+STOPWORDS = CONTENTLESS | frozenset("""
+about above after again against all any aren't because before below between both can't cannot couldn't didn't
+doesn't doing don't down during each even few further get gets got hadn't hasn't haven't here hers herself
+himself however isn't itself just let let's like make makes many more most much mustn't myself need new nor now
+off often once one only other ought ours ourselves out over own really same see shouldn't since some still
+that's theirs themselves there's those through thus too two under until up upon us use used uses using very via
+wasn't way well weren't while within without won't wouldn't yet yours yourself yourselves
+http https www com org html md
 """.split())
 LLM_GROUPS_PER_REQUEST = 12
 SAMPLE_TITLES = 8

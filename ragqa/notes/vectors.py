@@ -3,7 +3,7 @@
     index_dir/note_vectors.npz   paths, titles, per-note signatures, vectors,
                                  and the generation + model they were computed at
 
-A note's vector is the normalised mean of its chunks' vectors (`similarity.note_vector`), read from SQLite
+A note's vector is the normalised mean of its chunks' vectors (`_mean_vectors`), read from SQLite
 (the source of truth). The file is a derived cache, like the FAISS file: it is
 written to a temp name and renamed, and it is never trusted blindly. When the
 index's generation has moved on, only notes whose signature (content hash,
@@ -15,21 +15,19 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import threading
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from ragqa.index.atomic import replacing
+from ragqa.index.queries import IndexSnapshot, read_snapshot
 from ragqa.notes.similarity import centred
-from ragqa.index.store import connect, read_manifest, require_index
 
 CACHE_NAME = "note_vectors.npz"
 MIN_NOTES_TO_CENTRE = 10  # below this the mean is mostly the notes themselves (2 notes would score -1)
 _NOT_IDENTITY = {"generation", "last_ingest"}
-_SQL_BATCH = 500  # paths per IN (...) query
 
 
 @dataclass
@@ -62,36 +60,18 @@ class NoteVectors:
         return self._comparable
 
 
-def index_generation(index_dir: Path) -> int:
-    """The index's committed generation (one small query), e.g. as a cache key for maps and topics."""
-    require_index(Path(index_dir))
-    conn = connect(Path(index_dir))
-    try:
-        row = conn.execute("SELECT value FROM manifest WHERE key = 'generation'").fetchone()
-    finally:
-        conn.close()
-    return int(json.loads(row[0])) if row else 0
-
-
 def load_note_vectors(index_dir: Path) -> NoteVectors:
     """The note vectors of the index's current generation, recomputing only what changed."""
     index_dir = Path(index_dir)
-    require_index(index_dir)
-    conn = connect(index_dir)
-    try:
-        conn.execute("BEGIN")  # one snapshot: an ingest committing meanwhile is not half seen
-        manifest = read_manifest(conn)
-        generation = int(manifest.get("generation", 0))
+    with read_snapshot(index_dir) as index:  # one snapshot: an ingest committing meanwhile is not half seen
+        manifest, generation = index.manifest, index.generation
         identity = {k: v for k, v in manifest.items() if k not in _NOT_IDENTITY}
         notes_dir = (manifest.get("last_ingest") or {}).get("notes_dir")
         cached = _read_cache(index_dir, identity)
         if cached is not None and cached.generation == generation:
             cached.notes_dir = notes_dir
             return cached
-        fresh = _update(conn, cached, generation, notes_dir, int(manifest.get("dim") or 0))
-        conn.execute("COMMIT")
-    finally:
-        conn.close()
+        fresh = _update(index, cached, generation, notes_dir, int(manifest.get("dim") or 0))
     _write_cache(index_dir, fresh, identity)
     return fresh
 
@@ -107,21 +87,18 @@ def refresh_note_vectors(index_dir: Path) -> list[str]:
         return []
 
 
-def _signatures(conn) -> dict[str, tuple[str, str]]:
+def _signatures(index: IndexSnapshot) -> dict[str, tuple[str, str]]:
     """path -> (signature, title) for every note that has chunks."""
-    sql = ("SELECT f.path, f.title, f.sha256, c.n, c.newest FROM files f JOIN "
-           "(SELECT path, count(*) AS n, max(id) AS newest FROM chunks GROUP BY path) c ON c.path = f.path "
-           "WHERE f.status = 'indexed'")
-    return {path: (f"{sha}:{n}:{newest}", title or Path(path).stem)
-            for path, title, sha, n, newest in conn.execute(sql)}
+    return {note.path: (f"{note.sha256}:{note.chunks}:{note.newest_chunk}", note.title or Path(note.path).stem)
+            for note in index.indexed_notes()}
 
 
-def _update(conn, cached: NoteVectors | None, generation: int, notes_dir, dim: int) -> NoteVectors:
-    current = _signatures(conn)
+def _update(index: IndexSnapshot, cached: NoteVectors | None, generation: int, notes_dir, dim: int) -> NoteVectors:
+    current = _signatures(index)
     old_rows = {} if cached is None else {p: i for i, p in enumerate(cached.paths)}
     old_sigs = {} if cached is None else dict(zip(cached.paths, cached.signatures))
     changed = sorted(p for p, (sig, _) in current.items() if old_sigs.get(p) != sig)
-    new_vectors = _mean_vectors(conn, changed)
+    new_vectors = _mean_vectors(index, changed)
     paths = sorted(current)
     if paths:
         rows = [new_vectors[p] if p in new_vectors else cached.vectors[old_rows[p]] for p in paths]
@@ -132,20 +109,14 @@ def _update(conn, cached: NoteVectors | None, generation: int, notes_dir, dim: i
                        recomputed=changed, signatures=[current[p][0] for p in paths])
 
 
-def _mean_vectors(conn, paths: list[str]) -> dict[str, np.ndarray]:
+def _mean_vectors(index: IndexSnapshot, paths: list[str]) -> dict[str, np.ndarray]:
     """{path: normalised mean of its chunk vectors}, a batch of notes at a time, summed in one numpy call."""
     out: dict[str, np.ndarray] = {}
-    for start in range(0, len(paths), _SQL_BATCH):
-        batch = paths[start:start + _SQL_BATCH]
-        sql = f"SELECT path, vector FROM chunks WHERE path IN ({','.join('?' * len(batch))}) ORDER BY path, id"
-        rows = conn.execute(sql, batch).fetchall()
-        if not rows:
-            continue
-        matrix = np.frombuffer(b"".join(blob for _, blob in rows), dtype=np.float32).reshape(len(rows), -1)
-        firsts = [i for i in range(len(rows)) if i == 0 or rows[i][0] != rows[i - 1][0]]
+    for row_paths, matrix in index.chunk_vectors_by_note(paths):
+        firsts = [i for i in range(len(row_paths)) if i == 0 or row_paths[i] != row_paths[i - 1]]
         sums = np.add.reduceat(matrix, firsts, axis=0)
         norms = np.linalg.norm(sums, axis=1, keepdims=True)
-        out.update(zip((rows[i][0] for i in firsts), sums / np.where(norms > 0, norms, 1)))
+        out.update(zip((row_paths[i] for i in firsts), sums / np.where(norms > 0, norms, 1)))
     return out
 
 
@@ -164,15 +135,12 @@ def _read_cache(index_dir: Path, identity: dict) -> NoteVectors | None:
 
 
 def _write_cache(index_dir: Path, notes: NoteVectors, identity: dict) -> None:
-    final = index_dir / CACHE_NAME
-    # the app writes from its ingest thread and from page sessions: one temp name per thread
-    temp = index_dir / f".{CACHE_NAME}.{os.getpid()}.{threading.get_ident()}.tmp"
     header = json.dumps({"identity": identity, "generation": notes.generation})
     try:
-        with open(temp, "wb") as handle:
+        # the app writes from its ingest thread and from page sessions: the temp name is per thread
+        with replacing(index_dir / CACHE_NAME) as temp, open(temp, "wb") as handle:
             np.savez(handle, header=np.array(header), paths=np.array(notes.paths, dtype=str),
                      titles=np.array(notes.titles, dtype=str), signatures=np.array(notes.signatures, dtype=str),
                      vectors=notes.vectors)
-        os.replace(temp, final)
     except OSError:  # a read-only index still answers; it just recomputes next time
-        temp.unlink(missing_ok=True)
+        pass

@@ -17,7 +17,8 @@ def reciprocal_rank_fusion(rankings: list[list[tuple[int, float]]], k: int = 60,
     return sorted(fused.items(), key=lambda pair: (-pair[1], pair[0]))
 
 
-def score_fusion(rankings: list[list[tuple[int, float]]], weights: list[float] | None = None) -> list[tuple[int, float]]:
+def score_fusion(rankings: list[list[tuple[int, float]]],
+                 weights: list[float] | None = None) -> list[tuple[int, float]]:
     """Fuse by weighted sum of scores min-max scaled to 0..1 within each ranking (an item a ranking
     did not return counts 0 there).
 

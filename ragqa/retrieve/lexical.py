@@ -5,15 +5,7 @@ same tokenizer to each quoted term, so "Cells" here still matches "cell" there.
 """
 from __future__ import annotations
 
-# Lucene's English stop set (what Anserini's BM25 runs use), plus question and
-# auxiliary words: they match most passages and only slow the query down.
-STOPWORDS = frozenset(
-    "a an and are as at be but by for if in into is it no not of on or such that the their then there these "
-    "they this to was will with "
-    "what which who whom whose when where why how do does did done has have had having been being were am "
-    "can could would should may might must shall its it's from than so also i me my we our you your he him "
-    "his she her them they're s t".split()
-)
+from ragqa.text import STOPWORDS  # they match most passages and only slow the query down
 
 
 def query_terms(text: str) -> list[str]:

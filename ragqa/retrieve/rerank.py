@@ -7,17 +7,19 @@
     none           keep the first stage's order
     mmr            maximal marginal relevance: trade a little relevance for less repetition
     cross-encoder  score (question, passage) pairs with a sentence-transformers CrossEncoder
-    llm            ask the configured chat model to order the passages
+    llm            ask the chat model (handed in by the Searcher's maker) to order the passages
 
 Only the top `search.rerank_depth` hits are reranked; the rest keep their order below them.
 """
 from __future__ import annotations
 
-from typing import Callable, Protocol
+from collections.abc import Callable
+from typing import Protocol
 
 import numpy as np
 
 from ragqa.errors import ConfigError
+from ragqa.models.chat import ChatModel
 from ragqa.records import Hit
 
 VectorsOf = Callable[[list[int]], np.ndarray]  # chunk ids -> their stored (normalised) vectors
@@ -99,9 +101,10 @@ class MMRReranker:
         return [Hit(head[i].chunk_id, score, head[i].chunk) for i, score in order] + tail
 
 
-def make_reranker(settings, vectors_of: VectorsOf | None = None) -> Reranker:
+def make_reranker(settings, vectors_of: VectorsOf | None = None, chat_model: ChatModel | None = None) -> Reranker:
     """The reranker that `settings.search.rerank` names. Models are loaded here, so a missing
-    one is reported before the first question, in one line."""
+    one is reported before the first question, in one line. `llm` asks `chat_model`: the faces
+    make it once and hand it in, so one model (one local server) answers and reranks."""
     search = settings.search
     if search.rerank == "none":
         return NoRerank()
@@ -114,7 +117,12 @@ def make_reranker(settings, vectors_of: VectorsOf | None = None) -> Reranker:
 
         return CrossEncoderReranker(search.rerank_model, depth=search.rerank_depth)
     if search.rerank == "llm":
+        if settings.llm.provider == "none":
+            raise ConfigError("search.rerank: llm needs a language model, but llm.provider is none; "
+                              "set llm.provider, or choose another search.rerank")
+        if chat_model is None:
+            raise TypeError("search.rerank: llm needs the chat model handed in: Searcher(..., chat_model=...)")
         from ragqa.retrieve.rerank_models import LLMReranker
 
-        return LLMReranker(settings, depth=min(search.rerank_depth, 20))
+        return LLMReranker(chat_model, depth=min(search.rerank_depth, 20))
     raise ConfigError(f"unknown search.rerank {search.rerank!r}: choose none, mmr, cross-encoder or llm")

@@ -1,4 +1,4 @@
-"""The model-backed rerankers of ragqa.retrieve.rerank: a CrossEncoder, or the configured chat model.
+"""The model-backed rerankers of ragqa.retrieve.rerank: a CrossEncoder, or the chat model it is handed.
 
 Neither ships with ragqa: a cross-encoder must be a local folder or already in the
 Hugging Face cache, and the LLM reranker costs one chat call per question.
@@ -10,7 +10,8 @@ import os
 import re
 from pathlib import Path
 
-from ragqa.errors import ConfigError, LLMError, ModelUnavailableError
+from ragqa.errors import LLMError, ModelUnavailableError
+from ragqa.models.chat import ChatModel
 from ragqa.records import Hit
 
 log = logging.getLogger("ragqa.retrieve.rerank")
@@ -75,26 +76,20 @@ def parse_ranking(reply: str, n: int) -> list[int]:
 
 
 class LLMReranker:
-    """Listwise: one chat call orders the top passages. If the LLM fails, the first stage's order stands."""
+    """Listwise: one chat call orders the top passages. If the LLM fails, the first stage's order stands
+    (also when it is a NoChatModel for a configured model that could not be started)."""
 
     name = "llm"
 
-    def __init__(self, settings, depth: int = 20):
-        if settings.llm.provider == "none":
-            raise ConfigError("search.rerank: llm needs a language model, but llm.provider is none; "
-                              "set llm.provider, or choose another search.rerank")
-        self.settings, self.depth, self._chat = settings, depth, None
+    def __init__(self, chat_model: ChatModel, depth: int = 20):
+        self.chat_model, self.depth = chat_model, depth
 
     def rerank(self, query: str, hits: list[Hit]) -> list[Hit]:
         head, tail = hits[: self.depth], hits[self.depth:]
         if len(head) < 2:
             return hits
         try:
-            if self._chat is None:
-                from ragqa.models.openai_chat import make_chat_model
-
-                self._chat = make_chat_model(self.settings)
-            reply = self._chat.complete(ranking_prompt(query, head), max_tokens=4 * len(head) + 8)
+            reply = self.chat_model.complete(ranking_prompt(query, head), max_tokens=4 * len(head) + 8)
         except LLMError as err:
             log.warning("LLM reranking skipped: %s", err)
             return hits

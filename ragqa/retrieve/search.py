@@ -12,12 +12,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ragqa.retrieve.fusion import reciprocal_rank_fusion, score_fusion
-from ragqa.records import Hit
-from ragqa.retrieve.rerank import make_reranker
+from ragqa.filetypes import KIND_SUFFIXES
 from ragqa.index.store import IndexReader, index_identity
-
-_KIND_SUFFIXES = {"markdown": (".md", ".markdown"), "text": (".txt",), "pdf": (".pdf",)}
+from ragqa.models.chat import ChatModel
+from ragqa.records import Hit
+from ragqa.retrieve.fusion import reciprocal_rank_fusion, score_fusion
+from ragqa.retrieve.rerank import make_reranker
 
 
 @dataclass
@@ -31,35 +31,27 @@ class Filters:
     def is_empty(self) -> bool:
         return not (self.folders or self.tags or self.kinds)
 
-    def sql(self) -> tuple[str, list]:
-        """A WHERE condition over the chunks table, ANDed across kinds of filter."""
-        parts, params = [], []
-        if self.folders:
-            parts.append("(" + " OR ".join("path LIKE ? ESCAPE '\\'" for _ in self.folders) + ")")
-            params += [_like_prefix(f.strip("/") + "/") for f in self.folders]
-        if self.tags:
-            parts.append("(" + " OR ".join("EXISTS (SELECT 1 FROM json_each(tags) WHERE value = ?)" for _ in self.tags) + ")")
-            params += [t.lstrip("#") for t in self.tags]
-        if self.kinds:
-            suffixes = [s for k in self.kinds for s in _KIND_SUFFIXES.get(k, ("." + k,))]
-            parts.append("(" + " OR ".join("lower(path) LIKE ?" for _ in suffixes) + ")")
-            params += ["%" + s for s in suffixes]
-        return " AND ".join(parts) or "1", params
+    def conditions(self) -> dict:
+        """The filters as plain values for `IndexReader.ids_matching` (ANDed across kinds of filter).
 
-
-def _like_prefix(prefix: str) -> str:
-    return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        >>> Filters(folders=["/garden/"], tags=["#food"], kinds=["text"]).conditions()
+        {'folders': ['garden'], 'tags': ['food'], 'suffixes': ['.txt']}
+        """
+        return {"folders": [f.strip("/") for f in self.folders], "tags": [t.lstrip("#") for t in self.tags],
+                "suffixes": [s for k in self.kinds for s in KIND_SUFFIXES.get(k, ("." + k,))]}
 
 
 class Searcher:
-    """Search one index with one embedder; reopens itself when an ingest has committed."""
+    """Search one index with one embedder; reopens itself when an ingest has committed.
 
-    def __init__(self, settings, embedder, index_dir: Path | None = None):
+    `chat_model` is only asked with `search.rerank: llm`, which needs it."""
+
+    def __init__(self, settings, embedder, index_dir: Path | None = None, chat_model: ChatModel | None = None):
         self.settings = settings
         self.embedder = embedder
         self.index_dir = Path(index_dir or settings.index_path)
         self.reader = IndexReader(self.index_dir, index_identity(settings, embedder, self.index_dir))
-        self.reranker = make_reranker(settings, vectors_of=self.stored_vectors)
+        self.reranker = make_reranker(settings, vectors_of=self.stored_vectors, chat_model=chat_model)
 
     def refresh(self) -> None:
         if self.reader.is_stale():
@@ -75,7 +67,7 @@ class Searcher:
         k = k or options.top_k
         allowed = None
         if filters and not filters.is_empty():
-            allowed = self.reader.ids_where(*filters.sql())
+            allowed = self.reader.ids_matching(**filters.conditions())
         wanted = k if self.reranker.name == "none" else max(k, options.rerank_depth)
         ranked = self.first_stage(query, wanted, mode or options.mode, allowed)
         return self.reranker.rerank(query, self.reader.hits(ranked))[:k]
@@ -99,9 +91,4 @@ class Searcher:
 
     def stored_vectors(self, ids: list[int]) -> np.ndarray:
         """The stored vectors of these chunks, in this order (for MMR)."""
-        # SQLite is the truth for vectors whatever the vector backend; IndexReader has no accessor yet.
-        marks = ",".join("?" * len(ids))
-        rows = dict(self.reader.conn.execute(f"SELECT id, vector FROM chunks WHERE id IN ({marks})", [int(i) for i in ids]))
-        dim = int(self.reader.manifest.get("dim") or 1)
-        return np.vstack([np.frombuffer(rows[i], dtype=np.float32) if i in rows else np.zeros(dim, np.float32)
-                          for i in ids])
+        return self.reader.stored_vectors(ids)  # the current reader: refresh() may have swapped it

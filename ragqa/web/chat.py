@@ -11,13 +11,13 @@ import queue
 import sqlite3
 import threading
 import time
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import streamlit as st
 
 from ragqa.errors import RagqaError
-from ragqa.web.snippets import highlight_terms
 from ragqa.web.markup import plain, related_list
+from ragqa.web.snippets import highlight_terms
 
 TICK_SECONDS = 0.2  # how often the status line is redrawn while nothing arrives
 RELATED_PER_SOURCE = 5
@@ -123,17 +123,16 @@ def _pump(events: Iterator, inbox: queue.Queue) -> None:
     try:
         for event in events:
             inbox.put(event)
-    except RagqaError as err:  # e.g. the index was rebuilt with another model meanwhile
-        inbox.put(("error", err))
-    except Exception as err:  # noqa: BLE001  shown as one line, never as a dead page
-        inbox.put(("error", RagqaError(f"{type(err).__name__}: {err}")))
+    except Exception as err:  # noqa: BLE001  raised again in the page's thread, which shows a RagqaError
+        inbox.put(("error", err))  # (e.g. the index was rebuilt with another model meanwhile) as one line
     finally:
         inbox.put(("end", None))
 
 
 def stream_answer(events: Iterator, question: str):
     """Draw the answer as its events arrive: status, sources, words. Returns the final Answer, or raises
-    the RagqaError that stopped it. Must run in the page's own script thread (it draws)."""
+    the error that stopped it (a RagqaError, unless it is a bug). Must run in the page's own script thread
+    (it draws)."""
     status, body, pending = st.empty(), st.empty(), st.empty()
     inbox: queue.Queue = queue.Queue()
     threading.Thread(target=_pump, args=(events, inbox), daemon=True, name="ragqa-answer").start()

@@ -8,17 +8,18 @@ tab shares them; old versions fall out (max_entries).
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import streamlit as st
 
 from ragqa.errors import NoteNotFoundError, RagqaError
-from ragqa.notes.vectors import NoteVectors, index_generation, load_note_vectors
+from ragqa.index.queries import index_version as stored_index_version
+from ragqa.models.chat import ChatModel, NoChatModel
 from ragqa.notes.graph import DUPLICATE_THRESHOLD, duplicate_notes, find_topics, note_texts, related_notes
 from ragqa.notes.note_map import map_chart, map_points
 from ragqa.notes.similarity import axis_positions
-from ragqa.index.store import DB_NAME
+from ragqa.notes.vectors import NoteVectors, load_note_vectors
 
 Version = tuple[str, int, int]
 
@@ -30,21 +31,19 @@ class TopicNamer:
     `key` is part of every cache key that depends on the names ("words", or the model's name)."""
 
     key: str
-    settings: object  # with llm.provider none whenever chat_model is None, so no LLM is ever tried
-    chat_model: object = None
+    settings: object  # for topics.k
+    chat_model: ChatModel = field(default_factory=NoChatModel)  # one that does not generate: words name them
     problem: str | None = None  # why words name the topics although an LLM is configured
 
 
 def words_namer(settings, problem: str | None = None) -> TopicNamer:
-    no_llm = settings.model_copy(update={"llm": settings.llm.model_copy(update={"provider": "none"})})
-    return TopicNamer("words", no_llm, problem=problem)
+    return TopicNamer("words", settings, NoChatModel(), problem=problem)
 
 
 def index_version(index_dir: Path) -> Version | None:
     """(folder, file id, generation) of the index, or None when there is none to read (yet)."""
     try:
-        file_id = (Path(index_dir) / DB_NAME).stat().st_ino
-        return str(index_dir), file_id, index_generation(Path(index_dir))
+        return stored_index_version(index_dir)
     except (OSError, RagqaError, sqlite3.Error):
         return None
 

@@ -7,16 +7,28 @@ comes from `ragqa.web.notes_data`, computed once per index version. Titles and p
 """
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import streamlit as st
 
+from ragqa.errors import RagqaError
 from ragqa.notes.graph import DUPLICATE_THRESHOLD, RELATED_K
 from ragqa.notes.note_map import picked_path
 from ragqa.web.markup import plain, related_list
-from ragqa.web.notes_data import (TopicNamer, Version, duplicates, note_vectors, notes_chart, ranked_by_example,
-                                  related_to, topics)
+from ragqa.web.notes_data import (
+    TopicNamer,
+    Version,
+    duplicates,
+    note_vectors,
+    notes_chart,
+    ranked_by_example,
+    related_to,
+    topics,
+    words_namer,
+)
+from ragqa.web.resources import chat_model_for, keys, llm_check
 
 SECTIONS = ["Map", "Topics", "Near-duplicates", "Files", "Score by example"]
 MIN_NOTES_FOR_MAP = 3  # two points are a line, not a map
@@ -26,6 +38,25 @@ STATUS_ORDER = {"skipped": 0, "pending": 1, "indexed": 2}  # what needs attentio
 # (settings, notes_dir, index_dir) -> one {"path", "status", "reason"} per file: ingest's view, passed in by
 # the app (ragqa/ never imports ingest/)
 FileStatuses = Callable[..., list[dict]]
+
+
+def topic_namer(settings) -> TopicNamer:
+    """The chat model names topics when it answers; otherwise (and with llm.provider none) their words do."""
+    model, problem = chat_model_for(settings)
+    if model.generates:
+        problem = llm_check(keys(settings)["llm"], model)
+        if not problem:
+            return TopicNamer(model.name, settings, model)
+        problem = f"{model.name}: {problem}"
+    return words_namer(settings, problem)
+
+
+def safe_notes_view(settings, version: Version, file_statuses: FileStatuses) -> None:
+    """The view with its topics named by `topic_namer`, or one line when the index changes under it."""
+    try:
+        notes_view(settings, version, topic_namer(settings), file_statuses)
+    except (RagqaError, sqlite3.Error) as err:  # e.g. the index was deleted meanwhile
+        st.warning(f"Your notes cannot be shown right now: {err}")
 
 
 def notes_view(settings, version: Version, namer: TopicNamer, file_statuses: FileStatuses) -> None:
@@ -76,7 +107,7 @@ def note_card(version: Version, path: str) -> None:
 def topics_section(settings, version: Version, namer: TopicNamer) -> None:
     found, problem = topics(version, namer.key, namer)
     problem = problem or namer.problem
-    by = f"named by {plain(namer.key)}" if namer.chat_model is not None else "named by their most distinctive words"
+    by = f"named by {plain(namer.key)}" if namer.chat_model.generates else "named by their most distinctive words"
     st.caption(f"{len(found)} topics, largest first, {by}" + (f" ({plain(problem)})" if problem else "") + ".")
     titles = dict(zip(note_vectors(version).paths, note_vectors(version).titles))
     for topic in found:

@@ -1,0 +1,1 @@
+"""The write path: files -> documents -> chunks -> vectors -> the index (whose format ragqa/index owns)."""

@@ -1,0 +1,151 @@
+"""`POST /v1/chat/completions`: OpenAI's chat shapes, streamed (SSE) or not, answered by ragqa's read path.
+
+The conversation's last user message is the question and the earlier turns its history, handed to
+`answer_events` as `ragqa chat` hands them, so a follow-up is rewritten into a search query as in the app.
+"""
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from types import SimpleNamespace
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from ragqa.api.app import Served, served
+from ragqa.api.errors import APIError
+from ragqa.api.openai_routes import MODEL_ID
+from ragqa.tokens import count_tokens
+
+router = APIRouter(tags=["OpenAI-compatible"])
+
+
+class Message(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    role: str
+    content: str | list[dict] | None = None
+
+
+class ChatRequest(BaseModel):
+    model_config = ConfigDict(extra="allow")  # sampling options (temperature, top_p…) are ragqa's to choose
+
+    model: str = MODEL_ID
+    messages: list[Message] = Field(min_length=1)
+    stream: bool = False
+    k: int | None = Field(None, ge=1, le=200, description="passages to retrieve (default search.top_k)")
+    folder: list[str] = Field(default_factory=list, description="only notes under these folders")
+    tag: list[str] = Field(default_factory=list, description="only notes with these tags")
+
+
+def text_of(message: Message) -> str:
+    """A message's text: a string, or the text parts of a list of parts."""
+    if isinstance(message.content, list):
+        return "".join(part.get("text", "") for part in message.content if part.get("type") == "text")
+    return message.content or ""
+
+
+def conversation(messages: list[Message]) -> tuple[str, list[dict]]:
+    """(the question, the history before it): the turns `ragqa chat` keeps; system messages are ragqa's own."""
+    if messages[-1].role != "user" or not text_of(messages[-1]).strip():
+        raise APIError(400, "the last message must be the user's question, and not empty", "bad_request")
+    history = [{"role": m.role, "content": text_of(m)} for m in messages[:-1] if m.role in ("user", "assistant")]
+    return text_of(messages[-1]).strip(), history
+
+
+def _usage(answer) -> dict:
+    completion = count_tokens(answer.raw or answer.text)
+    return {"prompt_tokens": answer.prompt_tokens, "completion_tokens": completion,
+            "total_tokens": answer.prompt_tokens + completion}
+
+
+def _unavailable(answer, problem: str) -> APIError:
+    """503: the LLM could not answer. The passages found are in the body, as the CLI shows them then."""
+    body = answer.as_json()
+    return APIError(503, f"the LLM failed: {problem}", "llm_unavailable", answer=body["answer"],
+                    citations=body["citations"], sources=body["sources"], search_query=body["search_query"])
+
+
+def _problem(answer, chat_model) -> str | None:
+    return answer.error or getattr(chat_model, "problem", None)
+
+
+def _events(body: ChatRequest, served: Served):
+    from ragqa.answer.loop import answer_events
+    from ragqa.cli.index_commands import filters_from
+
+    if body.model != MODEL_ID:
+        raise APIError(404, f"no model {body.model!r} here: ragqa serves one model, {MODEL_ID!r}", "model_not_found")
+    question, history = conversation(body.messages)
+    chat_model = served.chat_model()
+    filters = filters_from(SimpleNamespace(folder=body.folder, tag=body.tag, kinds=[]))
+    events = answer_events(question, searcher=served.index, chat_model=chat_model, settings=served.settings,
+                           history=history, filters=filters, k=body.k)
+    return events, chat_model
+
+
+@router.post("/v1/chat/completions")
+def chat_completions(body: ChatRequest, served: Served = Depends(served)):
+    """An answer from your notes with [n] citations; `citations` lists the passages cited (as `ragqa ask --json`)."""
+    events, chat_model = _events(body, served)
+    reply_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
+    first, answer = [], None
+    for kind, value in events:  # up to the first words: an LLM that is down is a 503, not a broken stream
+        if kind == "delta":
+            first.append(value)
+            break
+        if kind == "done":
+            answer = value
+            break
+    if answer is not None and _problem(answer, chat_model):
+        raise _unavailable(answer, _problem(answer, chat_model))
+    if body.stream:
+        return StreamingResponse(_sse(reply_id, created, first, events, answer), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    for kind, value in events:
+        if kind == "done":
+            answer = value
+    if answer.error:  # failed after its first words
+        raise _unavailable(answer, answer.error)
+    return {"id": reply_id, "object": "chat.completion", "created": created, "model": MODEL_ID,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": answer.text},
+                         "finish_reason": "stop"}],
+            "usage": _usage(answer), "citations": answer.citation_rows()}
+
+
+def _checked_tail(answer) -> str:
+    """What the citation check changed after the streamed words, sent as one last piece: the citation it
+    added at the end (" [1]"), or a quotation that replaced a refusal (shown below it, as the CLI does).
+    Citations it re-pointed inside the text are in `citations` only."""
+    raw = answer.raw.strip()
+    if answer.quoted:
+        return "\n\n" + answer.text
+    return answer.text[len(raw):] if answer.text.startswith(raw) else ""
+
+
+def _sse(reply_id: str, created: int, first: list[str], events, answer):
+    """The answer as OpenAI's chat.completion.chunk events; the last one carries `citations` and `usage`."""
+    def chunk(delta: dict, finish: str | None = None, **extra) -> str:
+        event = {"id": reply_id, "object": "chat.completion.chunk", "created": created, "model": MODEL_ID,
+                 "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **extra}
+        return f"data: {json.dumps(event, ensure_ascii=False)}\n\n"
+
+    yield chunk({"role": "assistant", "content": ""})
+    for piece in first:
+        yield chunk({"content": piece})
+    if answer is None:
+        for kind, value in events:
+            if kind == "delta":
+                yield chunk({"content": value})
+            elif kind == "done":
+                answer = value
+    if not answer.generated and not answer.error:  # retrieval only (llm.provider: none): the best sentences
+        yield chunk({"content": answer.text})
+    elif answer.generated and _checked_tail(answer):
+        yield chunk({"content": _checked_tail(answer)})
+    elif answer.error:  # the LLM failed after its first words: said in the answer, as the CLI does
+        yield chunk({"content": f"\n\n(the LLM failed: {answer.error})"})
+    yield chunk({}, "stop", citations=answer.citation_rows(), usage=_usage(answer))
+    yield "data: [DONE]\n\n"

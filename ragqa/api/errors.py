@@ -1,0 +1,88 @@
+"""Every error in OpenAI's shape, `{"error": {"message", "type", "code"}}`, carrying ragqa's one-line message.
+
+OpenAI clients read `error.message`; ragqa's errors already say what happened and what to do.
+"""
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from ragqa.errors import (
+    ConfigError,
+    IndexBusyError,
+    IndexMismatchError,
+    IndexMissingError,
+    LLMError,
+    NoteNotFoundError,
+    RagqaError,
+)
+
+KINDS = {  # HTTP status -> OpenAI's error type
+    400: "invalid_request_error", 401: "authentication_error", 404: "not_found_error", 405: "invalid_request_error",
+    409: "conflict_error", 413: "invalid_request_error", 500: "server_error", 503: "service_unavailable",
+}
+
+# ragqa's errors, most specific first: (class, status, code)
+RAGQA_ERRORS = [
+    (NoteNotFoundError, 404, "note_not_found"),
+    (IndexMissingError, 404, "index_missing"),
+    (IndexBusyError, 409, "index_busy"),
+    (IndexMismatchError, 409, "index_mismatch"),
+    (LLMError, 503, "llm_unavailable"),
+    (ConfigError, 400, "bad_request"),
+    (RagqaError, 503, "unavailable"),  # e.g. the embedding model cannot be loaded, the index is being created
+]
+
+
+class APIError(Exception):
+    """An error a route answers with; `extra` goes beside "error" in the body (e.g. the passages of a 503)."""
+
+    def __init__(self, status: int, message: str, code: str, **extra):
+        super().__init__(message)
+        self.status, self.message, self.code, self.extra = status, message, code, extra
+
+
+def error_response(status: int, message: str, code: str, headers: dict | None = None, **extra) -> JSONResponse:
+    body = {"error": {"message": message, "type": KINDS.get(status, "invalid_request_error"), "code": code}, **extra}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def from_ragqa(err: RagqaError) -> JSONResponse:
+    for kind, status, code in RAGQA_ERRORS:
+        if isinstance(err, kind):
+            return error_response(status, str(err), code)
+    raise AssertionError("RagqaError is the last entry")  # pragma: no cover
+
+
+def _validation_line(err: RequestValidationError) -> str:
+    """The first problem, on one line: "bad request: k: Input should be greater than or equal to 1"."""
+    first = err.errors()[0]
+    where = ".".join(str(p) for p in first.get("loc", ())[1:])
+    return f"bad request: {where + ': ' if where else ''}{first.get('msg', 'invalid')}"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(APIError)
+    async def _api(request: Request, err: APIError):
+        return error_response(err.status, err.message, err.code, **err.extra)
+
+    @app.exception_handler(RagqaError)
+    async def _ragqa(request: Request, err: RagqaError):
+        return from_ragqa(err)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, err: RequestValidationError):
+        return error_response(400, _validation_line(err), "bad_request")
+
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, err: HTTPException):
+        message = f"no such route: {request.method} {request.url.path}" if err.status_code in (404, 405) \
+            else str(err.detail)
+        return error_response(err.status_code, message, "not_found" if err.status_code == 404 else "bad_request",
+                              headers=getattr(err, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _bug(request: Request, err: Exception):
+        return error_response(500, f"ragqa failed: {type(err).__name__}: {err}", "internal_error")

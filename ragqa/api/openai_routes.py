@@ -1,0 +1,57 @@
+"""OpenAI-shaped `GET /v1/models` and `POST /v1/embeddings` (chat is in chat_routes)."""
+from __future__ import annotations
+
+import base64
+from typing import Literal
+
+import numpy as np
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ConfigDict, Field
+
+from ragqa.api.app import Served, served
+from ragqa.api.errors import APIError
+from ragqa.tokens import count_tokens
+
+MODEL_ID = "ragqa"
+
+router = APIRouter(tags=["OpenAI-compatible"])
+
+
+@router.get("/v1/models")
+def list_models() -> dict:
+    """The one model: ragqa, answering from your notes."""
+    return {"object": "list", "data": [{"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "ragqa"}]}
+
+
+class EmbeddingRequest(BaseModel):
+    model_config = ConfigDict(extra="allow")  # other OpenAI options (user, dimensions…) are ignored
+
+    input: str | list[str] = Field(description="a text, or a list of texts")
+    model: str = MODEL_ID
+    input_type: Literal["query", "passage"] = Field(
+        "query", description="query: a question to search with; passage: text to be found (E5's prompts)")
+    encoding_format: Literal["float", "base64"] = "float"  # the openai package asks for base64
+
+
+def _encoded(vector: np.ndarray, encoding: str):
+    if encoding == "base64":
+        return base64.b64encode(np.asarray(vector, dtype="<f4").tobytes()).decode()
+    return [float(x) for x in vector]
+
+
+@router.post("/v1/embeddings")
+def embeddings(body: EmbeddingRequest, served: Served = Depends(served)) -> dict:
+    """Vectors from ragqa's embedding model, with its query or passage prompt, L2-normalised."""
+    texts = [body.input] if isinstance(body.input, str) else body.input
+    if not texts or any(not t for t in texts):
+        raise APIError(400, "input is empty: give a text or a list of non-empty texts", "bad_request")
+    embedder = served.embedder
+    if body.input_type == "passage":
+        vectors = list(embedder.embed_passages(texts))
+    else:
+        vectors = [embedder.embed_query(t) for t in texts]
+    tokens = sum(count_tokens(t) for t in texts)
+    return {"object": "list", "model": served.settings.embedding.model,
+            "data": [{"object": "embedding", "index": i, "embedding": _encoded(v, body.encoding_format)}
+                     for i, v in enumerate(vectors)],
+            "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}

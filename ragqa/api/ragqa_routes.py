@@ -1,0 +1,103 @@
+"""ragqa's own endpoints. Each returns exactly what the CLI's `--json` prints, made by the same function."""
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+from types import SimpleNamespace
+from typing import Literal
+
+from fastapi import APIRouter, Body, Depends, Query
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ragqa.api.app import Served, served
+from ragqa.api.errors import APIError
+from ragqa.filetypes import KINDS
+
+router = APIRouter(tags=["ragqa"])
+
+
+def _as_list(value):
+    """A filter given once or as a list.
+
+    >>> _as_list("recipes"), _as_list(["a", "b"])
+    (['recipes'], ['a', 'b'])
+    """
+    return [value] if isinstance(value, str) else value
+
+
+class SearchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    query: str = Field(min_length=1)
+    k: int | None = Field(None, ge=1, le=200, description="how many results (default search.top_k)")
+    mode: Literal["dense", "bm25", "hybrid"] | None = None
+    folder: list[str] = Field(default_factory=list, description="only notes under this folder (or these)")
+    tag: list[str] = Field(default_factory=list, description="only notes with this front-matter tag (or these)")
+    type: list[str] = Field(default_factory=list, description=f"only these kinds of file: {', '.join(KINDS)}")
+
+    @field_validator("folder", "tag", "type", mode="before")
+    @classmethod
+    def _one_or_many(cls, value):
+        return _as_list(value)
+
+    @field_validator("type")
+    @classmethod
+    def _known_kinds(cls, kinds):
+        unknown = [k for k in kinds if k not in KINDS]
+        if unknown:
+            raise ValueError(f"unknown type {unknown[0]!r}: choose from {', '.join(KINDS)}")
+        return kinds
+
+
+@router.post("/v1/search")
+def search(body: SearchRequest, served: Served = Depends(served)) -> list[dict]:
+    """The passages that best match the query: `ragqa search --json`."""
+    from ragqa.cli.index_commands import filters_from, search_json
+
+    filters = filters_from(SimpleNamespace(folder=body.folder, tag=body.tag, kinds=body.type))
+    return search_json(served.index, body.query, k=body.k, mode=body.mode, filters=filters)
+
+
+@router.get("/v1/status")
+def status(served: Served = Depends(served)) -> dict:
+    """What the index holds: `ragqa status --json`."""
+    from ragqa.cli.index_commands import status_json
+
+    return status_json(served.settings.index_path)
+
+
+class IngestRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    wait: float = Field(0.0, ge=0, le=3600, description="seconds to wait for a running ingest; then 409")
+
+
+@router.post("/v1/ingest")
+def ingest(body: IngestRequest | None = Body(None), served: Served = Depends(served)) -> dict:
+    """Bring the index in step with the notes folder (incremental): `ragqa ingest --json`.
+    409 if another ingest still holds the index after `wait` seconds."""
+    from ingest.pipeline import ingest_folder
+
+    wait = body.wait if body else 0.0
+    return ingest_folder(served.settings, served.embedder, lock_wait=wait).summary()
+
+
+def note_path(path: str) -> str:
+    """A note's path as given to /v1/related: relative, inside the notes folder; else 400.
+
+    >>> note_path("garden/tomatoes.md")
+    'garden/tomatoes.md'
+    """
+    pure = PurePosixPath(path)
+    if not path.strip() or "\x00" in path or "\\" in path or pure.is_absolute() or ".." in pure.parts:
+        raise APIError(400, f"{path!r} is not a note's path: give it relative to the notes folder, "
+                            "without '..' (e.g. garden/tomatoes.md)", "bad_path")
+    return path
+
+
+@router.get("/v1/related")
+def related(path: str = Query(description="a note, relative to the notes folder"),
+            k: int = Query(10, ge=1, le=1000), served: Served = Depends(served)) -> list[dict]:
+    """The notes most similar to a note: `ragqa related --json`. 404 for a note not in the index."""
+    from ragqa.cli.notes_commands import related_json
+
+    return related_json(served.settings, served.settings.index_path, note_path(path), k=k)[1]

@@ -1,0 +1,56 @@
+"""`ragqa serve`: the HTTP API (OpenAI-compatible chat and embeddings, search, status, ingest) on
+http://127.0.0.1:8000 by default. Another host is refused unless a token guards it."""
+from __future__ import annotations
+
+import signal
+import sys
+from pathlib import Path
+
+
+def register(commands) -> None:
+    p = commands.add_parser("serve", help="serve the HTTP API, OpenAI-compatible (http://127.0.0.1:8000)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1, this machine only)")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--index", help="index folder (default: index_dir from config)")
+    p.add_argument("--notes", help="notes folder (default: notes_dir from config)")
+    p.set_defaults(run=run_serve)
+
+
+def with_folders(settings, args):
+    """The settings with --index and --notes applied, made absolute (relative to where `ragqa serve` runs)."""
+    update = {}
+    if args.index:
+        update["index_dir"] = str(Path(args.index).expanduser().resolve())
+    if args.notes:
+        update["notes_dir"] = str(Path(args.notes).expanduser().resolve())
+    return settings.model_copy(update=update) if update else settings
+
+
+def run_serve(settings, args) -> int:
+    import logging
+
+    import uvicorn
+
+    from ragqa.api import create_app
+    from ragqa.api.guard import api_token, is_loopback
+
+    token = api_token(settings)
+    if token is None and not is_loopback(args.host):
+        where = f"${settings.api.token_env}" if settings.api.token_env else "an env var named by api.token_env"
+        print(f"ragqa: refusing to serve on {args.host} without a token: set {where} to a secret "
+              "(clients send it as `Authorization: Bearer ...`), or serve on 127.0.0.1", file=sys.stderr)
+        return 2
+    app = create_app(with_folders(settings, args), token=token)
+    print(f"ragqa API on http://{args.host}:{args.port}/v1  (docs: /docs; token {'required' if token else 'off'}; "
+          "Ctrl-C to stop)", flush=True)
+    verbose = logging.getLogger().level <= logging.INFO
+    # uvicorn shuts down gracefully on SIGTERM, then raises it again, which would end the process before
+    # the atexit hooks that stop the local LLM server it started. Raised here instead, it is a normal exit.
+    signal.signal(signal.SIGTERM, _exit_normally)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info" if verbose else "warning",
+                access_log=verbose)
+    return 0
+
+
+def _exit_normally(signum, frame):
+    raise SystemExit(0)

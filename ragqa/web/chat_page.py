@@ -1,0 +1,64 @@
+"""The browser's "Chat" view: the conversation so far, and a new question answered from the shared index.
+
+The conversation belongs to the browser session (st.session_state.messages); drawing one answer as it
+streams is ragqa.web.chat's part.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from ragqa.answer.loop import answer_events
+from ragqa.errors import RagqaError
+from ragqa.retrieve.search import Filters
+from ragqa.web.chat import RELATED_PER_SOURCE, safe_related, show_answer_details, stream_answer
+from ragqa.web.notes_data import Version, related_to
+from ragqa.web.resources import chat_model_for, forget_chat_model
+from ragqa.web.shared_index import SharedIndex
+
+
+def related_finder(version: Version | None):
+    """A cited note's related notes; none while there is no index version to read them from."""
+    return safe_related(lambda path: related_to(version, path, RELATED_PER_SOURCE) if version else [])
+
+
+def chat_view(settings, index: SharedIndex, version: Version | None, tab) -> None:
+    """The messages in `tab`, and the question box pinned below the page."""
+    with tab:
+        for message in st.session_state.messages:
+            with st.chat_message(message["role"]):
+                st.markdown(message["content"])
+                if message.get("problem"):
+                    st.error(message["problem"])
+                if message.get("answer"):
+                    show_answer_details(message, related_finder(version))
+    question = st.chat_input("Ask a question about your notes")  # outside the tab: pinned to the bottom
+    if question:
+        with tab:
+            ask(question, settings, index, version)
+
+
+def ask(question: str, settings, index: SharedIndex, version: Version | None) -> None:
+    """Answer `question` with this session's filters and top-k, and add both to the conversation."""
+    history = [{k: v for k, v in m.items() if k not in ("question", "answer", "problem")}
+               for m in st.session_state.messages if m["content"]]
+    st.session_state.messages.append({"role": "user", "content": question})
+    with st.chat_message("user"):
+        st.markdown(question)
+    with st.chat_message("assistant"):
+        model, problem = chat_model_for(settings, fresh=True)
+        filters = Filters(folders=st.session_state.filter_folders, tags=st.session_state.filter_tags,
+                          kinds=st.session_state.filter_kinds)
+        events = answer_events(question, searcher=index, chat_model=model, settings=settings, history=history,
+                               filters=filters, k=st.session_state.top_k)
+        try:
+            answer = stream_answer(events, question)
+        except RagqaError as err:  # e.g. the index was rebuilt with another model meanwhile
+            st.error(str(err))
+            st.session_state.messages.append({"role": "assistant", "content": "", "problem": str(err)})
+            return
+        answer.error = answer.error or problem
+        if answer.error and settings.llm.provider == "local":
+            forget_chat_model()  # a dead local server is started again for the next question
+        message = {**answer.history_entry(), "question": question, "answer": answer.as_json()}
+        show_answer_details(message, related_finder(version))
+    st.session_state.messages.append(message)

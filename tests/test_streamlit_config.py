@@ -1,0 +1,90 @@
+"""`streamlit run app.py` is as safe as `ragqa app`: .streamlit/config.toml keeps the app on this machine.
+
+The file is read as TOML, then a real Streamlit server is started the plain way (no --server.address on
+its command line) and must answer on 127.0.0.1 and refuse this machine's network address.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import tomllib
+import urllib.request
+
+import pytest
+from conftest import REPO
+
+CONFIG = REPO / ".streamlit" / "config.toml"
+STARTUP_SECONDS = 60  # a shared 2-core machine; the page itself (torch, models) only loads for a browser
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def health(url: str) -> str | None:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
+            return reply.read().decode()
+    except OSError:
+        return None
+
+
+def outside_address() -> str | None:
+    """This machine's address on its default route, if it has one (no packet is sent)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        try:
+            sock.connect(("10.255.255.255", 1))
+            address = sock.getsockname()[0]
+        except OSError:
+            return None
+    return None if address.startswith("127.") or address == "0.0.0.0" else address
+
+
+@pytest.fixture
+def plain_streamlit(tmp_path):
+    """`streamlit run app.py` from the repo's root on a free port, over an empty index folder and no LLM;
+    yields the port once /_stcore/health answers, and stops the server afterwards."""
+    (tmp_path / "index").mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAGQA_")}
+    env.update(RAGQA_INDEX_DIR=str(tmp_path / "index"), RAGQA_LLM__PROVIDER="none", HF_HUB_OFFLINE="1")
+    port = free_port()
+    log_path = tmp_path / "streamlit.log"
+    with open(log_path, "wb") as log:
+        app = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+                                "--server.port", str(port)], cwd=REPO, env=env, stdin=subprocess.DEVNULL,
+                               stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while health(f"http://127.0.0.1:{port}") != "ok":
+            assert app.poll() is None, f"streamlit exited ({app.returncode}): {log_path.read_text()[-2000:]}"
+            assert time.monotonic() < deadline, f"no answer on /_stcore/health in {STARTUP_SECONDS} s"
+            time.sleep(0.5)
+        yield port
+    finally:
+        app.terminate()
+        try:
+            app.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            app.kill()
+            app.wait()
+
+
+def test_the_streamlit_config_listens_on_this_machine_only_and_sends_no_statistics():
+    config = tomllib.loads(CONFIG.read_text(encoding="utf-8"))
+    assert config["server"]["address"] == "127.0.0.1"
+    assert config["browser"]["gatherUsageStats"] is False
+
+
+@pytest.mark.slow  # starts a real Streamlit server
+def test_streamlit_run_app_py_answers_on_loopback_and_not_on_the_network(plain_streamlit):
+    assert health(f"http://127.0.0.1:{plain_streamlit}") == "ok"
+    outside = outside_address()
+    if outside is None:
+        pytest.skip("this machine has no non-loopback address to try")
+    with pytest.raises(OSError):
+        socket.create_connection((outside, plain_streamlit), timeout=2).close()
