@@ -7,7 +7,9 @@ defaults into a temporary index) and drives it with a real headless Chromium (De
 through Playwright). For each question of bench/docs_questions.py, in a new chat, the clock starts
 when Enter is pressed and stops when the page shows: the retrieved sources; the first words of the
 answer; the finished answer (its timing line). With --follow-ups each question's follow-up is asked
-in the same chat afterwards. Prints medians, with the machine and its load.
+in the same chat afterwards (not yet reliable: the watcher stamps a follow-up at 0.0 s, apparently
+seeing the previous answer's finished text; bench/llm_speed.py times follow-ups on the same path
+instead). Prints medians, with the machine and its load.
 """
 from __future__ import annotations
 
@@ -32,20 +34,25 @@ from bench.docs_questions import DOCS_QUESTIONS  # noqa: E402
 from bench.machine import machine_line  # noqa: E402
 
 # Set in the page: the time from Enter to the first sign of each stage in the newest answer.
-WATCH = """(index) => {
+WATCH = """(question) => {
   window.__t = {start: performance.now()};
   const stamp = (what) => { if (!(what in window.__t)) window.__t[what] = performance.now() - window.__t.start; };
-  const at = () => document.querySelectorAll('[data-testid="stChatMessage"]')[index];
-  const before = at() ? at().innerText : null;  // Streamlit keeps the last chat's elements until it redraws
+  // The answer is the message after the one that asks this question. Streamlit keeps the last run's
+  // elements on the page (marked data-stale) until it redraws them, so only fresh ones count.
+  const answer = () => {
+    const messages = [...document.querySelectorAll('[data-testid="stChatMessage"]')];
+    const asked = messages.findIndex((m) => m.innerText.includes(question));
+    return asked >= 0 ? messages[asked + 1] : null;
+  };
   new MutationObserver(() => {
-    const message = at();
+    const message = answer();
     if (!message) return;
-    const text = message.innerText;
-    if (text === before) return;
+    const text = [...message.querySelectorAll('[data-testid="stElementContainer"]:not([data-stale="true"])')]
+      .map((e) => e.innerText).join("\\n");
     if (/\\[1\\] \\S/.test(text)) stamp('sources');
     if (/Writing…|first words after/.test(text)) stamp('words');
     if (/s in all/.test(text)) stamp('done');
-  }).observe(document.body, {subtree: true, childList: true, characterData: true});
+  }).observe(document.body, {subtree: true, childList: true, characterData: true, attributes: true});
 }"""
 
 
@@ -67,13 +74,14 @@ def start_app(work: Path, model: str) -> tuple[subprocess.Popen, str]:
     return app, f"http://127.0.0.1:{port}"
 
 
-def ask(page, question: str, index: int) -> dict:
+def ask(page, question: str) -> dict:
     box = page.get_by_placeholder("Ask a question about your notes")
     box.fill(question)
-    page.evaluate(WATCH, index)
+    page.evaluate(WATCH, question)
     box.press("Enter")
     page.wait_for_function("() => 'done' in window.__t", timeout=600_000)
     times = page.evaluate("window.__t")
+    page.wait_for_timeout(2000)  # the page redraws once more with the finished answer
     return {k: times.get(k, float("nan")) / 1000 for k in ("sources", "words", "done")} | {"load": os.getloadavg()[0]}
 
 
@@ -108,11 +116,11 @@ def main(argv: list[str] | None = None) -> int:
             for question, _, _, follow in DOCS_QUESTIONS[: args.questions]:
                 page.get_by_role("button", name="New chat").click()
                 page.wait_for_timeout(500)
-                first = ask(page, question, 1)
+                first = ask(page, question)
                 rows["first question"].append(first)
                 line = f"{question!r}: sources {first['sources']:.1f} s, words {first['words']:.1f} s"
                 if args.follow_ups:
-                    second = ask(page, follow, 3)
+                    second = ask(page, follow)
                     rows["follow-up"].append(second)
                     line += f"; follow-up: sources {second['sources']:.1f} s, words {second['words']:.1f} s"
                 print(line, file=sys.stderr, flush=True)

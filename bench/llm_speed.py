@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import statistics
 import sys
 import tempfile
@@ -116,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--passage-tokens", default="auto", help="llm.passage_tokens: auto, a number, or none")
     parser.add_argument("--runs", type=int, default=1)
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so atexit stops the server started here
     passage_tokens = None if args.passage_tokens == "none" else (
         args.passage_tokens if args.passage_tokens == "auto" else int(args.passage_tokens))
 

@@ -1,4 +1,11 @@
-"""One writer at a time per index folder, across processes (CLI, app, watch)."""
+"""One writer at a time per index folder, across processes (CLI, app, watch, the API).
+
+A plain `fcntl.flock` rather than the `filelock` library: the lock must tell the waiting ingest that
+another one holds it (`on_wait`, "waiting for the running ingest…"), wait a bounded time, turn a folder
+that cannot be written into a ConfigError naming it, and vanish with a killed process; flock does all of
+that in these few lines, and filelock's extra (Windows locks, soft locks) is not needed on the platforms
+ragqa runs on.
+"""
 from __future__ import annotations
 
 import fcntl
