@@ -22,10 +22,12 @@ import streamlit as st  # noqa: E402
 from ingest.background import IngestJobs, report_rows  # noqa: E402
 from ingest.file_status import file_statuses  # noqa: E402
 from ingest.uploads import ALLOWED_SUFFIXES, UploadRejected, save_upload  # noqa: E402
+from ragqa.collections import COLLECTION_VARIABLE, app_settings  # noqa: E402
 from ragqa.config import load_settings  # noqa: E402
 from ragqa.errors import RagqaError  # noqa: E402
 from ragqa.web.access import require_password  # noqa: E402
 from ragqa.web.chat_page import chat_view  # noqa: E402
+from ragqa.web.collection_picker import chat_searcher, pick_collections  # noqa: E402
 from ragqa.web.ingest_panel import empty_state  # noqa: E402
 from ragqa.web.notes_data import index_version  # noqa: E402
 from ragqa.web.notes_page import safe_notes_view  # noqa: E402
@@ -51,15 +53,19 @@ def write_path() -> WritePath:
 def main() -> None:
     st.set_page_config(page_title="ragqa", page_icon="📚", layout="wide")
     st.set_option("client.toolbarMode", "minimal")  # no "Deploy" button: this app is local-only
+    pinned = os.environ.get(COLLECTION_VARIABLE)  # `ragqa app --collection NAME`
     try:
-        settings = load_settings()
+        everything = load_settings()
+        app_settings(everything, pinned)  # a wrong name is said now
     except RagqaError as err:
         st.error(f"ragqa cannot start: {err}")
         return
-    if not require_password(settings):
+    if not require_password(everything):
         return
     st.session_state.setdefault("messages", [])
     try:
+        picked = pick_collections(everything, pinned)
+        settings = picked.working.settings
         embedder = get_embedder(settings, keys(settings)["embedder"])
     except RagqaError as err:
         st.error(str(err))
@@ -71,11 +77,13 @@ def main() -> None:
     version = index_version(settings.index_path) if stats else None
     chat_tab, notes_tab = st.tabs(VIEWS, key="view", on_change="rerun")  # only the open one runs
     if chat_tab.open:
-        if stats is None:
+        # none yet, or a first ingest has not stored a passage yet: no question box (it could only guess)
+        searcher = chat_searcher(picked) if picked.many else index if stats and stats["chunks"] else None
+        if searcher is None:
             with chat_tab:
-                empty_state(settings, embedder, problem, write)
+                empty_state(settings, embedder, problem, write, indexed_nothing=bool(stats))
         else:
-            chat_view(settings, index, version, chat_tab)
+            chat_view(settings, searcher, version, chat_tab)
     elif notes_tab.open:
         with notes_tab:
             if version is None:

@@ -14,13 +14,25 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import get_args, get_origin
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, PrivateAttr, ValidationError, field_validator
 from pydantic_settings import EnvSettingsSource
 from pydantic_settings.exceptions import SettingsError
 
+from ragqa.config_sections import (
+    APISettings,
+    ChunkSettings,
+    EmbeddingSettings,
+    LLMSettings,
+    PdfSettings,
+    SearchSettings,
+    StoreSettings,
+    TopicSettings,
+    UISettings,
+    _Section,
+)
 from ragqa.errors import ConfigError
 from ragqa.filetypes import DEFAULT_INCLUDE
 
@@ -28,125 +40,17 @@ DEFAULT_CONFIG_FILE = "config.yaml"
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::([^}]*))?\}")
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+COLLECTION_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 
 
-class EmbeddingSettings(_Section):
-    model: str = "intfloat/multilingual-e5-small"  # hub id or local folder
-    # bfloat16 inference: "auto" turns it on only where the CPU computes bf16 natively (AVX-512 BF16 or
-    # AMX): 2.7-2.9x faster there, same SciFact nDCG@10; emulated on AVX2-only CPUs it is ~5x slower.
-    bf16: bool | Literal["auto"] = "auto"
-    batch_size: int = Field(32, ge=1, le=4096)
-    query_prefix: str | None = None  # None: take the model's own prompts
-    passage_prefix: str | None = None
-    cache_dir: str = "~/.cache/ragqa"  # where the bundled E5 is materialised
+class CollectionSettings(_Section):
+    """One notes folder with its own index (ragqa.collections). Unset keys take the top level's."""
 
-
-class ChunkSettings(_Section):
-    chunk_tokens: int = Field(256, ge=16, le=8192)
-    overlap_tokens: int = Field(32, ge=0, le=4096)
-
-
-class PdfSettings(_Section):
-    passwords: dict[str, str] = Field(default_factory=dict)  # path or glob -> password
-    timeout_seconds: float = Field(60.0, gt=0)
-
-
-class SearchSettings(_Section):
-    top_k: int = Field(5, ge=1, le=200)
-    mode: Literal["dense", "bm25", "hybrid"] = "hybrid"
-    # hybrid: how the dense and BM25 lists are combined. Chosen on SciFact and squad-dev (docs/QUALITY.md):
-    # reciprocal rank fusion with a small k, each list 300 deep (cheap: only the final k are fetched).
-    fusion: Literal["rrf", "scores"] = "rrf"  # scores: weighted sum of min-max scaled scores
-    rrf_k: int = Field(5, ge=1)
-    candidates: int = Field(300, ge=1, le=2000)
-    dense_weight: float = Field(1.0, ge=0)  # hybrid: each list's weight in the fusion
-    bm25_weight: float = Field(1.0, ge=0)
-    rerank: Literal["none", "mmr", "cross-encoder", "llm"] = "none"
-    rerank_model: str = "cross-encoder/ms-marco-MiniLM-L-6-v2"  # hub id (already cached) or local folder
-    rerank_depth: int = Field(20, ge=1, le=200)  # how many of the best passages are reranked
-    mmr_lambda: float = Field(0.7, ge=0, le=1)  # 1 = relevance only, 0 = diversity only
-
-
-class StoreSettings(_Section):
-    backend: Literal["faiss", "milvus"] = "faiss"
-    milvus_uri: str = "milvus.db"  # a file (Milvus Lite, relative to index_dir) or http://HOST:19530
-    milvus_collection: str = "ragqa_chunks"
-    milvus_token_env: str | None = None  # NAME of the env var holding a Milvus token, if the server needs one
-
-
-LOCAL_PASSAGE_TOKENS = 240
-# The prompt's rules and worked example alone take ~330 tokens (ragqa.answer.prompt); with less room than
-# this beside the answer, no passage would fit.
-MIN_PROMPT_TOKENS = 512
-
-
-class LLMSettings(_Section):
-    provider: Literal["local", "openai", "none"] = "local"
-    base_url: str | None = None
-    model: str | None = None
-    api_key_env: str | None = None  # the NAME of the env var holding the key
-    local_model: str = "qwen2.5-coder-1.5b"
-    temperature: float = Field(0.0, ge=0, le=2)  # greedy: measured no worse for answers from passages
-    max_answer_tokens: int = Field(384, ge=16)
-    context_window: int = Field(4096, ge=256)
-    timeout_seconds: float = Field(120.0, gt=0)
-    max_retries: int = Field(2, ge=0, le=10)
-    # How a follow-up ("and its price?") becomes a search query: "llm" asks the model to rewrite it,
-    # "words" joins it to the previous question (instant); "auto": words for the local model (a rewrite
-    # costs it seconds of reading before the answer can start), llm for an endpoint. true/false: llm/words.
-    rewrite_followups: Literal["auto", "llm", "words"] = "auto"
-
-    @field_validator("rewrite_followups", mode="before")
-    @classmethod
-    def _rewrite_from_bool(cls, value):
-        if isinstance(value, str) and value.lower() in ("true", "false"):  # from an environment variable
-            value = value.lower() == "true"
-        return {True: "llm", False: "words"}.get(value, value) if isinstance(value, bool) else value
-
-    @model_validator(mode="after")
-    def _room_for_the_prompt(self):
-        if self.context_window - self.max_answer_tokens < MIN_PROMPT_TOKENS:
-            raise ValueError(
-                f"llm.context_window ({self.context_window}) leaves no room for the prompt after "
-                f"llm.max_answer_tokens ({self.max_answer_tokens}): make context_window at least "
-                f"{self.max_answer_tokens + MIN_PROMPT_TOKENS} or lower max_answer_tokens")
-        return self
-
-    def rewrites_with_llm(self) -> bool:
-        if self.rewrite_followups == "auto":
-            return self.provider == "openai"
-        return self.rewrite_followups == "llm"
-    # How many tokens of the retrieved passages the model reads: their sentences that best match the
-    # question, with neighbours. "auto": 240 for the local model (reading is most of its wait; chosen by
-    # measurement, docs/ANSWERS.md), whole passages for an endpoint; null: whole passages.
-    passage_tokens: Annotated[int, Field(ge=16)] | Literal["auto"] | None = "auto"
-
-    def focus_budget(self) -> int | None:
-        """The passage_tokens setting made concrete: a token budget, or None for whole passages."""
-        if self.passage_tokens == "auto":
-            return LOCAL_PASSAGE_TOKENS if self.provider == "local" else None
-        return self.passage_tokens
-
-
-class TopicSettings(_Section):
-    k: int | None = Field(None, ge=1, le=500)  # how many topics; null: chosen by silhouette
-
-
-class UISettings(_Section):
-    host: str = "127.0.0.1"
-    port: int = Field(8501, ge=1, le=65535)
-    max_upload_mb: int = Field(20, ge=1)
-    password_env: str | None = None
-
-
-class APISettings(_Section):
-    # NAME of the env var holding the bearer token `ragqa serve` asks of every request; when that variable
-    # is unset or empty, no token is asked, and only a loopback --host is allowed.
-    token_env: str | None = "RAGQA_API_TOKEN"
-    max_request_kb: int = Field(1024, ge=1)  # larger request bodies get 413
-    cors_origins: list[str] = Field(default_factory=list)  # browser origins allowed to call the API; none: no CORS
+    notes_dir: str
+    include: list[str] | None = None
+    exclude: list[str] | None = None
+    index_dir: str | None = None  # default: <index_dir>/<name>
+    embedding_model: str | None = None  # default: embedding.model
 
 
 class Settings(_Section):
@@ -164,6 +68,17 @@ class Settings(_Section):
     topics: TopicSettings = Field(default_factory=TopicSettings)
     ui: UISettings = Field(default_factory=UISettings)
     api: APISettings = Field(default_factory=APISettings)
+    collections: dict[str, CollectionSettings] = Field(default_factory=dict)
+    _collection: str = PrivateAttr("default")  # which collection these settings are (ragqa.collections)
+
+    @field_validator("collections")
+    @classmethod
+    def _slug_names(cls, value: dict):
+        for name in value:
+            if not COLLECTION_NAME.fullmatch(name) or name == "all":
+                raise ValueError(f"collection name {name!r} is not a short slug: use 1-40 of a-z, 0-9, '-' and "
+                                 "'_', starting with a letter or digit (and not 'all', which means every one)")
+        return value
 
     # Paths relative to the config file's folder, so `ragqa` works from anywhere.
     base_dir: str = Field(".", exclude=True)
@@ -171,6 +86,16 @@ class Settings(_Section):
     def resolve(self, path: str) -> Path:
         p = Path(os.path.expanduser(path))
         return p if p.is_absolute() else (Path(self.base_dir) / p).resolve()
+
+    @property
+    def collection_name(self) -> str:
+        return self._collection
+
+    def as_collection(self, name: str, **update) -> Settings:
+        """A copy that is the collection `name`, with `update` applied (ragqa.collections makes these)."""
+        copy = self.model_copy(update=update)
+        copy._collection = name
+        return copy
 
     @property
     def notes_path(self) -> Path:
@@ -195,6 +120,20 @@ def expand_env(value, environ: Mapping[str, str] | None = None):
     if isinstance(value, dict):
         return {k: expand_env(v, environ) for k, v in value.items()}
     return value
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, except that a key given twice in one mapping (two collections of one name) is an
+    error instead of the last one silently winning."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(None, None, f"{key!r} is given twice", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
 
 
 class _SettingVariables(EnvSettingsSource):
@@ -258,12 +197,21 @@ def _one_line(err: ValidationError, env_tree: dict) -> str:
     variable = _variable(first["loc"], env_tree)
     source = f" (from {variable})" if variable else ""
     if first["type"] == "extra_forbidden":
-        model = Settings
+        model, entries = Settings, None  # entries: a mapping's value type (collections: name -> settings)
         for part in first["loc"][:-1]:
+            if entries is not None:
+                model, entries = entries, None
+                continue
             field = model.model_fields.get(str(part))
-            model = field.annotation if field and isinstance(field.annotation, type) else model
+            annotation = field.annotation if field else None
+            if get_origin(annotation) is dict:
+                entries = get_args(annotation)[1]
+            elif isinstance(annotation, type):
+                model = annotation
         allowed = ", ".join(k for k in model.model_fields if k != "base_dir")
         return f"unknown key '{key}' in config{source}; allowed here: {allowed}"
+    if first["type"] == "missing":
+        return f"'{key}' must be set{source}"
     if first["type"] == "value_error":  # a check across keys: its message names them
         return str(first["ctx"]["error"])
     msg = first["msg"]
@@ -282,7 +230,7 @@ def load_settings(path: str | os.PathLike | None = None, environ: dict[str, str]
         if not file.is_file():
             raise ConfigError(f"config file not found: {file}")
         try:
-            data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+            data = yaml.load(file.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader) or {}
         except yaml.YAMLError as err:
             mark = getattr(err, "problem_mark", None)
             where = f" at line {mark.line + 1}" if mark else ""

@@ -24,6 +24,7 @@ class Chunk:
     page: int | None = None  # 1-based page for PDFs, None for notes
     ordinal: int = 0  # position of the chunk within its file
     tags: list[str] = field(default_factory=list)
+    collection: str = ""  # set by the search: the collection whose index holds it (ragqa.collections)
 
     @property
     def embed_text(self) -> str:
@@ -38,3 +39,8 @@ class Hit:
     chunk_id: int
     score: float
     chunk: Chunk
+
+    @property
+    def key(self) -> tuple[str, int]:
+        """Which passage this is, across collections (chunk ids are per index)."""
+        return self.chunk.collection, self.chunk_id

@@ -54,6 +54,36 @@ def _no_ragqa_variables_in_shared_fixtures():
         yield
 
 
+# ---- the bundled local models --------------------------------------------------------------
+
+def local_model_missing(name: str = "smollm2-135m") -> str | None:
+    """Why the local model NAME cannot run here (its runtime or its weights are not installed), or None."""
+    import importlib.util
+
+    from ragqa.errors import LLMError
+    from ragqa.models import local as local_llm
+
+    if importlib.util.find_spec("xllamacpp") is None:
+        return "xllamacpp is not installed (pip install -c constraints.txt -e .)"
+    try:
+        local_llm.installed_parts(local_llm.LOCAL_MODELS[name])
+    except LLMError as err:
+        return str(err)
+    return None
+
+
+def needs_local_model(name: str = "smollm2-135m"):
+    """Skip, saying why, unless the local model NAME can run here."""
+    why = local_model_missing(name)
+    return pytest.mark.skipif(bool(why), reason=f"needs the local model {name}: {why}")
+
+
+def live(test):
+    """A test that answers with the real small local model (smollm2-135m): marked llm and slow, skipped
+    with the reason if the model is not installed."""
+    return pytest.mark.llm(pytest.mark.slow(needs_local_model()(test)))
+
+
 # ---- the shared data (../shared/data) ------------------------------------------------------
 
 def need_shared(name: str) -> Path:
@@ -189,12 +219,34 @@ def open_app():
     return at
 
 
-def _health(url: str) -> str | None:
+def health(url: str) -> str | None:
+    """What a Streamlit server at `url` says on /_stcore/health ("ok"), or None if it does not answer."""
     try:
         with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
             return reply.read().decode()
     except OSError:
         return None
+
+
+def wait_for_health(url: str, server: subprocess.Popen, log: Path, timeout: float) -> None:
+    """Until the Streamlit `server` answers at `url`; fails with the end of its `log` if it exits first."""
+    deadline = time.monotonic() + timeout
+    while health(url) != "ok":
+        exited = server.poll() is not None
+        assert not exited, f"the server exited ({server.returncode}): {log.read_text(errors='replace')[-2000:]}"
+        assert time.monotonic() < deadline, f"no answer on {url}/_stcore/health in {timeout} s"
+        time.sleep(0.5)
+
+
+def outside_address() -> str | None:
+    """This machine's address on its default route, if it has one (no packet is sent)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        try:
+            sock.connect(("10.255.255.255", 1))
+            address = sock.getsockname()[0]
+        except OSError:
+            return None
+    return None if address.startswith("127.") or address == "0.0.0.0" else address
 
 
 @pytest.fixture
@@ -219,11 +271,7 @@ def start_app(tmp_path):
                                    stderr=subprocess.STDOUT, start_new_session=True)
         started.append((app, settings))
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + timeout
-        while _health(url) != "ok":
-            assert app.poll() is None, log.read_text(errors="replace")[-2000:]
-            assert time.monotonic() < deadline, f"the app did not answer /_stcore/health in {timeout} s"
-            time.sleep(0.5)
+        wait_for_health(url, app, log, timeout)
         return url
 
     yield start

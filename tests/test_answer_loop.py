@@ -6,7 +6,7 @@ import re
 
 from conftest import make_settings
 
-from ragqa.answer.loop import answer_events, answer_question
+from ragqa.answer.loop import NOTHING_MATCHES, answer_events, answer_question
 from ragqa.answer.refusals import QUOTE_LABEL, is_refusal
 from ragqa.models.chat import NoChatModel
 from ragqa.records import Chunk, Hit
@@ -56,6 +56,15 @@ def test_sources_come_before_the_first_words_and_timings_are_kept(tmp_path):
     reply = answer.as_json()
     assert 0 <= reply["first_token_seconds"] <= reply["seconds"]
     assert reply["sources"][0]["best_sentence"] == given.best[0]
+
+
+def test_with_no_matching_passage_the_model_is_not_asked_to_guess(tmp_path):
+    model = ScriptedModel("Ingest uses a write-ahead log [1].")
+    answer = answer_question("What happens if ingest is killed?", searcher=Searcher([]), chat_model=model,
+                             settings=settings(tmp_path))
+    assert model.sent == []
+    assert answer.text == NOTHING_MATCHES and not answer.generated
+    assert answer.as_json()["sources"] == [] and answer.as_json()["citations"] == []
 
 
 def test_a_model_that_does_not_generate_answers_with_the_best_passages(tmp_path):

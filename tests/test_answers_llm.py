@@ -6,7 +6,6 @@ the `ragqa ask --json` contract, and notes kept as data).
 """
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
@@ -14,13 +13,12 @@ from pathlib import Path
 
 import forked_cli
 import pytest
-from conftest import make_settings
+from conftest import live, make_settings
 
 from ragqa.answer.citations import CITATION
 from ragqa.answer.followup import plausible_rewrite
 from ragqa.answer.loop import answer_events
 from ragqa.answer.prompt import PER_MESSAGE_TOKENS, SYSTEM_PROMPT
-from ragqa.errors import LLMError
 from ragqa.models import local as local_llm
 from ragqa.tokens import count_tokens
 
@@ -31,25 +29,6 @@ SEED_DIARY = " ".join(
     f"rinsed, dried on paper towels for a week and stored in envelope {day} in a cool dark drawer."
     for day in range(1, 25)
 )
-
-
-def _smollm2_missing() -> str | None:
-    if importlib.util.find_spec("xllamacpp") is None:
-        return "xllamacpp is not installed (pip install -c constraints.txt -e .)"
-    try:
-        local_llm.installed_parts(local_llm.LOCAL_MODELS["smollm2-135m"])
-    except LLMError as err:
-        return str(err)
-    return None
-
-
-_WHY_NOT = _smollm2_missing()
-
-
-def live(test):
-    """Starts the real local server: marked llm and slow, skipped with the reason if it is not installed."""
-    skip = pytest.mark.skipif(bool(_WHY_NOT), reason=f"needs the local model: {_WHY_NOT}")
-    return pytest.mark.llm(pytest.mark.slow(skip(test)))
 
 
 class RecordingChatModel:

@@ -4,7 +4,6 @@ is never asserted, only what ragqa guarantees around it (the [n] markers, citati
 """
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO, free_port
+from conftest import REPO, free_port, live
 
 # Every test here talks to a real server process that loads torch and MiniLM first (~20-30 s on a busy machine).
 pytestmark = pytest.mark.slow
@@ -29,30 +28,7 @@ TOKEN = "s3cret-token-for-tests"
 LLM = {"provider": "local", "local_model": "smollm2-135m", "context_window": 2048, "max_answer_tokens": 96,
        "temperature": 0.0, "timeout_seconds": 120, "max_retries": 0}
 CITATION = re.compile(r"\[\d+\]")
-CITATION_ROW = {"n", "path", "heading", "page", "text"}  # a row of `ragqa ask --json` citations
-
-
-def _smollm2_missing() -> str | None:
-    if importlib.util.find_spec("xllamacpp") is None:
-        return "xllamacpp is not installed (pip install -c constraints.txt -e .)"
-    from ragqa.errors import LLMError
-    from ragqa.models import local as local_llm
-
-    try:
-        local_llm.installed_parts(local_llm.LOCAL_MODELS["smollm2-135m"])
-    except LLMError as err:
-        return str(err)
-    return None
-
-
-_WHY_NOT = _smollm2_missing()
-
-
-def live(test):
-    """Answers with the real local model: marked llm (and, as the whole module, slow), skipped with the reason
-    if it is not installed."""
-    skip = pytest.mark.skipif(bool(_WHY_NOT), reason=f"needs the local model: {_WHY_NOT}")
-    return pytest.mark.llm(skip(test))
+CITATION_ROW = {"n", "path", "heading", "page", "text", "collection"}  # a row of `ragqa ask --json` citations
 
 
 SEED_DIARY = " ".join(
@@ -201,7 +177,7 @@ def _is_openai_error(body, code: str) -> bool:
 # ---- the OpenAI-shaped endpoints, through the real openai package ---------------------------
 
 def test_models_lists_ragqa(client):
-    assert [m.id for m in client.models.list()] == ["ragqa"]
+    assert [m.id for m in client.models.list()] == ["ragqa", "ragqa/default"]  # all, and each collection
 
 
 def test_embeddings_use_the_query_and_passage_prompts(client):

@@ -16,7 +16,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from conftest import REPO, needs_local_model, outside_address
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO / "test-artifacts"
@@ -91,17 +91,6 @@ def _listeners(port: int) -> list[str]:
     return [line.split()[3] for line in out.splitlines() if line.strip()]
 
 
-def _outside_address() -> str | None:
-    """This machine's address on its default route, if it has one (no packet is sent)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        try:
-            sock.connect(("10.255.255.255", 1))
-            address = sock.getsockname()[0]
-        except OSError:
-            return None
-    return None if address.startswith("127.") else address
-
-
 def app_settings(tmp_path, notes: Path, llm: dict, embedding: dict | None = None) -> dict:
     """The app's config.yaml: these notes, an index in tmp, MiniLM (or `embedding`) with the test's own cache."""
     return {"notes_dir": str(notes), "index_dir": str(tmp_path / "index"),
@@ -150,7 +139,7 @@ _WATCH_SECOND_MESSAGE = """() => {
 def test_ingest_ask_and_open_a_source_in_a_real_browser(app_url):
     port = int(app_url.rsplit(":", 1)[1])
     assert _listeners(port) and all(a.startswith("127.0.0.1:") for a in _listeners(port)), _listeners(port)
-    outside = _outside_address()
+    outside = outside_address()
     if outside:
         with pytest.raises(OSError):
             socket.create_connection((outside, port), timeout=2).close()
@@ -215,24 +204,13 @@ _WATCH_WAIT = """() => {
     if (!message) return;
     const text = message.innerText;
     const mark = (what) => {
-      if (!window.__seen.some(s => s.what === what)) window.__seen.push({what, ms: performance.now() - start});
+      if (!window.__seen.some(s => s.what === what)) window.__seen.push({what, ms: performance.now() - start, text});
     };
     if (/\\[1\\] \\S+\\.md/.test(text)) mark('sources');
     if (/Reading \\d+ passages?… \\d+ s/.test(text)) mark('status');
     if (/Writing…|first words after/.test(text)) mark('words');
   }).observe(document.body, {subtree: true, childList: true, characterData: true});
 }"""
-
-
-def _default_model_missing() -> str | None:
-    from ragqa.errors import LLMError
-    from ragqa.models import local as local_llm
-
-    try:
-        local_llm.installed_parts(local_llm.LOCAL_MODELS["qwen2.5-coder-1.5b"])
-    except LLMError as err:
-        return str(err)
-    return None
 
 
 @pytest.fixture
@@ -248,7 +226,7 @@ def docs_app_url(tmp_path, start_app):
     return start_app(settings, log=APP_LOG)
 
 
-@pytest.mark.skipif(bool(_default_model_missing()), reason=f"needs the default model: {_default_model_missing()}")
+@needs_local_model("qwen2.5-coder-1.5b")
 def test_the_readme_question_gets_a_right_cited_answer_from_the_default_model(docs_app_url):
     from playwright.sync_api import expect, sync_playwright
 
@@ -264,6 +242,7 @@ def test_the_readme_question_gets_a_right_cited_answer_from_the_default_model(do
             ask_box = page.get_by_placeholder("Ask a question about your notes")
             expect(ask_box).to_be_visible()
             sidebar = page.get_by_test_id("stSidebar")
+            expect(sidebar.get_by_text(re.compile(r"Ingest done in .* added"))).to_be_visible()  # all of docs/
             expect(sidebar.get_by_text("qwen2.5-coder-1.5b (local): reachable")).to_be_visible()
 
             page.evaluate(_WATCH_WAIT)
@@ -273,9 +252,9 @@ def test_the_readme_question_gets_a_right_cited_answer_from_the_default_model(do
             expect(answer.get_by_text(re.compile(r"qwen2\.5-coder-1\.5b \(local\) · first words after [\d.]+ s"))
                    ).to_be_visible()
             page.screenshot(path=ARTIFACTS / "browser-readme-question.png", full_page=True)
-            order = [s["what"] for s in page.evaluate("window.__seen")]
-            assert order[:2] in (["sources", "status"], ["status", "sources"]), order  # before any words
-            assert "words" not in order[:2], order
+            seen = page.evaluate("window.__seen")
+            order = [s["what"] for s in seen]
+            assert order[:2] in (["sources", "status"], ["status", "sources"]), seen  # before any words
 
             text = answer.get_by_test_id("stMarkdownContainer").first.inner_text()
             # what the FAQ says: one transaction per batch, the FAISS file renamed into place and rebuilt from

@@ -135,7 +135,8 @@ def test_cli_json_contracts(tmp_path, notes):
     assert set(summary) == {"added", "updated", "removed", "unchanged", "chunks", "seconds", "skipped"}
     assert summary["added"] == 3
     hits = ragqa("search", "sourdough starter", "-k", "2", "--json")
-    assert set(hits[0]) == {"path", "title", "heading", "page", "score", "text"} and hits[0]["path"] == "bread.txt"
+    assert set(hits[0]) == {"path", "title", "heading", "page", "score", "text", "collection"}
+    assert hits[0]["path"] == "bread.txt" and hits[0]["collection"] == "default"
     status = ragqa("status", "--json")
     assert {"files", "chunks", "model", "dim", "bytes", "last_ingest"} <= set(status) and status["files"] == 3
 

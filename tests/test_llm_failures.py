@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import forked_cli
 import pytest
-from conftest import make_settings
+from conftest import make_settings, needs_local_model
 
 from ingest.pipeline import ingest_folder
 from ragqa.config import LLMSettings
@@ -99,16 +99,8 @@ def test_an_answer_cut_off_mid_stream_says_so(failing_endpoint, indexed):
 SMOL = local_llm.LOCAL_MODELS["smollm2-135m"]
 
 
-def _smollm2_missing() -> str | None:
-    try:
-        local_llm.installed_parts(SMOL)
-    except Exception as err:  # noqa: BLE001 (any reason means: cannot run here)
-        return str(err)
-    return None
-
-
 @pytest.mark.llm
-@pytest.mark.skipif(bool(_smollm2_missing()), reason=f"needs the local model: {_smollm2_missing()}")
+@needs_local_model()
 def test_a_stopped_local_llm_is_started_again_by_the_next_ask(indexed):
     settings = LLMSettings(provider="local", local_model="smollm2-135m", context_window=2048,
                            max_answer_tokens=16, temperature=0.0, timeout_seconds=120, max_retries=0)

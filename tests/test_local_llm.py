@@ -6,7 +6,6 @@ scripts/install_llm.sh); they are skipped, with the reason, where it is not inst
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import os
 import subprocess
@@ -14,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import needs_local_model
 
 from ragqa.config import LLMSettings, Settings
 from ragqa.errors import LLMError
@@ -91,18 +91,7 @@ def test_settings_mistakes_are_explained(tmp_path):
 
 # ---- the real local server ---------------------------------------------------------------
 
-def _smollm2_missing() -> str | None:
-    if importlib.util.find_spec("xllamacpp") is None:
-        return "xllamacpp is not installed (pip install -c constraints.txt -e .)"
-    try:
-        local_llm.installed_parts(SMOL)
-    except LLMError as err:
-        return str(err)
-    return None
-
-
-_WHY_NOT = _smollm2_missing()
-needs_server = pytest.mark.skipif(bool(_WHY_NOT), reason=f"needs the local model: {_WHY_NOT}")
+needs_server = needs_local_model()
 
 
 @pytest.fixture(scope="module")

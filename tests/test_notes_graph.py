@@ -6,7 +6,7 @@ import sys
 import forked_cli
 import numpy as np
 import pytest
-from conftest import REPO, make_settings
+from conftest import REPO, live, make_settings
 
 import ingest.pipeline as pipeline
 from ingest.pipeline import ingest_folder
@@ -187,28 +187,10 @@ def test_topics_keep_their_word_names_when_the_handed_model_fails(garden):
     assert [t["name"] for t in topics] == [t["name"] for t in by_words]
 
 
-def _smollm2_missing() -> str | None:
-    import importlib.util
-
-    from ragqa.errors import LLMError
-    from ragqa.models import local as local_llm
-
-    if importlib.util.find_spec("xllamacpp") is None:
-        return "xllamacpp is not installed (pip install -c constraints.txt -e .)"
-    try:
-        local_llm.installed_parts(local_llm.LOCAL_MODELS["smollm2-135m"])
-    except LLMError as err:
-        return str(err)
-    return None
-
-
-@pytest.mark.llm
-@pytest.mark.slow
+@live
 def test_topics_named_by_a_real_local_llm_are_short_names(garden):
     from ragqa.models import local as local_llm
 
-    if why := _smollm2_missing():
-        pytest.skip(f"needs the local model: {why}")
     settings = make_settings(garden.index_path.parent, garden.notes_path, llm={
         "provider": "local", "local_model": "smollm2-135m", "context_window": 2048, "max_answer_tokens": 96,
         "temperature": 0.0, "timeout_seconds": 120, "max_retries": 0})

@@ -84,7 +84,7 @@ def test_focused_texts_are_sent_and_an_empty_one_leaves_its_passage_out():
     assert [h.chunk_id for h in packed.dropped] == [2]
 
 
-def _turn(packed, raw: str, retrieved: list[int]) -> list[dict]:
+def _turn(packed, raw: str, retrieved: list) -> list[dict]:
     return [{"role": "user", "content": "first question"},
             {"role": "assistant", "content": raw, "sent": packed.messages, "raw": raw, "texts": packed.texts,
              "retrieved_ids": retrieved, "passages": [(h.chunk_id, h.score, h.chunk) for h in packed.passages]}]
@@ -93,7 +93,7 @@ def _turn(packed, raw: str, retrieved: list[int]) -> list[dict]:
 def test_a_follow_up_over_the_same_passages_continues_the_cached_prompt():
     hits = [hit(i, 20, 1.0 - i / 10) for i in range(1, 6)]
     first = build_prompt("first question", hits, [], context_window=2000, answer_tokens=100, count_tokens=count_tokens)
-    history = _turn(first, "It is word1_3 [1].", [h.chunk_id for h in hits])
+    history = _turn(first, "It is word1_3 [1].", [h.key for h in hits])
     again = [hits[1], hits[0], hits[2], hit(9, 20, 0.1), hit(8, 20, 0.1)]  # mostly the same, best among them
     follow = build_prompt("and why?", again, history, context_window=2000, answer_tokens=100,
                           count_tokens=count_tokens)
@@ -107,7 +107,7 @@ def test_a_follow_up_over_the_same_passages_continues_the_cached_prompt():
 def test_a_follow_up_that_finds_other_passages_gets_a_new_prompt_with_the_history():
     hits = [hit(i, 20, 1.0 - i / 10) for i in range(1, 6)]
     first = build_prompt("first question", hits, [], context_window=2000, answer_tokens=100, count_tokens=count_tokens)
-    history = _turn(first, "It is word1_3 [1].", [h.chunk_id for h in hits])
+    history = _turn(first, "It is word1_3 [1].", [h.key for h in hits])
     other = [hit(i, 20, 1.0 - i / 20) for i in range(11, 16)]
     follow = build_prompt("something else", other, history, context_window=2000, answer_tokens=100,
                           count_tokens=count_tokens)
@@ -120,7 +120,7 @@ def test_a_follow_up_that_finds_other_passages_gets_a_new_prompt_with_the_histor
 def test_a_continuation_that_would_overflow_the_window_starts_afresh():
     hits = [hit(i, 60, 1.0 - i / 10) for i in range(1, 4)]
     first = build_prompt("q1", hits, [], context_window=900, answer_tokens=100, count_tokens=count_tokens)
-    history = _turn(first, "long answer " * 150, [h.chunk_id for h in hits])
+    history = _turn(first, "long answer " * 150, [h.key for h in hits])
     follow = build_prompt("q2", hits, history, context_window=900, answer_tokens=100, count_tokens=count_tokens)
     assert not follow.continued
     assert prompt_tokens(follow) + 100 <= 900

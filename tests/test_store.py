@@ -126,3 +126,23 @@ def test_index_version_moves_with_each_commit_and_with_an_index_built_again(tmp_
     index.rename(tmp_path / "old")  # the folder replaced by one built from nothing
     write(index, [(rec, chunks, np.stack([unit(1, 0, 0, 0)]))])
     assert index_version(index)[1] != first[1]
+
+
+def test_an_index_created_between_two_looks_is_read_not_a_traceback(tmp_path, monkeypatch):
+    """The race a first ingest made visible in the browser: the file is absent at the first look and there
+    at the second (a real index; only the first look is made to miss it)."""
+    from pathlib import Path
+
+    index = tmp_path / "index"
+    rec, chunks = note("a.md", ["x"])
+    write(index, [(rec, chunks, np.stack([unit(1, 0, 0, 0)]))])
+    real_stat, missed = Path.stat, []
+
+    def first_look_misses(self, *args, **kwargs):
+        if self.name == "index.sqlite" and not missed:
+            missed.append(self)
+            raise FileNotFoundError(self)
+        return real_stat(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "stat", first_look_misses)
+    assert index_file_id(index) == real_stat(index / "index.sqlite").st_ino and missed

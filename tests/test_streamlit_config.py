@@ -9,40 +9,13 @@ import os
 import socket
 import subprocess
 import sys
-import time
 import tomllib
-import urllib.request
 
 import pytest
-from conftest import REPO
+from conftest import REPO, free_port, health, outside_address, wait_for_health
 
 CONFIG = REPO / ".streamlit" / "config.toml"
 STARTUP_SECONDS = 60  # a shared 2-core machine; the page itself (torch, models) only loads for a browser
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def health(url: str) -> str | None:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
-            return reply.read().decode()
-    except OSError:
-        return None
-
-
-def outside_address() -> str | None:
-    """This machine's address on its default route, if it has one (no packet is sent)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        try:
-            sock.connect(("10.255.255.255", 1))
-            address = sock.getsockname()[0]
-        except OSError:
-            return None
-    return None if address.startswith("127.") or address == "0.0.0.0" else address
 
 
 @pytest.fixture
@@ -59,11 +32,7 @@ def plain_streamlit(tmp_path):
                                 "--server.port", str(port)], cwd=REPO, env=env, stdin=subprocess.DEVNULL,
                                stdout=log, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while health(f"http://127.0.0.1:{port}") != "ok":
-            assert app.poll() is None, f"streamlit exited ({app.returncode}): {log_path.read_text()[-2000:]}"
-            assert time.monotonic() < deadline, f"no answer on /_stcore/health in {STARTUP_SECONDS} s"
-            time.sleep(0.5)
+        wait_for_health(f"http://127.0.0.1:{port}", app, log_path, STARTUP_SECONDS)
         yield port
     finally:
         app.terminate()

@@ -24,6 +24,8 @@ from ragqa.models.chat import ChatModel, NoChatModel
 from ragqa.records import Hit
 from ragqa.tokens import count_tokens
 
+NOTHING_MATCHES = "No passage in your notes matches this question, so the language model was not asked."
+
 
 @dataclass
 class Given:
@@ -54,7 +56,7 @@ class Answer:
     sent: list[dict] = field(default_factory=list)  # the messages the model answered
     texts: list[str] = field(default_factory=list)  # what the model read of each passage
     continued: bool = False  # a follow-up over the same passages, continuing the last turn's prompt
-    retrieved_ids: list[int] = field(default_factory=list)  # every chunk the search found, best first
+    retrieved_ids: list[tuple[str, int]] = field(default_factory=list)  # every passage found (Hit.key), best first
 
     def citation_rows(self) -> list[dict]:
         return [_row(n, self.passages[n - 1]) for n in self.cited]
@@ -88,7 +90,8 @@ class Answer:
 
 def _row(n: int, hit: Hit) -> dict:
     c = hit.chunk
-    return {"n": n, "path": c.path, "heading": c.heading, "page": c.page, "text": c.text}
+    return {"n": n, "path": c.path, "heading": c.heading, "page": c.page, "text": c.text,
+            "collection": c.collection or None}
 
 
 def _focus(question: str, hits: list[Hit], searcher, budget: int | None) -> list[Focused]:
@@ -117,6 +120,13 @@ def answer_events(question: str, *, searcher, chat_model: ChatModel, settings, h
         yield "done", answer
         return
 
+    if not hits:  # nothing to read: the model would only guess, so it is not asked
+        yield "sources", Given([], [], [])
+        answer = Answer(question, NOTHING_MATCHES, [], search_query=query)
+        answer.seconds = time.perf_counter() - started
+        yield "done", answer
+        return
+
     budget = settings.llm.focus_budget()
     window = {"context_window": settings.llm.context_window, "answer_tokens": settings.llm.max_answer_tokens,
               "count_tokens": count_tokens}
@@ -127,8 +137,8 @@ def answer_events(question: str, *, searcher, chat_model: ChatModel, settings, h
         focused = _focus(question, hits, searcher, budget)
         packed = build_prompt(question, hits, history, texts=[f.text for f in focused] if budget is not None else None,
                               style=style or PromptStyle(), **window)
-    best_of = {h.chunk_id: (f.best, f.match) for h, f in zip(packed.passages if packed.continued else hits, focused)}
-    best = [best_of.get(h.chunk_id, ("", 0.0)) for h in packed.passages]
+    best_of = {h.key: (f.best, f.match) for h, f in zip(packed.passages if packed.continued else hits, focused)}
+    best = [best_of.get(h.key, ("", 0.0)) for h in packed.passages]
     yield "sources", Given(packed.passages, packed.texts, [b for b, _ in best])
     pieces: list[str] = []
     first_token = None
@@ -157,7 +167,7 @@ def answer_events(question: str, *, searcher, chat_model: ChatModel, settings, h
                     model=chat_model.name, generated=True, prompt_tokens=packed.tokens, search_query=query,
                     first_token_seconds=first_token, best=[b for b, _ in best], quoted=quoted, raw=raw,
                     sent=packed.messages, texts=packed.texts, continued=packed.continued,
-                    retrieved_ids=[h.chunk_id for h in hits])
+                    retrieved_ids=[h.key for h in hits])
     answer.seconds = time.perf_counter() - started
     yield "done", answer
 

@@ -187,9 +187,9 @@ def continued_prompt(question: str, hits: list[Hit], history: list[dict], *, con
                          _coster(count_tokens))
 
 
-def same_passages(previous: list[int], retrieved: list[int]) -> bool:
-    """Did a follow-up retrieve (mostly) what the last turn read? Its best passage, and at least half
-    of all, among the last turn's passages.
+def same_passages(previous: list, retrieved: list) -> bool:
+    """Did a follow-up retrieve (mostly) what the last turn read (passages by `Hit.key`)? Its best
+    passage, and at least half of all, among the last turn's passages.
 
     >>> same_passages([1, 2, 3, 4, 5], [2, 1, 3, 9, 8]), same_passages([1, 2, 3, 4, 5], [9, 1, 2, 3, 4])
     (True, False)
@@ -211,7 +211,7 @@ def continue_from(question: str, hits: list[Hit], history: list[dict], budget: i
     """
     last = history[-1] if history else {}
     sent = last.get("sent")
-    if not sent or not same_passages(last.get("retrieved_ids") or [], [h.chunk_id for h in hits]):
+    if not sent or not same_passages(last.get("retrieved_ids") or [], [h.key for h in hits]):
         return None
     messages = [*sent, {"role": "assistant", "content": last.get("raw") or last["content"]},
                 {"role": "user", "content": followup_message(question)}]

@@ -1,4 +1,4 @@
-"""The app factory: one FastAPI app over one index, with what its routes share (`Served`)."""
+"""The app factory: one FastAPI app over the configured collections, with what its routes share (`Served`)."""
 from __future__ import annotations
 
 import threading
@@ -15,19 +15,52 @@ exactly the JSON of `ragqa search|status|ingest|related --json`. Errors use Open
 
 
 class Served:
-    """What every request shares: the settings, the embedder (loaded at first use), the index searched by all
-    requests (reopened after an ingest commits), and the chat model (started at the first chat)."""
+    """What every request shares: the settings, the collections served (each index searched by all requests,
+    reopened after an ingest commits, its embedder loaded at first use), and the chat model (started at the
+    first chat). `settings` and `index` are the collection that status, ingest, related and embeddings are
+    about: 'default' if there is one, else the first."""
 
     def __init__(self, settings):
-        from ragqa.cli.index_commands import reranking_model
-        from ragqa.models.lazy_embedder import LazyEmbedder
-        from ragqa.web.shared_index import SharedIndex
+        from ragqa.collections import choose, collections
 
-        self.settings = settings
-        self.embedder = LazyEmbedder(settings.embedding)
-        self.index = SharedIndex(settings, self.embedder, chat_model=reranking_model(settings))
+        if settings.collections:
+            self.collections = {name: c.settings for name, c in collections(settings).items()}
+            self.default_names = [c.name for c in choose(settings, None)]
+        else:  # one folder (or the one collection `ragqa serve --collection` chose)
+            self.collections = {settings.collection_name: settings}
+            self.default_names = [settings.collection_name]
+        self.settings = self.collections[self.default_names[0]]
+        self._indexes: dict[str, object] = {}
+        self._embedders: dict[str, object] = {}
+        self._opening = threading.Lock()
+        self.index = self.index_of(self.default_names[0])
+        self.embedder = self.index.embedder
         self._chat_model = None
         self._starting = threading.Lock()
+
+    def index_of(self, name: str):
+        """The collection's shared index (made at first use)."""
+        from ragqa.cli.index_commands import reranking_model
+        from ragqa.models.lazy_embedder import LazyEmbedder
+        from ragqa.retrieve.shared import SharedIndex
+
+        with self._opening:
+            if name not in self._indexes:
+                own = self.collections[name]
+                model = own.embedding.model_dump_json()
+                if model not in self._embedders:
+                    self._embedders[model] = LazyEmbedder(own.embedding)
+                self._indexes[name] = SharedIndex(own, self._embedders[model], chat_model=reranking_model(own))
+            return self._indexes[name]
+
+    def searcher(self, names: list[str]):
+        """What a search over these collections reads: one shared index, or several behind one `search`."""
+        from ragqa.retrieve.across import CollectionsSearcher
+
+        if len(names) == 1:
+            return self.index_of(names[0])
+        options = self.settings.search
+        return CollectionsSearcher({n: self.index_of(n) for n in names}, top_k=options.top_k, rrf_k=options.rrf_k)
 
     def chat_model(self):
         """The configured chat model; a NoChatModel holding the reason when it cannot be started."""
@@ -45,7 +78,8 @@ def served(request: Request) -> Served:
 
 
 def create_app(settings, token: str | None = None) -> FastAPI:
-    """The API over `settings.index_path`; with a token, every request must bear it."""
+    """The API over the collections of `settings` (or its one notes folder); with a token, every request must
+    bear it."""
     from ragqa.api import chat_routes, openai_routes, ragqa_routes
 
     app = FastAPI(title="ragqa", version="1", description=DESCRIPTION)

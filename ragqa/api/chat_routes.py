@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ragqa.api.app import Served, served
 from ragqa.api.errors import APIError
-from ragqa.api.openai_routes import MODEL_ID
+from ragqa.api.openai_routes import MODEL_ID, collections_of_model
 from ragqa.tokens import count_tokens
 
 router = APIRouter(tags=["OpenAI-compatible"])
@@ -76,13 +76,12 @@ def _events(body: ChatRequest, served: Served):
     from ragqa.answer.loop import answer_events
     from ragqa.cli.index_commands import filters_from
 
-    if body.model != MODEL_ID:
-        raise APIError(404, f"no model {body.model!r} here: ragqa serves one model, {MODEL_ID!r}", "model_not_found")
+    names = collections_of_model(body.model, served)
     question, history = conversation(body.messages)
     chat_model = served.chat_model()
     filters = filters_from(SimpleNamespace(folder=body.folder, tag=body.tag, kinds=[]))
-    events = answer_events(question, searcher=served.index, chat_model=chat_model, settings=served.settings,
-                           history=history, filters=filters, k=body.k)
+    events = answer_events(question, searcher=served.searcher(names), chat_model=chat_model,
+                           settings=served.settings, history=history, filters=filters, k=body.k)
     return events, chat_model
 
 

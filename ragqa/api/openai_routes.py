@@ -18,9 +18,21 @@ router = APIRouter(tags=["OpenAI-compatible"])
 
 
 @router.get("/v1/models")
-def list_models() -> dict:
-    """The one model: ragqa, answering from your notes."""
-    return {"object": "list", "data": [{"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "ragqa"}]}
+def list_models(served: Served = Depends(served)) -> dict:
+    """ragqa, answering from every collection served, and ragqa/<name> for each one."""
+    ids = [MODEL_ID, *(f"{MODEL_ID}/{name}" for name in served.collections)]
+    return {"object": "list", "data": [{"id": i, "object": "model", "created": 0, "owned_by": "ragqa"} for i in ids]}
+
+
+def collections_of_model(model: str, served: Served) -> list[str]:
+    """The collections a chat `model` id asks: ragqa, every one; ragqa/<name>, that one; else 404."""
+    if model == MODEL_ID:
+        return list(served.collections)
+    name = model.removeprefix(f"{MODEL_ID}/")
+    if model.startswith(f"{MODEL_ID}/") and name in served.collections:
+        return [name]
+    known = ", ".join([MODEL_ID, *(f"{MODEL_ID}/{n}" for n in served.collections)])
+    raise APIError(404, f"no model {model!r} here: ragqa serves {known}", "model_not_found")
 
 
 class EmbeddingRequest(BaseModel):

@@ -33,8 +33,11 @@ class SearchRequest(BaseModel):
     folder: list[str] = Field(default_factory=list, description="only notes under this folder (or these)")
     tag: list[str] = Field(default_factory=list, description="only notes with this front-matter tag (or these)")
     type: list[str] = Field(default_factory=list, description=f"only these kinds of file: {', '.join(KINDS)}")
+    collections: list[str] = Field(default_factory=list,
+                                   description="search these collections (or 'all'); default: 'default' if "
+                                               "there is one, else all")
 
-    @field_validator("folder", "tag", "type", mode="before")
+    @field_validator("folder", "tag", "type", "collections", mode="before")
     @classmethod
     def _one_or_many(cls, value):
         return _as_list(value)
@@ -54,7 +57,15 @@ def search(body: SearchRequest, served: Served = Depends(served)) -> list[dict]:
     from ragqa.cli.index_commands import filters_from, search_json
 
     filters = filters_from(SimpleNamespace(folder=body.folder, tag=body.tag, kinds=body.type))
-    return search_json(served.index, body.query, k=body.k, mode=body.mode, filters=filters)
+    names = body.collections or served.default_names
+    if names == ["all"]:
+        names = list(served.collections)
+    unknown = [n for n in names if n not in served.collections]
+    if unknown:
+        raise APIError(400, f"no collection named {unknown[0]!r}: this server has "
+                            f"{', '.join(served.collections)} (or 'all')", "unknown_collection")
+    return search_json(served.searcher(list(dict.fromkeys(names))), body.query, k=body.k, mode=body.mode,
+                       filters=filters)
 
 
 @router.get("/v1/status")

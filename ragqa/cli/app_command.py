@@ -5,6 +5,8 @@ import os
 import sys
 from pathlib import Path
 
+from ragqa.collections import COLLECTION_VARIABLE, app_settings
+
 APP_FILE = Path(__file__).resolve().parents[2] / "app.py"
 
 
@@ -14,6 +16,8 @@ def register(commands) -> None:
     p.add_argument("--host", default=None, help="address to listen on (default ui.host: 127.0.0.1, this machine only)")
     p.add_argument("--index", help="index folder (default: index_dir from config)")
     p.add_argument("--notes", help="notes folder (default: notes_dir from config)")
+    p.add_argument("--collection", metavar="NAME",
+                   help="the collection to open (default: 'default' if there is one, else the first)")
     p.set_defaults(run=run_app)
 
 
@@ -34,6 +38,9 @@ def app_launch(settings, args, environ) -> tuple[list[str], dict[str, str]]:
         env["RAGQA_CONFIG"] = str(Path(args.config).resolve())
     elif "RAGQA_CONFIG" not in env and Path("config.yaml").exists():
         env["RAGQA_CONFIG"] = str(Path("config.yaml").resolve())
+    if getattr(args, "collection", None):
+        app_settings(settings, args.collection)  # a wrong name is said here, in the terminal
+        env[COLLECTION_VARIABLE] = args.collection
     if args.index:
         env["RAGQA_INDEX_DIR"] = str(Path(args.index).expanduser().resolve())
     if args.notes:

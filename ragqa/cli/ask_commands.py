@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
+from ragqa.cli.collection_args import add_collection_arg, open_searcher
 from ragqa.cli.index_commands import add_filter_args, filters_from
+from ragqa.collections import labelled
 
 
 def register(commands) -> None:
@@ -14,6 +15,7 @@ def register(commands) -> None:
     p.add_argument("--index")
     p.add_argument("-k", type=int, default=None)
     add_filter_args(p)
+    add_collection_arg(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=run_ask)
 
@@ -21,20 +23,16 @@ def register(commands) -> None:
     p.add_argument("--index")
     p.add_argument("-k", type=int, default=None)
     add_filter_args(p)
+    add_collection_arg(p)
     p.set_defaults(run=run_chat)
 
 
 def _engine(settings, args):
-    from ragqa.index.store import require_index
     from ragqa.models.chat import make_chat_model
     from ragqa.models.embedder import load_embedder
-    from ragqa.retrieve.search import Searcher
 
-    index = Path(args.index) if args.index else settings.index_path
-    require_index(index)
-    embedder = load_embedder(settings.embedding)
-    chat_model = make_chat_model(settings)  # before the Searcher: `search.rerank: llm` reranks with it
-    return Searcher(settings, embedder, index, chat_model=chat_model), chat_model
+    # the model is made before the Searchers (`search.rerank: llm` reranks with it), once an index is found
+    return open_searcher(settings, args, lambda: make_chat_model(settings), load_embedder)
 
 
 def print_sources(answer, out=sys.stdout) -> None:
@@ -45,10 +43,11 @@ def print_sources(answer, out=sys.stdout) -> None:
         print("\nSources:", file=out)
         for row in rows:
             where = f"page {row['page']}" if row["page"] else row["heading"]
-            print(f"  [{row['n']}] {row['path']} — {where}", file=out)
+            print(f"  [{row['n']}] {labelled(row['path'], row['collection'])} — {where}", file=out)
     others = answer.uncited()
     if others:
-        print("Also retrieved: " + ", ".join(f"[{n}] {h.chunk.path}" for n, h in others), file=out)
+        print("Also retrieved: " + ", ".join(f"[{n}] {labelled(h.chunk.path, h.chunk.collection)}"
+                                             for n, h in others), file=out)
 
 
 def _stream(question, settings, args, searcher, chat_model, history, quiet=False):

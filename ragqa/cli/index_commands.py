@@ -5,6 +5,8 @@ import json
 import sys
 from pathlib import Path
 
+from ragqa.cli.collection_args import add_collection_arg, each_collection, open_searcher
+from ragqa.collections import labelled
 from ragqa.filetypes import KINDS
 from ragqa.models.lazy_embedder import LazyEmbedder
 
@@ -16,7 +18,8 @@ def register(commands) -> None:
     p.add_argument("--rebuild", action="store_true", help="drop the index and embed everything again")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--wait", type=float, default=600.0, help="seconds to wait if another ingest runs")
-    p.set_defaults(run=run_ingest)
+    add_collection_arg(p)
+    p.set_defaults(run=each_collection(run_ingest))
 
     p = commands.add_parser("search", help="find the passages that best match a query")
     p.add_argument("query")
@@ -24,13 +27,15 @@ def register(commands) -> None:
     p.add_argument("-k", type=int, default=None, help="how many results (default: search.top_k)")
     p.add_argument("--mode", choices=["dense", "bm25", "hybrid"], default=None)
     add_filter_args(p)
+    add_collection_arg(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=run_search)
 
     p = commands.add_parser("status", help="what the index holds")
     p.add_argument("--index")
+    add_collection_arg(p)
     p.add_argument("--json", action="store_true")
-    p.set_defaults(run=run_status)
+    p.set_defaults(run=each_collection(run_status))
 
 
 def add_filter_args(p) -> None:
@@ -97,19 +102,14 @@ def reranking_model(settings):
 
 
 def _searcher(settings, args):
-    from ragqa.index.store import require_index
-    from ragqa.retrieve.search import Searcher
-
-    index = Path(args.index) if args.index else settings.index_path
-    require_index(index)
-    # loaded only to embed the query: a BM25 search never loads the model
-    return Searcher(settings, LazyEmbedder(settings.embedding), index, chat_model=reranking_model(settings))
+    # each model loaded only to embed the query: a BM25 search never loads one
+    return open_searcher(settings, args, lambda: reranking_model(settings), LazyEmbedder)[0]
 
 
 def hit_json(hit) -> dict:
     c = hit.chunk
     return {"path": c.path, "title": c.title, "heading": c.heading, "page": c.page,
-            "score": round(float(hit.score), 6), "text": c.text}
+            "score": round(float(hit.score), 6), "text": c.text, "collection": c.collection or None}
 
 
 def search_json(searcher, query: str, k: int | None = None, mode: str | None = None, filters=None) -> list[dict]:
@@ -127,7 +127,7 @@ def run_search(settings, args) -> int:
         print("no matching passages")
     for rank, hit in enumerate(hits, 1):
         c = hit.chunk
-        where = f"{c.path}" + (f" p.{c.page}" if c.page else "")
+        where = labelled(c.path, c.collection) + (f" p.{c.page}" if c.page else "")
         snippet = " ".join(c.text.split())[:200]
         print(f"{rank}. {where}  [{hit.score:.3f}]\n   {c.heading}\n   {snippet}")
     return 0

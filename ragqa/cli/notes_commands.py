@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+from ragqa.cli.collection_args import add_collection_arg, chosen, each_collection
 from ragqa.errors import ConfigError
 
 
@@ -19,14 +20,16 @@ def register(commands) -> None:
     p.add_argument("--index")
     p.add_argument("-k", type=int, default=10, help="how many related notes (default 10)")
     p.add_argument("--json", action="store_true", help='print [{"path","title","score"}]')
-    p.set_defaults(run=run_related)
+    add_collection_arg(p)
+    p.set_defaults(run=each_collection(run_related))
 
     p = commands.add_parser("topics", help="group the notes into topics")
     p.add_argument("--index")
     p.add_argument("-k", type=int, default=None, help="how many topics (default: topics.k, else chosen by silhouette)")
     p.add_argument("--no-llm", action="store_true", help="name topics by their distinctive words, not by the LLM")
     p.add_argument("--json", action="store_true", help='print [{"name","size","notes"}]')
-    p.set_defaults(run=run_topics)
+    add_collection_arg(p)
+    p.set_defaults(run=each_collection(run_topics))
 
     p = commands.add_parser("duplicates", help="pairs of notes that are nearly the same")
     p.add_argument("--index")
@@ -34,12 +37,14 @@ def register(commands) -> None:
                    help="centred cosine similarity, -1 to 1, as in `related` (default 0.9)")
     p.add_argument("--chunks", action="store_true", help="compare passages of different notes instead of whole notes")
     p.add_argument("--json", action="store_true", help='print [{"a","b","score"}]')
-    p.set_defaults(run=run_duplicates)
+    add_collection_arg(p)
+    p.set_defaults(run=each_collection(run_duplicates))
 
     p = commands.add_parser("watch", help="re-ingest notes as you save them")
     p.add_argument("path", nargs="?", help="notes folder (default: notes_dir from config)")
     p.add_argument("--index")
     p.add_argument("--quiet-seconds", type=float, default=0.5, help="wait for this long without changes (default 0.5)")
+    add_collection_arg(p)
     p.set_defaults(run=run_watch)
 
 
@@ -124,28 +129,44 @@ def run_duplicates(settings, args) -> int:
 
 
 def run_watch(settings, args) -> int:
+    """One watcher per chosen collection, each with its own folder, index and model; Ctrl-C stops them all."""
+    from contextlib import ExitStack
+
     from ingest.watch import FolderWatcher, describe
     from ragqa.models.lazy_embedder import LazyEmbedder
 
-    notes = Path(args.path) if args.path else settings.notes_path
-    if not notes.is_dir():
-        raise ConfigError(f"notes folder not found: {notes} (set notes_dir in config.yaml or pass a PATH)")
-    embedder = LazyEmbedder(settings.embedding)  # loaded at the first change that needs embedding
+    picked = chosen(settings, args)
+    watchers = []
+    for collection in picked:
+        own = collection.settings
+        notes = Path(args.path) if args.path else own.notes_path
+        if not notes.is_dir():
+            problem = f"notes folder not found: {notes} (set notes_dir in config.yaml or pass a PATH)"
+            if len(picked) == 1:
+                raise ConfigError(problem)
+            print(f"ragqa: collection {collection.name}: {problem}; watching the others", file=sys.stderr)
+            continue
+        label = "" if len(picked) == 1 else f"[{collection.name}] "
 
-    def said(report, changed) -> None:
-        line = describe(report, changed)
-        if line:
-            print(f"{time.strftime('%H:%M:%S')} {line}", flush=True)
+        def said(report, changed, label=label) -> None:
+            line = describe(report, changed)
+            if line:
+                print(f"{time.strftime('%H:%M:%S')} {label}{line}", flush=True)
 
-    def failed(message: str) -> None:
-        print(f"{time.strftime('%H:%M:%S')} ragqa: {message}", file=sys.stderr, flush=True)
+        def failed(message: str, label=label) -> None:
+            print(f"{time.strftime('%H:%M:%S')} {label}ragqa: {message}", file=sys.stderr, flush=True)
 
-    watcher = FolderWatcher(settings, embedder, notes_dir=notes, index_dir=_index(settings, args),
-                            quiet_seconds=args.quiet_seconds, on_report=said, on_error=failed)
-    print(f"watching {watcher.notes_dir} (Ctrl-C to stop)", flush=True)
-    with watcher:
+        embedder = LazyEmbedder(own.embedding)  # loaded at the first change that needs embedding
+        watchers.append(FolderWatcher(own, embedder, notes_dir=notes, index_dir=_index(own, args),
+                                      quiet_seconds=args.quiet_seconds, on_report=said, on_error=failed))
+    if not watchers:
+        raise ConfigError("none of the chosen collections has a notes folder to watch")
+    with ExitStack() as running:
+        for watcher in watchers:
+            running.enter_context(watcher)
+            print(f"watching {watcher.notes_dir} (Ctrl-C to stop)", flush=True)
         try:
-            watcher.wait()
+            watchers[0].wait()
         except KeyboardInterrupt:
             print("stopped watching", flush=True)
     return 0

@@ -13,11 +13,20 @@ def register(commands) -> None:
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--index", help="index folder (default: index_dir from config)")
     p.add_argument("--notes", help="notes folder (default: notes_dir from config)")
+    p.add_argument("--collection", metavar="NAME",
+                   help="the collection to serve (default: 'default' if there is one, else the first)")
     p.set_defaults(run=run_serve)
 
 
 def with_folders(settings, args):
-    """The settings with --index and --notes applied, made absolute (relative to where `ragqa serve` runs)."""
+    """What `ragqa serve` serves: every collection; or, with --collection, --index or --notes, one collection
+    (the named one, else the default rule's first) with those folders applied, made absolute (relative to
+    where `ragqa serve` runs)."""
+    from ragqa.collections import app_settings
+
+    if not (getattr(args, "collection", None) or args.index or args.notes):
+        return settings  # every collection, each at its own folders
+    settings = app_settings(settings, getattr(args, "collection", None)).model_copy(update={"collections": {}})
     update = {}
     if args.index:
         update["index_dir"] = str(Path(args.index).expanduser().resolve())

@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ragqa.errors import IndexMissingError
 from ragqa.index.schema import (
     DB_NAME,
     FILE_COLUMNS,
@@ -112,11 +113,13 @@ def file_records(index_dir: Path) -> dict[str, FileRecord]:
 def index_file_id(index_dir: Path) -> int:
     """Which file the index is: it changes when the index folder is deleted and built again (IndexMissingError
     when there is none). Compare it with an earlier one; it means nothing across machines."""
-    try:
-        return (Path(index_dir) / DB_NAME).stat().st_ino
-    except FileNotFoundError:
-        require_index(Path(index_dir))  # the IndexMissingError that says what to do
-        raise  # it came back in between
+    for _ in range(5):
+        try:
+            return (Path(index_dir) / DB_NAME).stat().st_ino
+        except FileNotFoundError:
+            require_index(Path(index_dir))  # the IndexMissingError that says what to do
+            # else a first ingest created it in between: look again
+    raise IndexMissingError(f"the index at {index_dir} keeps being replaced: try again in a moment")
 
 
 def index_version(index_dir: Path) -> tuple[str, int, int]:

@@ -87,6 +87,11 @@ def has_manifest(conn: sqlite3.Connection) -> bool:
     return conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='manifest'").fetchone() is not None
 
 
+def is_index(folder: Path) -> bool:
+    """True when `folder` holds an index (its database file)."""
+    return (Path(folder) / DB_NAME).is_file()
+
+
 def require_index(folder: Path) -> None:
     """Fail fast, before any model is loaded, when there is no index to read."""
     if not (Path(folder) / DB_NAME).exists():

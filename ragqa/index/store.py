@@ -19,6 +19,7 @@ from ragqa.index.schema import (
     FORMAT_VERSION,
     FileRecord,
     connect,
+    is_index,
     open_store_vectors,
     read_manifest,
     require_index,
@@ -27,6 +28,6 @@ from ragqa.index.schema import (
 from ragqa.index.writer import IndexWriter
 
 __all__ = [
-    "DB_NAME", "FORMAT_VERSION", "FileRecord", "IndexReader", "IndexWriter", "backend_of", "connect",
+    "DB_NAME", "FORMAT_VERSION", "FileRecord", "IndexReader", "IndexWriter", "backend_of", "connect", "is_index",
     "index_identity", "mismatch", "open_store_vectors", "read_manifest", "require_index", "vector_rows",
 ]

@@ -7,6 +7,8 @@ passages. docs/QUALITY.md has the measurements behind the defaults.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from ragqa.filetypes import KIND_SUFFIXES
 from ragqa.index.store import IndexReader, index_identity
 from ragqa.models.chat import ChatModel
 from ragqa.records import Hit
+from ragqa.retrieve.across import tagged
 from ragqa.retrieve.fusion import reciprocal_rank_fusion, score_fusion
 from ragqa.retrieve.rerank import make_reranker
 
@@ -59,6 +62,12 @@ class Searcher:
             self.reader.close()
             self.reader = fresh
 
+    @contextmanager
+    def reading(self) -> Iterator[Searcher]:
+        """This searcher, up to date, for reading its index directly (as ragqa.retrieve.shared's does)."""
+        self.refresh()
+        yield self
+
     def search(self, query: str, k: int | None = None, mode: str | None = None,
                filters: Filters | None = None) -> list[Hit]:
         """The k best passages for the query, best first."""
@@ -70,7 +79,7 @@ class Searcher:
             allowed = self.reader.ids_matching(**filters.conditions())
         wanted = k if self.reranker.name == "none" else max(k, options.rerank_depth)
         ranked = self.first_stage(query, wanted, mode or options.mode, allowed)
-        return self.reranker.rerank(query, self.reader.hits(ranked))[:k]
+        return tagged(self.reranker.rerank(query, self.reader.hits(ranked))[:k], self.settings.collection_name)
 
     def first_stage(self, query: str, k: int, mode: str, allowed=None) -> list[tuple[int, float]]:
         """(chunk id, score) best first, from one retriever or both fused."""

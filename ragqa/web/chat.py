@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 
 import streamlit as st
 
+from ragqa.collections import labelled
 from ragqa.errors import RagqaError
 from ragqa.web.markup import plain, related_list
 from ragqa.web.snippets import highlight_terms
@@ -28,8 +29,10 @@ def where(row: dict) -> str:
 
 
 def source_title(row: dict) -> str:
+    """'[2] papers: attention.pdf — page 3' (the collection unless it is the default one)."""
     place = where(row)
-    return f"[{row['n']}] {plain(row['path'])}" + (f" — {plain(place)}" if place else "")
+    title = f"[{row['n']}] {plain(labelled(row['path'], row.get('collection')))}"
+    return title + (f" — {plain(place)}" if place else "")
 
 
 def marked(sentence: str, question: str) -> str:
@@ -68,7 +71,7 @@ def show_pending_sources(rows: list[dict], question: str) -> None:
         st.markdown(line)
 
 
-def show_sources(answer: dict, question: str, related: Callable[[str], list[dict]]) -> None:
+def show_sources(answer: dict, question: str, related: Callable[[dict], list[dict]]) -> None:
     """Cited passages, each in its own expander (best sentence highlighted, then the passage and its
     note's related notes); the other retrieved ones folded away together."""
     for row in (s for s in answer["sources"] if s["cited"]):
@@ -77,7 +80,7 @@ def show_sources(answer: dict, question: str, related: Callable[[str], list[dict
                 st.markdown(marked(row["best_sentence"], question))
             st.caption(f"score {row['score']:.3f}")
             st.markdown(highlight_terms(row["text"], question))
-            notes = related(row["path"])
+            notes = related(row)
             if notes:
                 st.markdown("**Related notes**\n\n" + related_list(notes))
     uncited = [s for s in answer["sources"] if not s["cited"]]
@@ -98,7 +101,7 @@ def timing_note(answer: dict) -> str:
     return note + f" · {answer['seconds']:.1f} s in all"
 
 
-def show_answer_details(message: dict, related: Callable[[str], list[dict]]) -> None:
+def show_answer_details(message: dict, related: Callable[[dict], list[dict]]) -> None:
     answer = message["answer"]
     if answer.get("error"):
         st.error(llm_error_text(answer["error"]))
@@ -109,11 +112,15 @@ def show_answer_details(message: dict, related: Callable[[str], list[dict]]) -> 
     st.caption(note)
 
 
-def safe_related(find: Callable[[str], list[dict]]) -> Callable[[str], list[dict]]:
-    """A cited note's related notes; none while the index is changing under us (the next redraw has them)."""
-    def related(path: str) -> list[dict]:
+def safe_related(find: Callable[[str], list[dict]], collection: str | None = None) -> Callable[[dict], list[dict]]:
+    """A cited source's related notes, found within its own collection (`collection`, the one whose notes
+    `find` reads; a source of another collection gets none); none while the index is changing under us
+    (the next redraw has them)."""
+    def related(row: dict) -> list[dict]:
+        if collection and row.get("collection") not in (None, "", collection):
+            return []
         try:
-            return find(path)
+            return find(row["path"])
         except (RagqaError, sqlite3.Error):
             return []
     return related
@@ -148,7 +155,8 @@ def stream_answer(events: Iterator, question: str):
         if kind == "sources":
             passages = len(value.passages)
             rows = [{"n": n, "path": h.chunk.path, "heading": h.chunk.heading, "page": h.chunk.page,
-                     "best_sentence": best} for n, (h, best) in enumerate(zip(value.passages, value.best), 1)]
+                     "collection": h.chunk.collection, "best_sentence": best}
+                    for n, (h, best) in enumerate(zip(value.passages, value.best), 1)]
             with pending.container():
                 show_pending_sources(rows, question)
             status.caption(waiting_text(passages, time.monotonic() - started))

@@ -13,16 +13,17 @@ from ragqa.retrieve.search import Filters
 from ragqa.web.chat import RELATED_PER_SOURCE, safe_related, show_answer_details, stream_answer
 from ragqa.web.notes_data import Version, related_to
 from ragqa.web.resources import chat_model_for, forget_chat_model
-from ragqa.web.shared_index import SharedIndex
 
 
-def related_finder(version: Version | None):
-    """A cited note's related notes; none while there is no index version to read them from."""
-    return safe_related(lambda path: related_to(version, path, RELATED_PER_SOURCE) if version else [])
+def related_finder(version: Version | None, collection: str):
+    """A cited note's related notes, from its own collection's index (`version` is `collection`'s); none
+    while there is no index version to read them from."""
+    return safe_related(lambda path: related_to(version, path, RELATED_PER_SOURCE) if version else [], collection)
 
 
-def chat_view(settings, index: SharedIndex, version: Version | None, tab) -> None:
-    """The messages in `tab`, and the question box pinned below the page."""
+def chat_view(settings, index, version: Version | None, tab) -> None:
+    """`index`: what the chat searches (a SharedIndex, or several collections' behind one `search`);
+    `settings` and `version`: the collection the sidebar shows."""
     with tab:
         for message in st.session_state.messages:
             with st.chat_message(message["role"]):
@@ -30,14 +31,14 @@ def chat_view(settings, index: SharedIndex, version: Version | None, tab) -> Non
                 if message.get("problem"):
                     st.error(message["problem"])
                 if message.get("answer"):
-                    show_answer_details(message, related_finder(version))
+                    show_answer_details(message, related_finder(version, settings.collection_name))
     question = st.chat_input("Ask a question about your notes")  # outside the tab: pinned to the bottom
     if question:
         with tab:
             ask(question, settings, index, version)
 
 
-def ask(question: str, settings, index: SharedIndex, version: Version | None) -> None:
+def ask(question: str, settings, index, version: Version | None) -> None:
     """Answer `question` with this session's filters and top-k, and add both to the conversation."""
     history = [{k: v for k, v in m.items() if k not in ("question", "answer", "problem")}
                for m in st.session_state.messages if m["content"]]
@@ -60,5 +61,5 @@ def ask(question: str, settings, index: SharedIndex, version: Version | None) ->
         if answer.error and settings.llm.provider == "local":
             forget_chat_model()  # a dead local server is started again for the next question
         message = {**answer.history_entry(), "question": question, "answer": answer.as_json()}
-        show_answer_details(message, related_finder(version))
+        show_answer_details(message, related_finder(version, settings.collection_name))
     st.session_state.messages.append(message)

@@ -91,8 +91,9 @@ def upload_panel(settings, embedder, folder: Path, write: WritePath) -> None:
 
 
 def empty_state(settings, embedder, problem: str | None, write: WritePath, header: str = "Ask your notes",
-                goal: str = "to start asking questions") -> None:
-    """A view's page while there is no index: what is happening, and a button to ingest."""
+                goal: str = "to start asking questions", indexed_nothing: bool = False) -> None:
+    """A view's page while there is no index (or one without a passage): what is happening, and a
+    button to ingest."""
     st.header(header)
     job = current_job(settings, write)
     if job is not None and job.running:
@@ -103,6 +104,10 @@ def empty_state(settings, embedder, problem: str | None, write: WritePath, heade
     if problem:
         st.warning(problem)
     folder = Path(st.session_state.get("notes_folder") or settings.notes_path).expanduser()
-    st.info(f"There is no index to answer from yet. Ingest your notes folder ({folder}) {goal}.")
+    if indexed_nothing:
+        st.info(f"The last ingest found no notes to index in {folder}. Add notes there (or upload them in "
+                f"the sidebar) and ingest again {goal}.")
+    else:
+        st.info(f"There is no index to answer from yet. Ingest your notes folder ({folder}) {goal}.")
     if st.button("Ingest now", type="primary") and launch_ingest(settings, embedder, folder, write):
         st.rerun()

@@ -12,7 +12,7 @@ import streamlit as st
 
 from ragqa.answer.loop import warm_up
 from ragqa.models.chat import NoChatModel, chat_model_or_problem
-from ragqa.web.shared_index import SharedIndex
+from ragqa.retrieve.shared import SharedIndex
 
 
 @st.cache_resource(show_spinner="Loading the embedding model…")

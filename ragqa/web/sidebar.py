@@ -11,10 +11,11 @@ from datetime import datetime
 import streamlit as st
 
 from ragqa.filetypes import KINDS
+from ragqa.retrieve.shared import SharedIndex
 from ragqa.web.ingest_panel import ingest_panel, upload_panel
 from ragqa.web.markup import plain
 from ragqa.web.resources import chat_model_for, keys, llm_check
-from ragqa.web.shared_index import SharedIndex, filter_choices
+from ragqa.web.shared_index import filter_choices
 from ragqa.web.write_path import WritePath
 
 

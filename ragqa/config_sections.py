@@ -1,0 +1,128 @@
+"""The sections of config.yaml (embedding, chunking, pdf, search, store, llm, topics, ui, api), each a typed
+model with its defaults; ragqa.config puts them together into Settings and reads the file."""
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class EmbeddingSettings(_Section):
+    model: str = "intfloat/multilingual-e5-small"  # hub id or local folder
+    # bfloat16 inference: "auto" turns it on only where the CPU computes bf16 natively (AVX-512 BF16 or
+    # AMX): 2.7-2.9x faster there, same SciFact nDCG@10; emulated on AVX2-only CPUs it is ~5x slower.
+    bf16: bool | Literal["auto"] = "auto"
+    batch_size: int = Field(32, ge=1, le=4096)
+    query_prefix: str | None = None  # None: take the model's own prompts
+    passage_prefix: str | None = None
+    cache_dir: str = "~/.cache/ragqa"  # where the bundled E5 is materialised
+
+
+class ChunkSettings(_Section):
+    chunk_tokens: int = Field(256, ge=16, le=8192)
+    overlap_tokens: int = Field(32, ge=0, le=4096)
+
+
+class PdfSettings(_Section):
+    passwords: dict[str, str] = Field(default_factory=dict)  # path or glob -> password
+    timeout_seconds: float = Field(60.0, gt=0)
+
+
+class SearchSettings(_Section):
+    top_k: int = Field(5, ge=1, le=200)
+    mode: Literal["dense", "bm25", "hybrid"] = "hybrid"
+    # hybrid: how the dense and BM25 lists are combined. Chosen on SciFact and squad-dev (docs/QUALITY.md):
+    # reciprocal rank fusion with a small k, each list 300 deep (cheap: only the final k are fetched).
+    fusion: Literal["rrf", "scores"] = "rrf"  # scores: weighted sum of min-max scaled scores
+    rrf_k: int = Field(5, ge=1)
+    candidates: int = Field(300, ge=1, le=2000)
+    dense_weight: float = Field(1.0, ge=0)  # hybrid: each list's weight in the fusion
+    bm25_weight: float = Field(1.0, ge=0)
+    rerank: Literal["none", "mmr", "cross-encoder", "llm"] = "none"
+    rerank_model: str = "cross-encoder/ms-marco-MiniLM-L-6-v2"  # hub id (already cached) or local folder
+    rerank_depth: int = Field(20, ge=1, le=200)  # how many of the best passages are reranked
+    mmr_lambda: float = Field(0.7, ge=0, le=1)  # 1 = relevance only, 0 = diversity only
+
+
+class StoreSettings(_Section):
+    backend: Literal["faiss", "milvus"] = "faiss"
+    milvus_uri: str = "milvus.db"  # a file (Milvus Lite, relative to index_dir) or http://HOST:19530
+    milvus_collection: str = "ragqa_chunks"
+    milvus_token_env: str | None = None  # NAME of the env var holding a Milvus token, if the server needs one
+
+
+LOCAL_PASSAGE_TOKENS = 240
+# The prompt's rules and worked example alone take ~330 tokens (ragqa.answer.prompt); with less room than
+# this beside the answer, no passage would fit.
+MIN_PROMPT_TOKENS = 512
+
+
+class LLMSettings(_Section):
+    provider: Literal["local", "openai", "none"] = "local"
+    base_url: str | None = None
+    model: str | None = None
+    api_key_env: str | None = None  # the NAME of the env var holding the key
+    local_model: str = "qwen2.5-coder-1.5b"
+    temperature: float = Field(0.0, ge=0, le=2)  # greedy: measured no worse for answers from passages
+    max_answer_tokens: int = Field(384, ge=16)
+    context_window: int = Field(4096, ge=256)
+    timeout_seconds: float = Field(120.0, gt=0)
+    max_retries: int = Field(2, ge=0, le=10)
+    # How a follow-up ("and its price?") becomes a search query: "llm" asks the model to rewrite it,
+    # "words" joins it to the previous question (instant); "auto": words for the local model (a rewrite
+    # costs it seconds of reading before the answer can start), llm for an endpoint. true/false: llm/words.
+    rewrite_followups: Literal["auto", "llm", "words"] = "auto"
+
+    @field_validator("rewrite_followups", mode="before")
+    @classmethod
+    def _rewrite_from_bool(cls, value):
+        if isinstance(value, str) and value.lower() in ("true", "false"):  # from an environment variable
+            value = value.lower() == "true"
+        return {True: "llm", False: "words"}.get(value, value) if isinstance(value, bool) else value
+
+    @model_validator(mode="after")
+    def _room_for_the_prompt(self):
+        if self.context_window - self.max_answer_tokens < MIN_PROMPT_TOKENS:
+            raise ValueError(
+                f"llm.context_window ({self.context_window}) leaves no room for the prompt after "
+                f"llm.max_answer_tokens ({self.max_answer_tokens}): make context_window at least "
+                f"{self.max_answer_tokens + MIN_PROMPT_TOKENS} or lower max_answer_tokens")
+        return self
+
+    def rewrites_with_llm(self) -> bool:
+        if self.rewrite_followups == "auto":
+            return self.provider == "openai"
+        return self.rewrite_followups == "llm"
+    # How many tokens of the retrieved passages the model reads: their sentences that best match the
+    # question, with neighbours. "auto": 240 for the local model (reading is most of its wait; chosen by
+    # measurement, docs/ANSWERS.md), whole passages for an endpoint; null: whole passages.
+    passage_tokens: Annotated[int, Field(ge=16)] | Literal["auto"] | None = "auto"
+
+    def focus_budget(self) -> int | None:
+        """The passage_tokens setting made concrete: a token budget, or None for whole passages."""
+        if self.passage_tokens == "auto":
+            return LOCAL_PASSAGE_TOKENS if self.provider == "local" else None
+        return self.passage_tokens
+
+
+class TopicSettings(_Section):
+    k: int | None = Field(None, ge=1, le=500)  # how many topics; null: chosen by silhouette
+
+
+class UISettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8501, ge=1, le=65535)
+    max_upload_mb: int = Field(20, ge=1)
+    password_env: str | None = None
+
+
+class APISettings(_Section):
+    # NAME of the env var holding the bearer token `ragqa serve` asks of every request; when that variable
+    # is unset or empty, no token is asked, and only a loopback --host is allowed.
+    token_env: str | None = "RAGQA_API_TOKEN"
+    max_request_kb: int = Field(1024, ge=1)  # larger request bodies get 413
+    cors_origins: list[str] = Field(default_factory=list)  # browser origins allowed to call the API; none: no CORS
