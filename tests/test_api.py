@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import REPO, free_port, live
+from garden_notes import write_garden_notes
 
 # Every test here talks to a real server process that loads torch and MiniLM first (~20-30 s on a busy machine).
 pytestmark = pytest.mark.slow
@@ -31,34 +32,7 @@ CITATION = re.compile(r"\[\d+\]")
 CITATION_ROW = {"n", "path", "heading", "page", "text", "collection"}  # a row of `ragqa ask --json` citations
 
 
-SEED_DIARY = " ".join(
-    f"Day {day}: the greenhouse tomatoes were checked for ripeness, the best fruit of plant {day} was "
-    f"cut open, its seeds were scooped into a labelled jar of water to ferment for three days, then "
-    f"rinsed, dried on paper towels for a week and stored in envelope {day} in a cool dark drawer."
-    for day in range(1, 25))
 QUESTION = "What does sourdough bread rise with?"  # SmolLM2 answers it with a [1] over these notes
-
-
-def _write_notes(folder: Path) -> Path:
-    """The notes of tests/test_answers_llm.py, over which SmolLM2's answers are known to cite."""
-    (folder / "garden").mkdir(parents=True)
-    (folder / "home").mkdir()
-    (folder / "garden" / "tomatoes.md").write_text(
-        "---\ntitle: Growing tomatoes\ntags: [garden, food]\n---\n# Growing tomatoes\n\n"
-        "Tomatoes need six hours of direct sun and deep watering twice a week.\n\n"
-        "## Pests\n\nAphids and hornworms attack tomato plants; pick hornworms off by hand.\n", encoding="utf-8")
-    (folder / "rust.md").write_text(
-        "# Rust ownership\n\nEach value in Rust has a single owner. When the owner goes out of scope, "
-        "the value is dropped.\n", encoding="utf-8")
-    (folder / "bread.txt").write_text(
-        "Sourdough bread rises with a wild yeast starter fed with flour and water.\n", encoding="utf-8")
-    (folder / "home" / "pests.md").write_text(
-        "# Household pests\n\nMice and cockroaches are the usual household pests; seal cracks and keep "
-        "food in closed boxes.\n", encoding="utf-8")
-    (folder / "garden" / "compost.md").write_text(
-        "# Compost\n\nCompost needs greens and browns in equal parts, turned every week.\n", encoding="utf-8")
-    (folder / "garden" / "tomato-seeds.md").write_text(f"# Saving tomato seeds\n\n{SEED_DIARY}\n", encoding="utf-8")
-    return folder
 
 
 # ---- a real `ragqa serve` ------------------------------------------------------------------
@@ -150,7 +124,7 @@ def _settings(tmp: Path, llm: dict, **extra) -> dict:
 def server(tmp_path_factory):
     """`ragqa serve` with a token, SmolLM2 for chat, a 64 KB body cap, over three ingested notes."""
     tmp = tmp_path_factory.mktemp("api")
-    _write_notes(tmp / "notes")
+    write_garden_notes(tmp / "notes")
     running = Server(tmp, _settings(tmp, LLM, api={"token_env": TOKEN_ENV, "max_request_kb": 64}), token=TOKEN)
     try:
         status, report = running.request("POST", "/v1/ingest", {"wait": 60})

@@ -49,8 +49,9 @@ def test_the_browser_pieces_never_import_ingest_or_another_face():
     assert offending("ragqa/web", ("ingest", "ragqa.cli", "ragqa.api")) == []
 
 
-def test_the_http_api_never_imports_the_browser_pieces():
-    assert offending("ragqa/api", ("ragqa.web",)) == []  # it serves the CLI's JSON (ragqa.cli), by design
+def test_the_http_api_never_imports_the_browser_pieces_or_ingest():
+    # It serves the CLI's JSON (ragqa.cli), by design; `ragqa serve` hands it the ingest function.
+    assert offending("ragqa/api", ("ragqa.web", "ingest")) == []
 
 
 def test_ingest_never_imports_a_face():

@@ -20,8 +20,10 @@ class Served:
     first chat). `settings` and `index` are the collection that status, ingest, related and embeddings are
     about: 'default' if there is one, else the first."""
 
-    def __init__(self, settings):
+    def __init__(self, settings, ingest=None):
         from ragqa.collections import choose, collections
+
+        self.ingest = ingest  # ingest.pipeline.ingest_folder, handed in by the CLI (the API never imports ingest)
 
         if settings.collections:
             self.collections = {name: c.settings for name, c in collections(settings).items()}
@@ -77,13 +79,13 @@ def served(request: Request) -> Served:
     return request.app.state.served
 
 
-def create_app(settings, token: str | None = None) -> FastAPI:
+def create_app(settings, token: str | None = None, ingest=None) -> FastAPI:
     """The API over the collections of `settings` (or its one notes folder); with a token, every request must
-    bear it."""
+    bear it. `ingest(settings, embedder, lock_wait=)` serves /v1/ingest (without it, that route says 501)."""
     from ragqa.api import chat_routes, openai_routes, ragqa_routes
 
     app = FastAPI(title="ragqa", version="1", description=DESCRIPTION)
-    app.state.served = Served(settings)
+    app.state.served = Served(settings, ingest)
     install_error_handlers(app)
     for module in (openai_routes, chat_routes, ragqa_routes):
         app.include_router(module.router)

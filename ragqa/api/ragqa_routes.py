@@ -86,10 +86,11 @@ class IngestRequest(BaseModel):
 def ingest(body: IngestRequest | None = Body(None), served: Served = Depends(served)) -> dict:
     """Bring the index in step with the notes folder (incremental): `ragqa ingest --json`.
     409 if another ingest still holds the index after `wait` seconds."""
-    from ingest.pipeline import ingest_folder
-
+    if served.ingest is None:
+        raise APIError(501, "this server was started without the write path: run `ragqa serve` to ingest",
+                       "not_implemented")
     wait = body.wait if body else 0.0
-    return ingest_folder(served.settings, served.embedder, lock_wait=wait).summary()
+    return served.ingest(served.settings, served.embedder, lock_wait=wait).summary()
 
 
 def note_path(path: str) -> str:

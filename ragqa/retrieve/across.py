@@ -96,8 +96,8 @@ class CollectionsSearcher:
     def search(self, query: str, k: int | None = None, mode: str | None = None, filters=None) -> list[Hit]:
         k = k or self.top_k
         if len(self.searchers) == 1:
-            [(name, searcher)] = self.searchers.items()
-            return tagged(searcher.search(query, k=k, mode=mode, filters=filters), name)
+            [searcher] = self.searchers.values()
+            return searcher.search(query, k=k, mode=mode, filters=filters)  # its hits carry their collection
         options = next(iter(self.searchers.values())).settings.search
         if options.rerank != "none":
             lists = {name: s.search(query, k=k, mode=mode, filters=filters) for name, s in self.searchers.items()}
