@@ -1,6 +1,6 @@
 """Latency against index size, as a PNG, from bench/query.py's results.
 
-    python bench/chart.py RESULTS.json docs/query_latency.png
+    python bench/chart.py RESULTS.json docs/.images/query_latency.png
 
 Needs matplotlib (a benchmark-only dependency).
 """

@@ -2,7 +2,7 @@
 (FAISS, the index type ragqa picks for that size) and metadata fetch (the chunk rows from SQLite),
 with the reader's memory, build time and recall@10 against exact search.
 
-    python bench/query.py [--sizes 10000 100000 1000000] [--queries 200] [--chart docs/query_latency.png]
+    python bench/query.py [--sizes 10000 100000 1000000] [--queries 200] [--chart docs/.images/query_latency.png]
 
 The index folder is real (ragqa's SQLite schema, one row per chunk with text and vector, the FAISS file
 ragqa saves and loads); the vectors are synthetic (`synthetic_batches`), the texts are SciFact

@@ -50,12 +50,17 @@ def chunk_document(doc: Document, *, chunk_tokens: int, overlap_tokens: int,
 
 
 def breadcrumb(title: str, headings: list[str]) -> str:
-    """The heading shown with a chunk, title first; empty parts are left out.
+    """The heading shown with a chunk, title first; empty parts, and a part that repeats the one before it
+    (a deck titled by its first slide), are left out.
 
-    >>> breadcrumb("Note", ["Setup", "Linux"])
-    'Note > Setup > Linux'
+    >>> breadcrumb("Note", ["Setup", "Linux"]), breadcrumb("Test Slide", ["Test slide", ""])
+    ('Note > Setup > Linux', 'Test Slide')
     """
-    return " > ".join(part for part in [title, *headings] if part)
+    parts: list[str] = []
+    for part in [title, *headings]:
+        if part and not (parts and parts[-1].casefold() == part.casefold()):
+            parts.append(part)
+    return " > ".join(parts)
 
 
 def pieces(text: str, budget: int, count: Callable[[str], int]) -> list[Span]:

@@ -74,6 +74,32 @@ def _decode_or_none(data: bytes, encoding: str) -> str | None:
         return None
 
 
+def utf16_without_bom(data: bytes) -> str | None:
+    """The text, if `data` is UTF-16 saved without a byte-order mark (Latin text then has a NUL in every
+    other byte, which would otherwise look binary); else None.
+
+    >>> utf16_without_bom("Grüße, world".encode("utf-16-le")), utf16_without_bom(b"plain")
+    ('Grüße, world', None)
+    >>> utf16_without_bom(b"\\x89PNG\\r\\n\\x1a\\n\\x00\\x00\\x00\\rIHDR") is None
+    True
+    """
+    head = data[:SNIFF_BYTES]
+    if len(head) < 4 or len(data) % 2:
+        return None
+    even, odd = head[0::2], head[1::2]
+    for zeros, encoding in ((even, "utf-16-be"), (odd, "utf-16-le")):
+        other = odd if zeros is even else even
+        # Mostly NULs on one side and none on the other: ASCII-range text in two-byte units.
+        if zeros.count(0) >= 0.9 * len(zeros) and other.count(0) == 0:
+            try:
+                text = data.decode(encoding)
+            except UnicodeDecodeError:
+                return None
+            if not looks_binary(text.encode("utf-8")):
+                return text
+    return None
+
+
 def looks_binary(data: bytes) -> bool:
     """True when the start of `data` looks like binary, not text.
 

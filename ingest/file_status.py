@@ -1,6 +1,7 @@
 """Where each file of the notes folder stands with the index: indexed, pending or skipped (and why).
 
-    file_statuses(settings)  # [{"path": "a.md", "status": "pending", "reason": "changed since it was indexed"}, ...]
+    file_statuses(settings)  # [{"path": "a.md", "type": "markdown", "status": "pending",
+                             #   "reason": "changed since it was indexed"}, ...]
 
 "pending" means the next ingest (or `ragqa watch`) will change the index for it:
 new on disk, changed since it was indexed (size or modification time differ), or
@@ -12,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ingest.scan import FoundFile, scan_folder, unlisted_prefixes
+from ragqa.filetypes import kind_of
 from ragqa.index.queries import file_records
 from ragqa.index.store import FileRecord
 
@@ -45,7 +47,7 @@ def classify(found: list[FoundFile], scan_skipped: list[tuple[str, str]],
 
 
 def _row(path: str, status: str, reason: str | None) -> dict:
-    return {"path": path, "status": status, "reason": reason}
+    return {"path": path, "type": kind_of(path) or "", "status": status, "reason": reason}
 
 
 def file_statuses(settings, notes_dir: Path | None = None, index_dir: Path | None = None) -> list[dict]:

@@ -7,24 +7,31 @@ from __future__ import annotations
 
 import codecs
 
-from ingest.decode import decode_bytes, looks_binary
+from ingest.decode import decode_bytes, looks_binary, utf16_without_bom
 from ingest.documents import Document, Section, SkipFile
+from ingest.formats import ReadOptions, read_document
 from ingest.markdown import parse_markdown, stem_of
 from ingest.scan import FoundFile
+from ragqa.filetypes import PLAIN_KINDS
 
 
-def load_file(found: FoundFile, pdf_passwords: dict[str, str] | None = None, pdf_worker=None) -> Document:
+def read_options(settings) -> ReadOptions:
+    """What the document readers need of config.yaml (pdf passwords, ocr)."""
+    return ReadOptions(pdf_passwords=dict(settings.pdf.passwords), ocr_enabled=settings.ocr.enabled,
+                       ocr_engine=settings.ocr.engine, ocr_seconds=settings.ocr.timeout_seconds)
+
+
+def load_file(found: FoundFile, options: ReadOptions | None = None, worker=None) -> Document:
     """Parse the file; raise SkipFile with a one-line reason if it cannot be indexed.
 
-    PDFs are read by `pdf_worker` (an `ingest.pdf_worker.PdfWorker`, which enforces
-    pdf.timeout_seconds) when one is given, else in this process with no time limit.
+    Notes and text files are read here; every other kind by `worker` (an `ingest.worker.DocumentWorker`,
+    which isolates the readers and enforces their time limits) when one is given, else in this process
+    with no time limit.
     """
-    if found.kind == "pdf":
-        if pdf_worker is not None:
-            return pdf_worker.load(found.path, found.rel, pdf_passwords)
-        from ingest.pdf import load_pdf  # pypdf is imported only by a process that reads a PDF itself
-
-        return load_pdf(found.path, found.rel, pdf_passwords)
+    if found.kind not in PLAIN_KINDS:
+        if worker is not None:
+            return worker.load(found.path, found.rel, found.kind)
+        return read_document(found.path, found.rel, found.kind, options)
     text, warning = read_text(found)
     doc = parse_markdown(text, found.rel) if found.kind == "markdown" else parse_text(text, found.rel)
     if warning:
@@ -64,12 +71,24 @@ def read_text(found: FoundFile) -> tuple[str, str | None]:
         raise SkipFile("became a folder during ingest") from None
     except OSError as err:
         raise SkipFile(f"cannot be read: {err.strerror or type(err).__name__}") from None
+    return text_of(data)
+
+
+def text_of(data: bytes) -> tuple[str, str | None]:
+    """A text file's bytes as text, and an encoding warning, if any; SkipFile for binary content.
+
+    >>> text_of("Hamburgers".encode("utf-16-be"))  # UTF-16 without a byte-order mark, as some tools save it
+    ('Hamburgers', None)
+    """
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         # Windows editors save "Unicode" text as UTF-16 with a byte-order mark; its NULs are not binary.
         try:
             return data.decode("utf-16"), None
         except UnicodeDecodeError:
             raise SkipFile("not valid UTF-16 text despite its byte-order mark (damaged file?)") from None
+    utf16 = utf16_without_bom(data)
+    if utf16 is not None:
+        return utf16, None
     if looks_binary(data):
         raise SkipFile("binary content in a text file")
     return decode_bytes(data)

@@ -19,23 +19,34 @@ from pypdf.errors import DependencyError
 from ingest.documents import Document, Section, SkipFile
 from ingest.globs import matches_any
 from ingest.markdown import stem_of
+from ingest.reasons import one_line, page_ranges, shorten
+from ingest.titles import sensible_title
 
 NO_PASSWORD = "encrypted PDF: no password opens it (set pdf.passwords in config.yaml)"
-_GENERIC_TITLES = {"title", "untitled", "document", "no title", "slide 1", "powerpoint presentation"}
-_FILE_NAME = re.compile(r"\.(pdf|docx?|odt|rtf|txt|pptx?|xlsx?|jpe?g|png|tiff?|bmp|ps|dvi|tex)$", re.I)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-def load_pdf(path: Path, rel: str, passwords: dict[str, str] | None = None) -> Document:
-    """Read the text of every page; raise SkipFile when there is none to read."""
+def read_pdf(path: Path, rel: str, options) -> Document:
+    """The reader for ingest.formats (options: its ReadOptions)."""
+    return load_pdf(path, rel, options.pdf_passwords, ocr=options)
+
+
+def load_pdf(path: Path, rel: str, passwords: dict[str, str] | None = None, ocr=None) -> Document:
+    """Read the text of every page; raise SkipFile when there is none to read.
+
+    ocr: a ReadOptions (ingest.formats); with ocr.ocr_enabled, pages without a text layer are read by
+    OCR (ingest.formats.pdf_ocr). None, or OCR turned off, leaves them out with a warning.
+    """
     _check_header(Path(path))
+    ocr_on = bool(ocr is not None and ocr.ocr_enabled)
     with _captured_pypdf_log() as log:
         try:
             reader = PdfReader(path, strict=False)
-            if reader.is_encrypted:
-                _unlock(reader, rel, passwords or {})
-            sections, problems, page_count = _read_pages(reader)
-            title = _sensible_title(_metadata_title(reader)) or stem_of(rel)
+            password = _unlock(reader, rel, passwords or {}) if reader.is_encrypted else ""
+            sections, problems, page_count, empty = _read_pages(reader)
+            if empty and ocr_on:
+                sections, problems = _add_ocr(path, reader, password, sections, problems, empty, ocr)
+            title = sensible_title(_metadata_title(reader)) or stem_of(rel)
         except SkipFile:
             raise
         except DependencyError:
@@ -43,12 +54,17 @@ def load_pdf(path: Path, rel: str, passwords: dict[str, str] | None = None) -> D
                            "(pip install cryptography)") from None
         except Exception as err:  # pypdf raises many types for damaged files
             raise SkipFile(f"broken PDF: {one_line(err)}") from None
+    pages = f"{page_count} page" + ("" if page_count == 1 else "s")
+    if not sections and ocr_on:
+        raise SkipFile(shorten(f"no text found by OCR in {pages}" + "".join(f"; {p}" for p in problems[-1:]), 190))
     if not sections:
-        pages = f"{page_count} page" + ("" if page_count == 1 else "s")
-        raise SkipFile(f"no extractable text in {pages} (scanned image? OCR is not supported)")
+        raise SkipFile(f"no extractable text in {pages} (scanned? turn on ocr.enabled to read it by OCR)")
+    if empty and not ocr_on:
+        problems.insert(0, f"no text on page(s) {page_ranges(empty)} (images only? turn on ocr.enabled "
+                           "to read them by OCR)")
     if log:
         problems.append(f"damaged PDF structure was repaired while reading ({len(log)} "
-                        f"notice(s), first: {_shorten(log[0], 100)})")
+                        f"notice(s), first: {shorten(log[0], 100)})")
     return Document(path=rel, title=title, sections=sections, kind="pdf",
                     metadata={"pages": page_count}, warnings=problems)
 
@@ -68,24 +84,25 @@ def _check_header(path: Path) -> None:
         raise SkipFile("not a PDF file (no %PDF header; renamed or damaged?)")
 
 
-def _unlock(reader: PdfReader, rel: str, passwords: dict[str, str]) -> None:
+def _unlock(reader: PdfReader, rel: str, passwords: dict[str, str]) -> str:
+    """The password that opens READER (often ""); SkipFile if none does."""
     # Many "encrypted" PDFs only restrict printing/copying: the empty user
     # password opens them, so try that before asking the user for anything.
     if reader.decrypt(""):
-        return
+        return ""
     candidates = [pw for key, pw in passwords.items() if key == rel]
     candidates += [pw for key, pw in passwords.items() if key != rel and matches_any(rel, [key])]
     for password in candidates:
         if reader.decrypt(password):
-            return
+            return password
     if candidates:
         raise SkipFile("encrypted PDF: the configured password does not open it "
                        "(check pdf.passwords in config.yaml)")
     raise SkipFile(NO_PASSWORD)
 
 
-def _read_pages(reader: PdfReader) -> tuple[list[Section], list[str], int]:
-    """Sections for pages with text, warnings, and the page count."""
+def _read_pages(reader: PdfReader) -> tuple[list[Section], list[str], int, list[int]]:
+    """Sections for pages with text, warnings, the page count and the pages without text."""
     page_count = len(reader.pages)
     if page_count == 0:
         raise SkipFile("PDF has no pages")
@@ -107,11 +124,24 @@ def _read_pages(reader: PdfReader) -> tuple[list[Section], list[str], int]:
         else:
             empty.append(number)
     problems = []
-    if empty and sections:
-        problems.append(f"no text on page(s) {page_ranges(empty)} (images only? OCR is not supported)")
     if failed:
         problems.append(f"text extraction failed on page(s) {page_ranges(failed)}: {first_error}")
-    return sections, problems, page_count
+    return sections, problems, page_count, empty
+
+
+def _add_ocr(path, reader, password, sections, problems, empty, options) -> tuple[list[Section], list[str]]:
+    """SECTIONS with the pages EMPTY read by OCR added in page order, and PROBLEMS with OCR's warnings."""
+    from ingest.formats.pdf_ocr import ocr_pages  # numpy, PIL and the engine load only for scans
+
+    try:
+        found, blank, notes = ocr_pages(Path(path), reader, empty, options, password)
+    except SkipFile as why:  # the engine is not installed
+        if not sections:
+            raise
+        found, blank, notes = [], [], [f"no text on page(s) {page_ranges(empty)}, and no OCR: {why}"]
+    if blank and (sections or found):
+        notes.insert(0, f"no text on page(s) {page_ranges(blank)}, even by OCR")
+    return sorted(sections + found, key=lambda s: s.page), problems + notes
 
 
 def clean_pdf_text(text: str) -> str:
@@ -133,49 +163,6 @@ def _metadata_title(reader: PdfReader) -> str | None:
         return meta.title if meta else None
     except Exception:  # a broken info dictionary only costs the title
         return None
-
-
-def _sensible_title(raw) -> str | None:
-    """The metadata title if it names the document, not the tool or a file.
-
-    >>> _sensible_title("Binder1.pdf"), _sensible_title("Untitled"), _sensible_title(" Annual  Report ")
-    (None, None, 'Annual Report')
-    """
-    if not isinstance(raw, str):
-        return None
-    title = " ".join(_CONTROL.sub(" ", raw).split())
-    if title.lower().startswith("microsoft word - "):
-        title = title[len("microsoft word - "):]
-    if (len(title) < 3 or len(title) > 200 or title.lower() in _GENERIC_TITLES
-            or _FILE_NAME.search(title) or not any(c.isalpha() for c in title)):
-        return None
-    return title
-
-
-def page_ranges(pages: list[int]) -> str:
-    """Compact page numbers for a warning.
-
-    >>> page_ranges([1, 2, 3, 5, 7, 8])
-    '1-3, 5, 7-8'
-    """
-    runs: list[list[int]] = []
-    for page in pages:
-        if runs and page == runs[-1][1] + 1:
-            runs[-1][1] = page
-        else:
-            runs.append([page, page])
-    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
-
-
-def one_line(err: BaseException) -> str:
-    """'ExceptionClass: short message' on one line, for a user-facing reason."""
-    message = " ".join(str(err).split())
-    return _shorten(f"{type(err).__name__}: {message}" if message else type(err).__name__, 150)
-
-
-def _shorten(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 class _ListHandler(logging.Handler):

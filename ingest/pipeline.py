@@ -18,10 +18,10 @@ from pathlib import Path
 
 from ingest.chunk import chunk_document
 from ingest.documents import SkipFile
-from ingest.loaders import load_file
-from ingest.pdf_worker import PdfWorker
+from ingest.loaders import load_file, read_options
 from ingest.preflight import check_notes_folder, index_write_error, is_write_failure
 from ingest.scan import scan_folder, unlisted_prefixes
+from ingest.worker import DocumentWorker
 from ragqa.config import Settings
 from ragqa.index.lock import write_lock
 from ragqa.index.store import FileRecord, IndexWriter, index_identity
@@ -60,14 +60,15 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _prepare(found, settings: Settings, embedder, out: queue.Queue, stop: threading.Event, pdfs: PdfWorker) -> None:
+def _prepare(found, settings: Settings, embedder, out: queue.Queue, stop: threading.Event,
+             reader: DocumentWorker) -> None:
     """Producer: load and chunk each changed file; put (record, chunks, warnings) on the queue."""
     for item, sha in found:
         if stop.is_set():
             return
         record = FileRecord(item.rel, item.size, item.mtime_ns, sha, item.kind, status="indexed")
         try:
-            doc = load_file(item, pdf_passwords=settings.pdf.passwords, pdf_worker=pdfs)
+            doc = load_file(item, worker=reader)
             chunks = chunk_document(
                 doc, chunk_tokens=settings.chunking.chunk_tokens, overlap_tokens=settings.chunking.overlap_tokens,
                 count_tokens=count_tokens, fits_model=embedder.fits,
@@ -170,14 +171,14 @@ def _run(settings, embedder, notes: Path, writer: IndexWriter, report: IngestRep
     if gone:
         writer.apply([], removed=gone)
         report.removed.extend(gone)
-    with PdfWorker(settings.pdf.timeout_seconds) as pdfs:
-        _load_and_commit(to_load, known, settings, embedder, writer, report, progress, pdfs)
+    with DocumentWorker(settings.pdf.timeout_seconds, read_options(settings)) as reader:
+        _load_and_commit(to_load, known, settings, embedder, writer, report, progress, reader)
 
 
-def _load_and_commit(to_load, known, settings, embedder, writer, report, progress, pdfs) -> None:
+def _load_and_commit(to_load, known, settings, embedder, writer, report, progress, reader) -> None:
     out: queue.Queue = queue.Queue(maxsize=64)
     stop = threading.Event()
-    producer = threading.Thread(target=_prepare, args=(to_load, settings, embedder, out, stop, pdfs), daemon=True)
+    producer = threading.Thread(target=_prepare, args=(to_load, settings, embedder, out, stop, reader), daemon=True)
     producer.start()
     batch: list = []
     pending_chunks = done = 0

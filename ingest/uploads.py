@@ -39,7 +39,8 @@ def save_upload(notes_dir: Path, name: str, data: bytes, max_bytes: int, subfold
     """
     clean = safe_upload_name(name)
     if not clean.endswith(ALLOWED_SUFFIXES):
-        raise UploadRejected(f"{clean}: only {', '.join(ALLOWED_SUFFIXES)} files can be uploaded")
+        kind = os.path.splitext(clean)[1] or "a file without a suffix"
+        raise UploadRejected(f"{clean}: {kind} is not a type ragqa reads (it reads {', '.join(ALLOWED_SUFFIXES)})")
     if len(data) > max_bytes:
         raise UploadRejected(f"{clean}: {len(data) / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB upload limit "
                              "(raise ui.max_upload_mb in config.yaml to allow it)")

@@ -26,6 +26,7 @@ from ragqa.config_sections import (
     ChunkSettings,
     EmbeddingSettings,
     LLMSettings,
+    OcrSettings,
     PdfSettings,
     SearchSettings,
     StoreSettings,
@@ -62,6 +63,7 @@ class Settings(_Section):
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     chunking: ChunkSettings = Field(default_factory=ChunkSettings)
     pdf: PdfSettings = Field(default_factory=PdfSettings)
+    ocr: OcrSettings = Field(default_factory=OcrSettings)
     search: SearchSettings = Field(default_factory=SearchSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)

@@ -1,4 +1,4 @@
-"""The sections of config.yaml (embedding, chunking, pdf, search, store, llm, topics, ui, api), each a typed
+"""The sections of config.yaml (embedding, chunking, pdf, ocr, search, store, llm, topics, ui, api), each a typed
 model with its defaults; ragqa.config puts them together into Settings and reads the file."""
 from __future__ import annotations
 
@@ -29,7 +29,15 @@ class ChunkSettings(_Section):
 
 class PdfSettings(_Section):
     passwords: dict[str, str] = Field(default_factory=dict)  # path or glob -> password
-    timeout_seconds: float = Field(60.0, gt=0)
+    timeout_seconds: float = Field(60.0, gt=0)  # per file, for every document read in the isolated reader
+
+
+class OcrSettings(_Section):
+    """Text from images and from PDF pages without a text layer (ingest.formats.ocr)."""
+
+    enabled: bool = True
+    engine: Literal["rapidocr", "tesseract"] = "rapidocr"
+    timeout_seconds: float = Field(120.0, gt=0)  # per file: OCR stops there, keeping the pages it read
 
 
 class SearchSettings(_Section):

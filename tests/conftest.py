@@ -140,7 +140,8 @@ def vault_index(tmp_path_factory, minilm):
     source = need_shared("notes-lesleylai-digital-garden")
     tmp = tmp_path_factory.mktemp("vault")
     shutil.copytree(source, tmp / "notes")
-    settings = make_settings(tmp, tmp / "notes")
+    # OCR off: the vault's 95 pasted pictures would add minutes; OCR is tested on formats/ and pdfs/.
+    settings = make_settings(tmp, tmp / "notes", ocr={"enabled": False})
     return settings, ingest_folder(settings, minilm)
 
 

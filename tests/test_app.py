@@ -96,10 +96,19 @@ def test_ingest_from_the_sidebar_shows_per_file_results_then_the_chat(app_env, n
 
 @pytest.mark.slow
 def test_uploads_are_saved_inside_the_notes_folder_and_ingested(app_env, notes):
+    import io
+
+    import docx
+
+    word = docx.Document()
+    word.add_paragraph("Leeks are earthed up in September.")
+    buffer = io.BytesIO()
+    word.save(buffer)
     at = open_app()
     at.sidebar.file_uploader[0].set_value([
         ("../../escape.md", b"# Escape\n\nPotatoes grow in cool weather.\n", "text/markdown"),
         ("..\\..\\windows.txt", b"Garlic is planted in autumn.\n", "text/plain"),
+        ("Leeks.docx", buffer.getvalue(), "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
     ])
     at.sidebar.form_submit_button[0].click()
     at.run()
@@ -110,6 +119,7 @@ def test_uploads_are_saved_inside_the_notes_folder_and_ingested(app_env, notes):
     rows = at.sidebar.dataframe[0].value.to_dict("records")
     assert {"file": "uploads/escape.md", "result": "added", "reason": ""} in rows
     assert {"file": "uploads/windows.txt", "result": "added", "reason": ""} in rows
+    assert {"file": "uploads/Leeks.docx", "result": "added", "reason": ""} in rows  # documents too
 
 
 # ---- asking --------------------------------------------------------------------------------

@@ -143,12 +143,13 @@ def test_file_status_shows_a_skipped_file_with_its_reason_and_a_pending_file_aft
     assert rows["empty.md"]["status"] == "skipped" and rows["empty.md"]["reason"] == "empty file"
     assert rows["garden/roses.md"]["status"] == "indexed"
     assert [m.value for m in at.main.metric] == ["8", "0", "1"]  # indexed, pending, skipped
+    assert "Indexed by type: markdown 8" in texts(at.main.caption)
 
     with open(notes / "garden" / "roses.md", "a", encoding="utf-8") as note:
         note.write("\nFeed them in spring.\n")  # saved in an editor, not ingested yet
     at.run()
     rows = {r["path"]: r for r in table(at.main.dataframe[0])}
-    assert rows["garden/roses.md"] == {"path": "garden/roses.md", "status": "pending",
+    assert rows["garden/roses.md"] == {"path": "garden/roses.md", "type": "markdown", "status": "pending",
                                        "reason": "changed since it was indexed"}
     assert list(rows)[:2] == ["empty.md", "garden/roses.md"]  # what needs attention first
 

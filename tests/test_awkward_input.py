@@ -60,7 +60,7 @@ def pdf_readers() -> set[int]:
     for proc in Path("/proc").iterdir():
         try:
             ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            if ppid == os.getpid() and b"ingest.pdf_worker" in (proc / "cmdline").read_bytes():
+            if ppid == os.getpid() and b"ingest.worker" in (proc / "cmdline").read_bytes():
                 found.add(int(proc.name))
         except (OSError, ValueError, IndexError):
             continue

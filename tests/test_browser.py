@@ -3,7 +3,7 @@
 Debian's Chromium (/usr/bin/chromium; `make browser` installs it) through PyPI Playwright;
 the answer comes from the real local llama.cpp server (SmolLM2-135M), so it really streams.
 Screenshots land in test-artifacts/ (gitignored). With RAGQA_UPDATE_SCREENSHOTS=1 the README's pictures in
-docs/ (screenshot-chat.png, screenshot-map.png) are replaced by this run's.
+docs/.images/ (screenshot-chat.png, screenshot-map.png) are replaced by this run's.
 """
 from __future__ import annotations
 
@@ -26,9 +26,12 @@ UPDATE_DOCS = os.environ.get("RAGQA_UPDATE_SCREENSHOTS") == "1"  # read at impor
 
 
 def publish_screenshot(artifact: Path, name: str) -> None:
-    """Copy a screenshot into docs/ for the README, only when asked (a test run must not dirty the repo)."""
+    """Copy a screenshot into docs/.images/ for the README, only when asked (a test run must not dirty the
+    repo). Hidden there, so the sample ingest of docs/ does not OCR pictures of its own pages."""
     if UPDATE_DOCS:
-        shutil.copyfile(artifact, REPO / "docs" / name)
+        shutil.copyfile(artifact, REPO / "docs" / ".images" / name)
+
+
 SUBJECTS = {  # four subjects of eight short notes: enough for a map with a few topics
     "garden": ["Growing tomatoes: six hours of sun, rich soil and deep watering in the vegetable garden.",
                "Composting: a compost heap turns fallen leaves and grass clippings into rich garden soil.",

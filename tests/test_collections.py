@@ -105,7 +105,7 @@ def three(tmp_path_factory):
         shutil.copy(note, target)
     config = write_config(root, {
         "index_dir": "indexes", "embedding": {"model": "all-MiniLM-L6-v2", "cache_dir": str(root / "cache")},
-        "llm": {"provider": "none"},
+        "llm": {"provider": "none"}, "ocr": {"enabled": False},  # the scanned PDFs' OCR: test_pdf_ingest.py
         "collections": {"docs": {"notes_dir": str(REPO / "docs")}, "garden": {"notes_dir": "garden"},
                         "papers": {"notes_dir": str(pdfs), "include": ["*.pdf"]}}})
     summary = ragqa(config, "ingest", "--collection", "all", "--json")

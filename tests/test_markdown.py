@@ -13,7 +13,7 @@ from ingest.decode import decode_bytes, looks_binary
 from ingest.documents import SkipFile
 from ingest.loaders import load_file, parse_text
 from ingest.markdown import parse_markdown
-from ingest.scan import DEFAULT_INCLUDE, FoundFile, scan_folder
+from ingest.scan import FoundFile, scan_folder
 
 
 def sections_of(doc):
@@ -240,7 +240,7 @@ def test_parse_markdown_loses_no_words_besides_embeds_and_link_targets(lines):
 
 @pytest.fixture(scope="module")
 def vault_docs():
-    files, _ = scan_folder(need_shared("notes-lesleylai-digital-garden"), DEFAULT_INCLUDE, [], 10 << 20)
+    files, _ = scan_folder(need_shared("notes-lesleylai-digital-garden"), ["**/*.md"], [], 10 << 20)
     return [parse_markdown(decode_bytes(f.path.read_bytes())[0], f.rel) for f in files]
 
 

@@ -102,13 +102,13 @@ def test_encrypted_pdfs_that_the_empty_password_opens_need_no_configuration():
 
 
 @needs_data
-def test_scanned_pdfs_without_a_text_layer_are_skipped_mentioning_ocr():
+def test_without_ocr_scanned_pdfs_are_skipped_saying_how_to_read_them():
     no_text = [n for n, r in ROWS.items() if r["pypdf_text_chars"] == "0"]
     assert len(no_text) >= 4
     for name in no_text:
         result = outcome(name)
         assert isinstance(result, SkipFile) and "no extractable text" in str(result), name
-        assert "OCR is not supported" in str(result)
+        assert "turn on ocr.enabled" in str(result)  # load_pdf alone does no OCR (read_pdf does: test_ocr.py)
 
 
 @needs_data

@@ -36,7 +36,8 @@ def test_oversize_and_wrong_type_uploads_are_refused_with_the_setting_to_change(
     too_big = r"^big.pdf: 2.1 MB is over the 2 MB upload limit \(raise ui.max_upload_mb"
     with pytest.raises(UploadRejected, match=too_big):
         save_upload(tmp_path / "notes", "big.pdf", b"x" * 2_100_000, max_bytes=2 * 1024 * 1024)
-    with pytest.raises(UploadRejected, match=r"^run.sh: only .md, .markdown, .txt, .pdf files can be uploaded"):
+    wrong_type = r"^run.sh: .sh is not a type ragqa reads \(it reads .md, .markdown, .txt, .pdf, .docx"
+    with pytest.raises(UploadRejected, match=wrong_type):
         save_upload(tmp_path / "notes", "run.sh", b"echo", max_bytes=1000)
     with pytest.raises(UploadRejected, match="has no usable characters"):
         save_upload(tmp_path / "notes", "../..", b"x", max_bytes=1000)

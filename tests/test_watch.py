@@ -84,7 +84,7 @@ def test_hidden_and_unsupported_files_do_not_trigger_an_ingest(watched):
     before = watcher.runs
     (settings.notes_path / ".obsidian").mkdir()
     (settings.notes_path / ".obsidian" / "workspace.md").write_text("layout")
-    (settings.notes_path / "picture.png").write_bytes(b"\x89PNG")
+    (settings.notes_path / "song.mp3").write_bytes(b"ID3")
     assert poll(lambda: watcher.runs > before, 1.5) is None
 
 

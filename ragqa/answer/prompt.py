@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ragqa.errors import ConfigError
+from ragqa.filetypes import place
 from ragqa.records import Hit
 
 SYSTEM_PROMPT = (
@@ -76,7 +77,7 @@ class PackedPrompt:
 
 def source_label(hit: Hit) -> str:
     c = hit.chunk
-    where = f"page {c.page}" if c.page else c.heading
+    where = place(c.path, c.page) or c.heading
     return f"{c.path} — {where}" if where else c.path
 
 
@@ -87,13 +88,13 @@ def _label(hit: Hit, labels: str) -> str:
     if labels == "source":
         return f" source: {source_label(hit)}"
     if c.page:
-        place = f"{c.title} > page {c.page}"
+        where = f"{c.title} > {place(c.path, c.page)}"
     elif labels == "short":  # the note's title and its innermost heading: the rest of the breadcrumb costs tokens
         parts = [p.strip() for p in (c.heading or c.title).split(" > ") if p.strip()]
-        place = " > ".join(dict.fromkeys([c.title or parts[0], parts[-1]])) if parts else c.title
+        where = " > ".join(dict.fromkeys([c.title or parts[0], parts[-1]])) if parts else c.title
     else:
-        place = c.heading or c.title
-    return f" {place}" if place else ""
+        where = c.heading or c.title
+    return f" {where}" if where else ""
 
 
 def format_passage(n: int, hit: Hit, text: str | None = None, labels: str = "heading") -> str:

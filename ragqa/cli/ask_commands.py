@@ -7,6 +7,7 @@ import sys
 from ragqa.cli.collection_args import add_collection_arg, open_searcher
 from ragqa.cli.index_commands import add_filter_args, filters_from
 from ragqa.collections import labelled
+from ragqa.filetypes import place
 
 
 def register(commands) -> None:
@@ -42,7 +43,7 @@ def print_sources(answer, out=sys.stdout) -> None:
     if rows:
         print("\nSources:", file=out)
         for row in rows:
-            where = f"page {row['page']}" if row["page"] else row["heading"]
+            where = place(row["path"], row["page"]) or row["heading"]
             print(f"  [{row['n']}] {labelled(row['path'], row['collection'])} — {where}", file=out)
     others = answer.uncited()
     if others:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ragqa.cli.collection_args import add_collection_arg, each_collection, open_searcher
 from ragqa.collections import labelled
-from ragqa.filetypes import KINDS
+from ragqa.filetypes import KINDS, place
 from ragqa.models.lazy_embedder import LazyEmbedder
 
 
@@ -127,7 +127,7 @@ def run_search(settings, args) -> int:
         print("no matching passages")
     for rank, hit in enumerate(hits, 1):
         c = hit.chunk
-        where = labelled(c.path, c.collection) + (f" p.{c.page}" if c.page else "")
+        where = labelled(c.path, c.collection) + (f" {place(c.path, c.page)}" if c.page else "")
         snippet = " ".join(c.text.split())[:200]
         print(f"{rank}. {where}  [{hit.score:.3f}]\n   {c.heading}\n   {snippet}")
     return 0
@@ -150,6 +150,8 @@ def run_status(settings, args) -> int:
         print(json.dumps(stats))
         return 0
     when = stats["last_ingest"] or "never"
-    print(f"files {stats['files']}, chunks {stats['chunks']}, model {stats['model']} ({stats['dim']}-d), "
+    types = ", ".join(f"{kind} {n}" for kind, n in stats["types"].items())
+    files = f"files {stats['files']}" + (f" ({types})" if types else "")
+    print(f"{files}, chunks {stats['chunks']}, model {stats['model']} ({stats['dim']}-d), "
           f"{stats['bytes'] / 1e6:.1f} MB on disk, last ingest {when}")
     return 0

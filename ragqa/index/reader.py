@@ -116,12 +116,14 @@ class IndexReader:
 
     def stats(self) -> dict:
         files = self.conn.execute("SELECT count(*) FROM files WHERE status='indexed'").fetchone()[0]
+        types = dict(self.conn.execute("SELECT kind, count(*) FROM files WHERE status='indexed' GROUP BY kind "
+                                       "ORDER BY count(*) DESC, kind").fetchall())
         chunks = self.conn.execute("SELECT count(*) FROM chunks").fetchone()[0]
         size = sum(p.stat().st_size for p in self.folder.iterdir() if p.is_file())
         last = self.manifest.get("last_ingest") or {}
         when = datetime.fromtimestamp(last["at"], UTC).isoformat(timespec="seconds") if "at" in last else None
         return {
-            "files": files, "chunks": chunks, "model": self.manifest.get("model"),
+            "files": files, "types": types, "chunks": chunks, "model": self.manifest.get("model"),
             "dim": self.manifest.get("dim"), "bytes": size, "last_ingest": when,
             "notes_dir": last.get("notes_dir"),
         }

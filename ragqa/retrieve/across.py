@@ -58,8 +58,10 @@ def merged(lists: list[list[tuple[Key, float]]]) -> list[tuple[Key, float]]:
 
 
 def standout(rankings: list[list[tuple[Key, float]]]) -> dict[Key, float]:
-    """How far each item's score stands above the rest of its list (standard deviations above the mean; the
-    best over the lists it is in), comparable across lists whose raw scores are not.
+    """How far each item's score stands above the rest of its list, comparable across lists whose raw scores
+    are not (the best over the lists it is in): standard deviations above the list's mean, less what the best
+    of that many unrelated scores would reach (about sqrt(2 ln n)), so the top of a long list of misses does not
+    outrank the clear best of a short one.
 
     >>> lift = standout([[("a", 0.9), ("b", 0.5), ("c", 0.4)], [("x", 0.9), ("y", 0.85), ("z", 0.8)]])
     >>> lift["a"] > lift["x"]
@@ -70,8 +72,9 @@ def standout(rankings: list[list[tuple[Key, float]]]) -> dict[Key, float]:
         scores = np.asarray([s for _, s in ranking], dtype=np.float64)
         if len(scores) < 2 or scores.std() == 0:
             continue
+        chance = float(np.sqrt(2 * np.log(len(scores))))
         for (key, _), z in zip(ranking, (scores - scores.mean()) / scores.std()):
-            lift[key] = max(lift.get(key, float("-inf")), float(z))
+            lift[key] = max(lift.get(key, float("-inf")), float(z) - chance)
     return lift
 
 
@@ -108,7 +111,9 @@ class CollectionsSearcher:
 
     def _fused(self, current: dict, query: str, k: int, mode: str, filters) -> list[Hit]:
         options = next(iter(current.values())).settings.search
-        depth = max(k, options.candidates) if mode == "hybrid" else k
+        # Deep lists even for dense alone: how far a list's best stands out is measured against many of its
+        # passages, not a handful (over 3 scores, any best is about one standard deviation up).
+        depth = max(k, options.candidates)
         dense: dict[str, list] = {}  # per embedding model: each collection's (key, cosine) list
         lexical, query_vectors = [], {}
         for name, searcher in current.items():

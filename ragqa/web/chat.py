@@ -17,6 +17,7 @@ import streamlit as st
 
 from ragqa.collections import labelled
 from ragqa.errors import RagqaError
+from ragqa.filetypes import place
 from ragqa.web.markup import plain, related_list
 from ragqa.web.snippets import highlight_terms
 
@@ -25,14 +26,14 @@ RELATED_PER_SOURCE = 5
 
 
 def where(row: dict) -> str:
-    return f"page {row['page']}" if row.get("page") else (row.get("heading") or "")
+    return place(row["path"], row.get("page")) or row.get("heading") or ""
 
 
 def source_title(row: dict) -> str:
     """'[2] papers: attention.pdf — page 3' (the collection unless it is the default one)."""
-    place = where(row)
+    spot = where(row)
     title = f"[{row['n']}] {plain(labelled(row['path'], row.get('collection')))}"
-    return title + (f" — {plain(place)}" if place else "")
+    return title + (f" — {plain(spot)}" if spot else "")
 
 
 def marked(sentence: str, question: str) -> str:

@@ -70,8 +70,9 @@ def upload_panel(settings, embedder, folder: Path, write: WritePath) -> None:
     """Files added to the notes folder (checked by the write path's save_upload), then ingested."""
     suffixes = [s[1:] for s in write.allowed_suffixes]
     with st.form("uploads", clear_on_submit=True, border=False):
-        files = st.file_uploader(f"Add notes ({', '.join(suffixes)})", type=suffixes, accept_multiple_files=True,
-                                 max_upload_size=settings.ui.max_upload_mb)
+        files = st.file_uploader("Add notes and documents", type=suffixes, accept_multiple_files=True,
+                                 max_upload_size=settings.ui.max_upload_mb,
+                                 help="Accepted: " + ", ".join(suffixes))
         submitted = st.form_submit_button("Add to the notes folder and ingest", width="stretch")
     if submitted and files:
         notes, saved, max_bytes = [], 0, settings.ui.max_upload_mb * 1024 * 1024

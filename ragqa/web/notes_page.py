@@ -8,6 +8,7 @@ comes from `ragqa.web.notes_data`, computed once per index version. Titles and p
 from __future__ import annotations
 
 import sqlite3
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -136,6 +137,9 @@ def files_section(settings, version: Version, namer: TopicNamer, file_statuses: 
                "ingest (the sidebar's Ingest, or `ragqa watch`).")
     for column, (status, count) in zip(st.columns(len(counts)), counts.items()):
         column.metric(status, count)
+    by_type = Counter(r["type"] for r in rows if r["status"] == "indexed")
+    if by_type:
+        st.caption("Indexed by type: " + " · ".join(f"{kind} {n}" for kind, n in by_type.most_common()))
     st.dataframe([{**r, "reason": r["reason"] or ""} for r in rows], hide_index=True, width="stretch")
 
 

@@ -1,12 +1,15 @@
-"""Read PDFs in a child process, so one pathological PDF cannot hang or crash an ingest.
+"""Read documents (PDFs, office files, e-books, web pages, email, images) in a child process, so one
+pathological file cannot hang or crash an ingest.
 
 pypdf is pure Python: a crafted or badly broken file can keep it busy for hours,
-and a thread cannot be stopped. A child process can. Each PDF gets
-`pdf.timeout_seconds`; a child that overruns is killed (and a new one started
-for the next PDF), and the file is skipped with that reason.
+and a thread cannot be stopped. A child process can; and a crash in a C library
+(lxml, onnxruntime, an image decoder) kills the child, not the ingest. Each file
+gets `pdf.timeout_seconds`, plus `ocr.timeout_seconds` when it may need OCR; a
+child that overruns is killed (and a new one started for the next file), and the
+file is skipped with that reason.
 
-One child serves every PDF of an ingest, because starting Python and pypdf
-costs more (~0.3 s) than reading most PDFs; a folder without PDFs starts none.
+One child serves every document of an ingest, because starting Python and the
+readers costs more (~0.3 s) than reading most files; a folder of notes starts none.
 Requests and replies are pickled over the child's stdin and a private copy of
 its stdout; whatever the child prints goes to /dev/null, never into the reply.
 """
@@ -23,84 +26,101 @@ import time
 from pathlib import Path
 
 from ingest.documents import Document, SkipFile
+from ingest.formats import ReadOptions
 
 _HEADER = 8  # bytes of the length prefix of each reply
 _ROOT = Path(__file__).resolve().parents[1]  # the folder holding the `ingest` package
 
 
-def timeout_reason(seconds: float) -> str:
-    """The skip reason for a PDF that ran out of time.
+def timeout_reason(seconds: float, kind: str = "pdf", ocr: bool = False) -> str:
+    """The skip reason for a file that ran out of time.
 
     >>> timeout_reason(60.0)
     'PDF extraction took longer than 60 s (pdf.timeout_seconds)'
+    >>> timeout_reason(180.0, "image", ocr=True)  # the child asked for OCR's allowance
+    'reading took longer than 180 s (pdf.timeout_seconds + ocr.timeout_seconds)'
     """
-    return f"PDF extraction took longer than {seconds:g} s (pdf.timeout_seconds)"
+    what = "PDF extraction" if kind == "pdf" else "reading"
+    limit = "pdf.timeout_seconds + ocr.timeout_seconds" if ocr else "pdf.timeout_seconds"
+    return f"{what} took longer than {seconds:g} s ({limit})"
 
 
-class PdfWorker:
-    """`load(path, rel, passwords)` is `ingest.pdf.load_pdf` with a time limit. Thread-safe."""
+class DocumentWorker:
+    """`load(path, rel, kind)` is `ingest.formats.read_document` with a time limit. Thread-safe."""
 
-    def __init__(self, timeout_seconds: float):
+    def __init__(self, timeout_seconds: float, options: ReadOptions | None = None):
         self.timeout = float(timeout_seconds)
+        self.options = options or ReadOptions()
         self._child: subprocess.Popen | None = None
         self._lock = threading.Lock()
         self.started = 0  # children started so far (one, unless some were killed)
 
-    def __enter__(self) -> PdfWorker:
+    def __enter__(self) -> DocumentWorker:
         return self
 
     def __exit__(self, *_exc) -> None:
         self.close()
 
-    def load(self, path: Path, rel: str, passwords: dict[str, str] | None = None) -> Document:
+    def load(self, path: Path, rel: str, kind: str = "pdf") -> Document:
         with self._lock:
             child = self._child if self._child and self._child.poll() is None else self._start()
             try:
-                pickle.dump((str(path), rel, dict(passwords or {})), child.stdin)
+                pickle.dump((str(path), rel, kind, self.options), child.stdin)
                 child.stdin.flush()
             except (BrokenPipeError, OSError):
                 self._kill()
                 raise SkipFile(_died(child)) from None
-            reply = self._read(child)
-        kind, value = reply
-        if kind == "ok":
+            outcome, value = self._reply(child, kind)
+        if outcome == "ok":
             return value
-        if kind == "skip":
+        if outcome == "skip":
             raise SkipFile(value)
-        raise SkipFile(f"broken PDF: {value}")
+        raise SkipFile(f"broken {'PDF' if kind == 'pdf' else kind + ' file'}: {value}")
 
     def _start(self) -> subprocess.Popen:
         self._kill()
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(_ROOT), os.environ.get("PYTHONPATH")]))}
         self._child = subprocess.Popen(
-            [sys.executable, "-m", "ingest.pdf_worker", str(os.getpid())],
+            [sys.executable, "-m", "ingest.worker", str(os.getpid())],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
         )
         self.started += 1
         return self._child
 
-    def _read(self, child: subprocess.Popen):
-        """One reply, or SkipFile when the time is up (the child is then killed) or the child died."""
+    def _reply(self, child: subprocess.Popen, kind: str):
+        """The child's answer, or SkipFile when the time is up (the child is then killed) or the child died.
+
+        A child that starts OCR says so first ("more", seconds): OCR has its own allowance
+        (ocr.timeout_seconds), so a scanned PDF is not cut off at the text-extraction limit."""
+        start, allowed, extended = time.monotonic(), self.timeout, False
+        while True:
+            message = self._read(child, start + allowed, timeout_reason(allowed, kind, extended))
+            if message[0] != "more":
+                return message
+            allowed += message[1]
+            extended = True
+
+    def _read(self, child: subprocess.Popen, deadline: float, late: str):
+        """One message from the child."""
         fd = child.stdout.fileno()
-        deadline = time.monotonic() + self.timeout
         data = bytearray()
         size = None
         while size is None or len(data) < _HEADER + size:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 self._kill()
-                raise SkipFile(timeout_reason(self.timeout))
+                raise SkipFile(late)
             ready, _, _ = select.select([fd], [], [], remaining)
             if not ready:
                 continue
-            block = os.read(fd, 1 << 20)
+            block = os.read(fd, _HEADER + size - len(data) if size is not None else _HEADER - len(data))
             if not block:
                 self._kill()
                 raise SkipFile(_died(child))
             data += block
             if size is None and len(data) >= _HEADER:
                 size = int.from_bytes(data[:_HEADER], "big")
-        return pickle.loads(bytes(data[_HEADER:_HEADER + size]))
+        return pickle.loads(bytes(data[_HEADER:]))
 
     def _kill(self) -> None:
         child, self._child = self._child, None
@@ -116,7 +136,7 @@ class PdfWorker:
                 pass
 
     def close(self) -> None:
-        """Stop the child at once; a PDF still being read in another thread is not waited for."""
+        """Stop the child at once; a file still being read in another thread is not waited for."""
         if self._lock.acquire(timeout=0.1):
             try:
                 self._kill()
@@ -129,7 +149,7 @@ class PdfWorker:
 def _died(child: subprocess.Popen) -> str:
     code = child.wait()
     how = f"killed by {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
-    return f"the PDF reader crashed on this file ({how})"
+    return f"the document reader crashed on this file ({how})"
 
 
 # ---- the child -----------------------------------------------------------------------------
@@ -142,27 +162,33 @@ def _exit_with_parent(parent: int) -> None:
 
 
 def main() -> None:
-    from ingest.pdf import load_pdf, one_line
+    from ingest.formats import on_ocr_start, read_document
+    from ingest.reasons import one_line
 
     replies = os.fdopen(os.dup(1), "wb")
+
+    def send(message) -> None:
+        data = pickle.dumps(message)
+        replies.write(len(data).to_bytes(_HEADER, "big") + data)
+        replies.flush()
+
+    on_ocr_start(lambda seconds: send(("more", seconds)))
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)  # a stray print (Python or C) must never corrupt a reply
     threading.Thread(target=_exit_with_parent, args=(int(sys.argv[1]),), daemon=True).start()
     requests = sys.stdin.buffer
     while True:
         try:
-            path, rel, passwords = pickle.load(requests)
+            path, rel, kind, options = pickle.load(requests)
         except EOFError:
             return
         try:
-            reply = ("ok", load_pdf(Path(path), rel, passwords))
+            reply = ("ok", read_document(Path(path), rel, kind, options))
         except SkipFile as skip:
             reply = ("skip", str(skip))
         except BaseException as err:  # MemoryError, RecursionError...: this file only
             reply = ("error", one_line(err))
-        data = pickle.dumps(reply)
-        replies.write(len(data).to_bytes(_HEADER, "big") + data)
-        replies.flush()
+        send(reply)
 
 
 if __name__ == "__main__":
