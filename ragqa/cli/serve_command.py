@@ -49,7 +49,9 @@ def run_serve(settings, args) -> int:
         print(f"ragqa: refusing to serve on {args.host} without a token: set {where} to a secret "
               "(clients send it as `Authorization: Bearer ...`), or serve on 127.0.0.1", file=sys.stderr)
         return 2
-    app = create_app(with_folders(settings, args), token=token)
+    # conversations are kept in the top index folder, as `ragqa chat` keeps them, whichever collection is served
+    history_dir = Path(args.index).expanduser().resolve() if args.index else settings.index_path
+    app = create_app(with_folders(settings, args), token=token, history_dir=history_dir)
     print(f"ragqa API on http://{args.host}:{args.port}/v1  (docs: /docs; token {'required' if token else 'off'}; "
           "Ctrl-C to stop)", flush=True)
     verbose = logging.getLogger().level <= logging.INFO
