@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import time
 import uuid
 from types import SimpleNamespace
@@ -25,6 +26,7 @@ from ragqa.api.openai_routes import MODEL_ID, collections_of_model
 from ragqa.tokens import count_tokens
 
 router = APIRouter(tags=["OpenAI-compatible"])
+log = logging.getLogger(__name__)
 
 
 class Message(BaseModel):
@@ -111,12 +113,17 @@ def _conversation(body: ChatRequest, header: str | None, served: Served) -> str 
 
 
 def _save(served: Served, conversation_id: str | None, answer) -> dict:
-    """Commit the answered turn; the reply's extra field."""
+    """Commit the answered turn; the reply's extra field (none if it could not be saved: the answer stands)."""
     if conversation_id is None:
         return {}
     from ragqa.answer.saved import turn_from_answer
+    from ragqa.errors import HistoryError
 
-    served.history.add_turn(conversation_id, turn_from_answer(answer), source="api")
+    try:
+        served.history.add_turn(conversation_id, turn_from_answer(answer), source="api")
+    except HistoryError as err:
+        log.warning("ragqa: the turn of conversation %s is not saved: %s", conversation_id, err)
+        return {}
     return {"conversation_id": conversation_id}
 
 
