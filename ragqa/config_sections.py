@@ -140,5 +140,6 @@ class HistorySettings(_Section):
     def _inside_the_notes(cls, value: str) -> str:
         parts = value.replace("\\", "/").strip("/").split("/")
         if value.startswith(("/", "~")) or ":" in value or ".." in parts or not any(p not in ("", ".") for p in parts):
-            raise ValueError("must be a folder inside notes_dir, like 'ragqa-chats/' (not absolute, no '..')")
+            raise ValueError(f"history.save_folder ({value!r}) must be a folder inside notes_dir, like 'ragqa-chats/' "
+                             "(not absolute, no '..')")
         return value

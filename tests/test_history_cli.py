@@ -155,3 +155,20 @@ def test_a_kill_9_mid_answer_loses_only_that_answer_and_the_file_stays_readable(
     assert conversation["turns"] == 1  # the whole first turn; nothing of the one being answered
     shown = ragqa(rig, "history", "show", conversation["id"])
     assert shown.returncode == 0 and f"> {BREAD}" in shown.stdout and SUN not in shown.stdout
+
+
+@pytest.mark.slow
+def test_a_chat_over_a_history_file_from_a_newer_ragqa_answers_but_never_writes_it(rig):
+    rig["history"].parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(rig["history"]) as conn:
+        conn.execute("PRAGMA user_version = 9")
+    conn.close()
+    before = rig["history"].read_bytes()
+    done = subprocess.run([sys.executable, "-m", "ragqa", "chat"], input=f"{BREAD}\n", capture_output=True, text=True,
+                          env={**rig["env"], "RAGQA_LLM__PROVIDER": "none"}, cwd=rig["tmp"], timeout=300)
+    assert done.returncode == 0 and "Sourdough bread rises" in done.stdout and "Saved as" not in done.stdout
+    assert done.stderr.count("\n") == 1 and "written by a newer ragqa" in done.stderr and "not saved" in done.stderr
+    assert rig["history"].read_bytes() == before
+    resumed = subprocess.run([sys.executable, "-m", "ragqa", "chat", "--resume", "x"], input="", capture_output=True,
+                             text=True, env=rig["env"], cwd=rig["tmp"], timeout=300)
+    assert resumed.returncode == 1 and resumed.stderr.count("\n") == 1 and "newer ragqa" in resumed.stderr

@@ -133,6 +133,35 @@ def test_two_writers_at_once_both_keep_every_turn(tmp_path):
         assert [t.question for t in history.turns(name)] == [f"{name} question {i}" for i in range(60)]
 
 
+def test_two_sessions_of_one_process_writing_at_once_both_keep_every_turn(tmp_path):
+    """As the browser's tabs: one process, a thread each."""
+    import threading
+
+    def tab(name: str) -> None:
+        for i in range(40):
+            History(tmp_path).add_turn(name, Turn(f"{name} {i}", "answer"))
+
+    tabs = [threading.Thread(target=tab, args=(name,)) for name in ("left", "right")]
+    for thread in tabs:
+        thread.start()
+    for thread in tabs:
+        thread.join(timeout=120)
+    assert sorted((c.id, c.turns) for c in History(tmp_path).conversations()) == [("left", 40), ("right", 40)]
+
+
+@pytest.mark.parametrize("folder", ["/tmp/chats", "../chats", "~/chats", "."])
+def test_a_save_folder_outside_the_notes_is_refused_in_one_line(tmp_path, folder):
+    from ragqa.config import load_settings
+    from ragqa.errors import ConfigError
+
+    config = tmp_path / "config.yaml"
+    config.write_text(f"history: {{save_folder: '{folder}'}}\n")
+    with pytest.raises(ConfigError, match=r"^history.save_folder \(.*\) must be a folder inside notes_dir[^\n]*$"):
+        load_settings(config, environ={})
+    config.write_text("history: {save_folder: notes/ragqa-chats}\n")
+    assert load_settings(config, environ={}).history.save_folder == "notes/ragqa-chats"
+
+
 def test_a_kill_9_while_writing_loses_at_most_the_turn_being_written(tmp_path):
     for _ in range(5):
         process = writer(tmp_path, "killed", 100_000)
