@@ -28,7 +28,8 @@ from ragqa.errors import RagqaError  # noqa: E402
 from ragqa.web.access import require_password  # noqa: E402
 from ragqa.web.chat_page import chat_view  # noqa: E402
 from ragqa.web.collection_picker import chat_searcher, pick_collections  # noqa: E402
-from ragqa.web.ingest_panel import empty_state  # noqa: E402
+from ragqa.web.conversations import history_store  # noqa: E402
+from ragqa.web.ingest_panel import empty_state, launch_ingest  # noqa: E402
 from ragqa.web.notes_data import index_version  # noqa: E402
 from ragqa.web.notes_page import safe_notes_view  # noqa: E402
 from ragqa.web.resources import get_embedder, get_index, keys  # noqa: E402
@@ -63,6 +64,7 @@ def main() -> None:
     if not require_password(everything):
         return
     st.session_state.setdefault("messages", [])
+    st.session_state.setdefault("conversation_id", None)  # the saved conversation open here; None: a new chat
     try:
         picked = pick_collections(everything, pinned)
         settings = picked.working.settings
@@ -73,7 +75,8 @@ def main() -> None:
     write = write_path()
     index = get_index(settings, embedder, keys(settings)["index"])
     stats, problem = index_status(index)
-    llm_box = sidebar(settings, embedder, index, stats, problem, write)
+    store = history_store(everything)  # with collections, in the top index folder
+    llm_box = sidebar(settings, embedder, index, stats, problem, write, store)
     version = index_version(settings.index_path) if stats else None
     chat_tab, notes_tab = st.tabs(VIEWS, key="view", on_change="rerun")  # only the open one runs
     if chat_tab.open:
@@ -83,7 +86,8 @@ def main() -> None:
             with chat_tab:
                 empty_state(settings, embedder, problem, write, indexed_nothing=bool(stats))
         else:
-            chat_view(settings, searcher, version, chat_tab)
+            chat_view(settings, searcher, version, chat_tab, store,
+                      lambda folder: launch_ingest(settings, embedder, folder, write))
     elif notes_tab.open:
         with notes_tab:
             if version is None:

@@ -25,6 +25,7 @@ from ragqa.config_sections import (
     APISettings,
     ChunkSettings,
     EmbeddingSettings,
+    HistorySettings,
     LLMSettings,
     OcrSettings,
     PdfSettings,
@@ -70,6 +71,7 @@ class Settings(_Section):
     topics: TopicSettings = Field(default_factory=TopicSettings)
     ui: UISettings = Field(default_factory=UISettings)
     api: APISettings = Field(default_factory=APISettings)
+    history: HistorySettings = Field(default_factory=HistorySettings)
     collections: dict[str, CollectionSettings] = Field(default_factory=dict)
     _collection: str = PrivateAttr("default")  # which collection these settings are (ragqa.collections)
 

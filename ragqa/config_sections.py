@@ -1,5 +1,5 @@
-"""The sections of config.yaml (embedding, chunking, pdf, ocr, search, store, llm, topics, ui, api), each a typed
-model with its defaults; ragqa.config puts them together into Settings and reads the file."""
+"""The sections of config.yaml (embedding, chunking, pdf, ocr, search, store, llm, topics, ui, api, history),
+each a typed model with its defaults; ragqa.config puts them together into Settings and reads the file."""
 from __future__ import annotations
 
 from typing import Annotated, Literal
@@ -134,3 +134,20 @@ class APISettings(_Section):
     token_env: str | None = "RAGQA_API_TOKEN"
     max_request_kb: int = Field(1024, ge=1)  # larger request bodies get 413
     cors_origins: list[str] = Field(default_factory=list)  # browser origins allowed to call the API; none: no CORS
+
+
+class HistorySettings(_Section):
+    # Conversations are kept in history.sqlite in the index folder (README: Conversations).
+    enabled: bool = True
+    # Where the app's "Save to notes" writes a conversation's Markdown: a folder inside notes_dir, indexed
+    # like any other note.
+    save_folder: str = "ragqa-chats/"
+
+    @field_validator("save_folder")
+    @classmethod
+    def _inside_the_notes(cls, value: str) -> str:
+        parts = value.replace("\\", "/").strip("/").split("/")
+        if value.startswith(("/", "~")) or ":" in value or ".." in parts or not any(p not in ("", ".") for p in parts):
+            raise ValueError(f"history.save_folder ({value!r}) must be a folder inside notes_dir, like 'ragqa-chats/' "
+                             "(not absolute, no '..')")
+        return value

@@ -35,3 +35,11 @@ class LLMError(RagqaError):
 
 class NoteNotFoundError(RagqaError):
     """A note path that is not in the index (not ingested, skipped, or outside the notes folder)."""
+
+
+class HistoryError(RagqaError):
+    """The saved conversations cannot be read or written (a bad id, a file that is not a history)."""
+
+
+class HistoryFormatError(HistoryError):
+    """The history file was written by a newer ragqa; it is left as it is."""

@@ -20,8 +20,12 @@ class Served:
     first chat). `settings` and `index` are the collection that status, ingest, related and embeddings are
     about: 'default' if there is one, else the first."""
 
-    def __init__(self, settings, ingest=None):
+    def __init__(self, settings, ingest=None, history_dir=None):
         from ragqa.collections import choose, collections
+        from ragqa.index.history import open_history
+
+        # saved conversations: in the top index folder (`--index`, if given), shared by every collection
+        self.history = open_history(settings, history_dir) if settings.history.enabled else None
 
         self.ingest = ingest  # ingest.pipeline.ingest_folder, handed in by the CLI (the API never imports ingest)
 
@@ -79,13 +83,14 @@ def served(request: Request) -> Served:
     return request.app.state.served
 
 
-def create_app(settings, token: str | None = None, ingest=None) -> FastAPI:
+def create_app(settings, token: str | None = None, ingest=None, history_dir=None) -> FastAPI:
     """The API over the collections of `settings` (or its one notes folder); with a token, every request must
-    bear it. `ingest(settings, embedder, lock_wait=)` serves /v1/ingest (without it, that route says 501)."""
+    bear it. `ingest(settings, embedder, lock_wait=)` serves /v1/ingest (without it, that route says 501).
+    Conversations a client names are saved in `history_dir` (default: settings' index folder)."""
     from ragqa.api import chat_routes, openai_routes, ragqa_routes
 
     app = FastAPI(title="ragqa", version="1", description=DESCRIPTION)
-    app.state.served = Served(settings, ingest)
+    app.state.served = Served(settings, ingest, history_dir)
     install_error_handlers(app)
     for module in (openai_routes, chat_routes, ragqa_routes):
         app.include_router(module.router)

@@ -2,15 +2,21 @@
 
 The conversation's last user message is the question and the earlier turns its history, handed to
 `answer_events` as `ragqa chat` hands them, so a follow-up is rewritten into a search query as in the app.
+
+A client that sends a conversation id (the body's `conversation_id`, or the header `X-Conversation-Id`) has
+each answered turn saved under it in ragqa's history (`ragqa history`), committed when the answer ends;
+the reply then carries `conversation_id` too. Without one, nothing is saved.
 """
 from __future__ import annotations
 
+import functools
 import json
+import logging
 import time
 import uuid
 from types import SimpleNamespace
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Header
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -20,6 +26,7 @@ from ragqa.api.openai_routes import MODEL_ID, collections_of_model
 from ragqa.tokens import count_tokens
 
 router = APIRouter(tags=["OpenAI-compatible"])
+log = logging.getLogger(__name__)
 
 
 class Message(BaseModel):
@@ -38,6 +45,9 @@ class ChatRequest(BaseModel):
     k: int | None = Field(None, ge=1, le=200, description="passages to retrieve (default search.top_k)")
     folder: list[str] = Field(default_factory=list, description="only notes under these folders")
     tag: list[str] = Field(default_factory=list, description="only notes with these tags")
+    conversation_id: str | None = Field(
+        None, description="save each turn under this id in ragqa's history (1-64 letters, digits, _ . : -); "
+        "or send the header X-Conversation-Id")
 
 
 def text_of(message: Message) -> str:
@@ -85,9 +95,44 @@ def _events(body: ChatRequest, served: Served):
     return events, chat_model
 
 
+def _conversation(body: ChatRequest, header: str | None, served: Served) -> str | None:
+    """The id to save this turn under, checked before anything is answered; None: not saved (none given, or
+    history.enabled is false)."""
+    from ragqa.errors import HistoryError
+    from ragqa.index.history import check_conversation_id
+
+    given = body.conversation_id or header
+    if not given or served.history is None:
+        return None
+    try:
+        check_conversation_id(given)
+    except HistoryError as err:
+        raise APIError(400, str(err), "bad_request") from None
+    served.history.check()  # a history file from a newer ragqa: 409 now, not after the answer
+    return given
+
+
+def _save(served: Served, conversation_id: str | None, answer) -> dict:
+    """Commit the answered turn; the reply's extra field (none if it could not be saved: the answer stands)."""
+    if conversation_id is None:
+        return {}
+    from ragqa.answer.saved import turn_from_answer
+    from ragqa.errors import HistoryError
+
+    try:
+        served.history.add_turn(conversation_id, turn_from_answer(answer), source="api")
+    except HistoryError as err:
+        log.warning("ragqa: the turn of conversation %s is not saved: %s", conversation_id, err)
+        return {}
+    return {"conversation_id": conversation_id}
+
+
 @router.post("/v1/chat/completions")
-def chat_completions(body: ChatRequest, served: Served = Depends(served)):
-    """An answer from your notes with [n] citations; `citations` lists the passages cited (as `ragqa ask --json`)."""
+def chat_completions(body: ChatRequest, served: Served = Depends(served),
+                     x_conversation_id: str | None = Header(None, description="the same as conversation_id")):
+    """An answer from your notes with [n] citations; `citations` lists the passages cited (as `ragqa ask --json`).
+    With a conversation id, the turn is saved in ragqa's history."""
+    conversation_id = _conversation(body, x_conversation_id, served)
     events, chat_model = _events(body, served)
     reply_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
     first, answer = [], None
@@ -101,7 +146,8 @@ def chat_completions(body: ChatRequest, served: Served = Depends(served)):
     if answer is not None and _problem(answer, chat_model):
         raise _unavailable(answer, _problem(answer, chat_model))
     if body.stream:
-        return StreamingResponse(_sse(reply_id, created, first, events, answer), media_type="text/event-stream",
+        save = functools.partial(_save, served, conversation_id)
+        return StreamingResponse(_sse(reply_id, created, first, events, answer, save), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
     for kind, value in events:
         if kind == "done":
@@ -111,7 +157,7 @@ def chat_completions(body: ChatRequest, served: Served = Depends(served)):
     return {"id": reply_id, "object": "chat.completion", "created": created, "model": MODEL_ID,
             "choices": [{"index": 0, "message": {"role": "assistant", "content": answer.text},
                          "finish_reason": "stop"}],
-            "usage": _usage(answer), "citations": answer.citation_rows()}
+            "usage": _usage(answer), "citations": answer.citation_rows(), **_save(served, conversation_id, answer)}
 
 
 def _checked_tail(answer) -> str:
@@ -124,8 +170,9 @@ def _checked_tail(answer) -> str:
     return answer.text[len(raw):] if answer.text.startswith(raw) else ""
 
 
-def _sse(reply_id: str, created: int, first: list[str], events, answer):
-    """The answer as OpenAI's chat.completion.chunk events; the last one carries `citations` and `usage`."""
+def _sse(reply_id: str, created: int, first: list[str], events, answer, save=lambda answer: {}):
+    """The answer as OpenAI's chat.completion.chunk events; the last one carries `citations` and `usage` (and
+    `conversation_id` once `save` has committed the turn)."""
     def chunk(delta: dict, finish: str | None = None, **extra) -> str:
         event = {"id": reply_id, "object": "chat.completion.chunk", "created": created, "model": MODEL_ID,
                  "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **extra}
@@ -146,5 +193,5 @@ def _sse(reply_id: str, created: int, first: list[str], events, answer):
         yield chunk({"content": _checked_tail(answer)})
     elif answer.error:  # the LLM failed after its first words: said in the answer, as the CLI does
         yield chunk({"content": f"\n\n(the LLM failed: {answer.error})"})
-    yield chunk({}, "stop", citations=answer.citation_rows(), usage=_usage(answer))
+    yield chunk({}, "stop", citations=answer.citation_rows(), usage=_usage(answer), **save(answer))
     yield "data: [DONE]\n\n"

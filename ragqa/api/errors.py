@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException
 
 from ragqa.errors import (
     ConfigError,
+    HistoryError,
     IndexBusyError,
     IndexMismatchError,
     IndexMissingError,
@@ -31,6 +32,7 @@ RAGQA_ERRORS = [
     (IndexBusyError, 409, "index_busy"),
     (IndexMismatchError, 409, "index_mismatch"),
     (LLMError, 503, "llm_unavailable"),
+    (HistoryError, 409, "history_unavailable"),  # a history file from a newer ragqa, or not one at all
     (ConfigError, 400, "bad_request"),
     (RagqaError, 503, "unavailable"),  # e.g. the embedding model cannot be loaded, the index is being created
 ]

@@ -20,8 +20,9 @@ def register(commands) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=run_ask)
 
-    p = commands.add_parser("chat", help="a multi-turn conversation in the terminal")
+    p = commands.add_parser("chat", help="a multi-turn conversation in the terminal (saved: `ragqa history`)")
     p.add_argument("--index")
+    p.add_argument("--resume", metavar="ID", help="go on with a saved conversation (`ragqa history` lists them)")
     p.add_argument("-k", type=int, default=None)
     add_filter_args(p)
     add_collection_arg(p)
@@ -92,15 +93,51 @@ def _finish(answer) -> None:
               f"answered in {answer.seconds:.1f} s)")
 
 
+def _resumed(settings, args):
+    """(the history store or None, the conversation's id, its messages so far). With --resume, the saved
+    turns, read before any model loads; a history that cannot be saved to says so once, and the chat goes on."""
+    from ragqa.answer.saved import conversation_messages
+    from ragqa.errors import HistoryError
+    from ragqa.index.history import new_id, open_history
+
+    history = open_history(settings, args.index)
+    if args.resume:
+        conversation = history.find(args.resume)
+        turns = history.turns(conversation.id)
+        print(f"Resuming \"{conversation.title}\" ({conversation.id}, {len(turns)} turns so far).")
+        return (history if settings.history.enabled else None), conversation.id, conversation_messages(turns)
+    if not settings.history.enabled:
+        return None, None, []
+    try:
+        history.check()
+    except HistoryError as err:
+        print(f"ragqa: {err}; this chat is not saved", file=sys.stderr)
+        return None, None, []
+    return history, new_id(), []
+
+
+def _save(store, conversation_id, question, answer) -> bool:
+    from ragqa.answer.saved import turn_from_answer
+    from ragqa.errors import HistoryError
+
+    try:
+        store.add_turn(conversation_id, turn_from_answer(answer, question), source="chat")
+        return True
+    except HistoryError as err:
+        print(f"ragqa: {err}; this answer is not saved", file=sys.stderr)
+        return False
+
+
 def run_chat(settings, args) -> int:
     import threading
 
     from ragqa.answer.loop import warm_up
 
+    store, conversation_id, history = _resumed(settings, args)
     searcher, chat_model = _engine(settings, args)
     if chat_model.generates:  # reads the prompt's fixed start while the first question is typed
         threading.Thread(target=warm_up, args=(chat_model,), daemon=True).start()
-    history: list[dict] = []
+    saved = bool(history)
     print("Ask about your notes. An empty line or Ctrl-D ends the chat.")
     while True:
         try:
@@ -112,4 +149,8 @@ def run_chat(settings, args) -> int:
         answer = _stream(question, settings, args, searcher, chat_model, history)
         _finish(answer)
         history += [{"role": "user", "content": question}, answer.history_entry()]
+        if store is not None:  # the turn is committed now that its answer has ended
+            saved = _save(store, conversation_id, question, answer) or saved
+    if saved and store is not None:
+        print(f"\nSaved as conversation {conversation_id}: `ragqa chat --resume {conversation_id}` goes on with it.")
     return 0

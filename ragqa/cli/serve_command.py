@@ -51,7 +51,9 @@ def run_serve(settings, args) -> int:
         return 2
     from ingest.pipeline import ingest_folder
 
-    app = create_app(with_folders(settings, args), token=token, ingest=ingest_folder)
+    # conversations are kept in the top index folder, as `ragqa chat` keeps them, whichever collection is served
+    history_dir = Path(args.index).expanduser().resolve() if args.index else settings.index_path
+    app = create_app(with_folders(settings, args), token=token, ingest=ingest_folder, history_dir=history_dir)
     print(f"ragqa API on http://{args.host}:{args.port}/v1  (docs: /docs; token {'required' if token else 'off'}; "
           "Ctrl-C to stop)", flush=True)
     verbose = logging.getLogger().level <= logging.INFO

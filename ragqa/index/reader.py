@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from ragqa.errors import IndexMismatchError
+from ragqa.index.history import HISTORY_DB
 from ragqa.index.identity import mismatch
 from ragqa.index.schema import FILE_COLUMNS, FileRecord, file_record, open_for_reading, open_store_vectors
 from ragqa.records import Chunk, Hit
@@ -119,7 +120,8 @@ class IndexReader:
         types = dict(self.conn.execute("SELECT kind, count(*) FROM files WHERE status='indexed' GROUP BY kind "
                                        "ORDER BY count(*) DESC, kind").fetchall())
         chunks = self.conn.execute("SELECT count(*) FROM chunks").fetchone()[0]
-        size = sum(p.stat().st_size for p in self.folder.iterdir() if p.is_file())
+        size = sum(p.stat().st_size for p in self.folder.iterdir()  # the index's own files, not saved chats
+                   if p.is_file() and not p.name.startswith(HISTORY_DB))
         last = self.manifest.get("last_ingest") or {}
         when = datetime.fromtimestamp(last["at"], UTC).isoformat(timespec="seconds") if "at" in last else None
         return {

@@ -1,7 +1,7 @@
 """The browser's "Chat" view: the conversation so far, and a new question answered from the shared index.
 
-The conversation belongs to the browser session (st.session_state.messages); drawing one answer as it
-streams is ragqa.web.chat's part.
+The conversation belongs to the browser session (st.session_state.messages) and, as each answer ends, to
+the saved history (ragqa.web.conversations); drawing one answer as it streams is ragqa.web.chat's part.
 """
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from ragqa.answer.loop import answer_events
 from ragqa.errors import RagqaError
 from ragqa.retrieve.search import Filters
 from ragqa.web.chat import RELATED_PER_SOURCE, safe_related, show_answer_details, stream_answer
+from ragqa.web.conversations import conversation_bar, save_turn
 from ragqa.web.notes_data import Version, related_to
 from ragqa.web.resources import chat_model_for, forget_chat_model
 
@@ -21,10 +22,12 @@ def related_finder(version: Version | None, collection: str):
     return safe_related(lambda path: related_to(version, path, RELATED_PER_SOURCE) if version else [], collection)
 
 
-def chat_view(settings, index, version: Version | None, tab) -> None:
+def chat_view(settings, index, version: Version | None, tab, store=None, ingest=lambda folder: False) -> None:
     """`index`: what the chat searches (a SharedIndex, or several collections' behind one `search`);
-    `settings` and `version`: the collection the sidebar shows."""
+    `settings` and `version`: the collection the sidebar shows; `store`: the saved history (None: off);
+    `ingest(folder)` starts an ingest of the notes folder (after "Save to notes")."""
     with tab:
+        conversation_bar(store, settings.notes_path, settings.history.save_folder, ingest)
         for message in st.session_state.messages:
             with st.chat_message(message["role"]):
                 st.markdown(message["content"])
@@ -35,10 +38,10 @@ def chat_view(settings, index, version: Version | None, tab) -> None:
     question = st.chat_input("Ask a question about your notes")  # outside the tab: pinned to the bottom
     if question:
         with tab:
-            ask(question, settings, index, version)
+            ask(question, settings, index, version, store)
 
 
-def ask(question: str, settings, index, version: Version | None) -> None:
+def ask(question: str, settings, index, version: Version | None, store=None) -> None:
     """Answer `question` with this session's filters and top-k, and add both to the conversation."""
     history = [{k: v for k, v in m.items() if k not in ("question", "answer", "problem")}
                for m in st.session_state.messages if m["content"]]
@@ -63,3 +66,4 @@ def ask(question: str, settings, index, version: Version | None) -> None:
         message = {**answer.history_entry(), "question": question, "answer": answer.as_json()}
         show_answer_details(message, related_finder(version, settings.collection_name))
     st.session_state.messages.append(message)
+    save_turn(store, question, answer)

@@ -1,5 +1,5 @@
-"""The sidebar: a new chat, the index's state with ingest and uploads, the search settings and filters
-of this session, and whether the language model answers.
+"""The sidebar: a new chat and the saved conversations, the index's state with ingest and uploads, the search
+settings and filters of this session, and whether the language model answers.
 
 The language model's line is filled last (`llm_status`, into the box `sidebar` returns), so a slow
 endpoint never holds up the chat.
@@ -12,6 +12,7 @@ import streamlit as st
 
 from ragqa.filetypes import KINDS
 from ragqa.retrieve.shared import SharedIndex
+from ragqa.web.conversations import conversation_list, new_chat
 from ragqa.web.ingest_panel import ingest_panel, upload_panel
 from ragqa.web.markup import plain
 from ragqa.web.resources import chat_model_for, keys, llm_check
@@ -24,12 +25,13 @@ def when(iso: str | None) -> str:
     return datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M") if iso else "never"
 
 
-def sidebar(settings, embedder, index: SharedIndex, stats: dict | None, problem: str | None, write: WritePath):
-    """Draw the sidebar; returns the empty box for `llm_status`."""
+def sidebar(settings, embedder, index: SharedIndex, stats: dict | None, problem: str | None, write: WritePath,
+            store=None):
+    """Draw the sidebar; returns the empty box for `llm_status`. `store`: the saved history (None: off)."""
     with st.sidebar:
         st.title("ragqa")
-        if st.button("New chat", width="stretch"):
-            st.session_state.messages = []
+        st.button("New chat", width="stretch", on_click=new_chat)
+        conversation_list(store)
         st.subheader("Index")
         if stats:
             source = f" of {plain(stats['notes_dir'])}" if stats.get("notes_dir") else ""

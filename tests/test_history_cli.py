@@ -1,0 +1,174 @@
+"""Saved conversations from the terminal: real `ragqa chat` processes answering with the tiny local model
+(SmolLM2-135M on llama.cpp) over a real MiniLM index, then `ragqa history` to list, show, export, resume
+and delete them; and a chat killed with SIGKILL in the middle of an answer. The model's wording is never
+asserted, only what ragqa keeps of it."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+
+import forked_cli
+import pytest
+import yaml
+from conftest import REPO, live, make_settings
+
+from ragqa.index.history import HISTORY_DB
+
+LLM = {"provider": "local", "local_model": "smollm2-135m", "context_window": 2048, "max_answer_tokens": 96,
+       "temperature": 0.0, "timeout_seconds": 120, "max_retries": 0}
+BREAD = "What does sourdough bread rise with?"  # SmolLM2 answers it with a [1] over these notes (tests/test_api.py)
+SUN = "How many hours of sun do tomatoes need?"
+FOLLOW_UP = "and what attacks them?"
+
+
+@pytest.fixture(scope="module")
+def rig(tmp_path_factory, minilm):
+    """Notes ingested with MiniLM, and the config.yaml a user would have: SmolLM2, its server state in tmp."""
+    from ingest.pipeline import ingest_folder
+    from ragqa.config import LLMSettings
+    from ragqa.models.local import stop_local_server
+
+    tmp = tmp_path_factory.mktemp("history-cli")
+    notes = tmp / "notes"
+    (notes / "garden").mkdir(parents=True)
+    (notes / "garden" / "tomatoes.md").write_text(
+        "---\ntitle: Growing tomatoes\n---\n# Growing tomatoes\n\n"
+        "Tomatoes need six hours of direct sun and deep watering twice a week.\n\n"
+        "## Pests\n\nAphids and hornworms attack tomato plants; pick hornworms off by hand.\n", encoding="utf-8")
+    (notes / "bread.txt").write_text("Sourdough bread rises with a wild yeast starter fed with flour and water.\n")
+    (notes / "rust.md").write_text("# Rust ownership\n\nEach value in Rust has a single owner.\n")
+    settings = {"notes_dir": str(notes), "index_dir": str(tmp / "index"), "llm": LLM,
+                "embedding": {"model": "all-MiniLM-L6-v2", "cache_dir": str(tmp / "cache")}}
+    ingest_folder(make_settings(tmp, notes, llm=LLM, embedding=settings["embedding"]), minilm)
+    (tmp / "config.yaml").write_text(yaml.safe_dump(settings))
+    env = {**os.environ, "RAGQA_CONFIG": str(tmp / "config.yaml"), "PYTHONUNBUFFERED": "1",
+           "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)}
+    yield {"tmp": tmp, "env": env, "history": tmp / "index" / HISTORY_DB}
+    stop_local_server(LLMSettings(**LLM), tmp / "cache")  # in case a killed chat left it running
+
+
+def chat(rig, *questions: str, resume: str | None = None) -> str:
+    """`ragqa chat [--resume ID]` with these questions typed in, then Ctrl-D; its output."""
+    argv = [sys.executable, "-m", "ragqa", "chat", *(["--resume", resume] if resume else [])]
+    done = subprocess.run(argv, input="".join(q + "\n" for q in questions), env=rig["env"], cwd=rig["tmp"],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+def ragqa(rig, *argv: str) -> subprocess.CompletedProcess:
+    return forked_cli.run(list(argv), env=rig["env"], cwd=rig["tmp"])
+
+
+def listed(rig) -> list[dict]:
+    out = ragqa(rig, "history", "--json")
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+@live
+def test_a_chat_is_saved_exported_resumed_and_deleted(rig):
+    said = chat(rig, BREAD, SUN)
+    [conversation] = listed(rig)
+    assert (conversation["title"], conversation["turns"]) == (BREAD, 2)
+    assert f"--resume {conversation['id']}" in said  # the chat says how to go on with it
+
+    shown = ragqa(rig, "history", "show", conversation["id"][:4])  # a prefix is enough
+    assert shown.returncode == 0 and f"> {BREAD}" in shown.stdout and f"> {SUN}" in shown.stdout
+
+    markdown = ragqa(rig, "history", "export", conversation["id"]).stdout
+    assert f"## {BREAD}" in markdown and f"## {SUN}" in markdown
+    assert re.search(r"\[\d+\]", markdown.split("**Sources**")[0])  # an answer's citation marker
+    assert re.search(r"^1\. \[\[(bread\.txt|garden/tomatoes\.md[^\]]*)\]\]$", markdown, re.M)  # a note, linked
+    assert re.search(r"^   > (Sourdough bread|Tomatoes need|Aphids)", markdown, re.M)  # its passage, quoted
+    as_json = json.loads(ragqa(rig, "history", "export", conversation["id"], "--format", "json").stdout)
+    assert [t["question"] for t in as_json["turns"]] == [BREAD, SUN]
+    assert all(t["model"] == "smollm2-135m (local)" and t["seconds"] > 0 for t in as_json["turns"])
+
+    said = chat(rig, FOLLOW_UP, resume=conversation["id"])
+    assert f'Resuming "{BREAD}" ({conversation["id"]}, 2 turns so far)' in said
+    [conversation] = listed(rig)
+    assert conversation["turns"] == 3
+    turns = json.loads(ragqa(rig, "history", "show", conversation["id"], "--json").stdout)["turns"]
+    # the follow-up was rewritten from the saved turns, exactly as in the chat that stopped
+    assert turns[2]["search_query"] == f"{SUN} {FOLLOW_UP}"
+
+    deleted = ragqa(rig, "history", "delete", conversation["id"])
+    assert deleted.returncode == 0 and conversation["id"] in deleted.stdout
+    assert listed(rig) == []
+    gone = ragqa(rig, "history", "show", conversation["id"])
+    assert gone.returncode == 1 and gone.stderr.count("\n") == 1 and "no conversation" in gone.stderr
+
+
+class Output:
+    """A process's stdout, read as it comes (the chat's prompt, "> ", ends no line)."""
+
+    def __init__(self, stream):
+        self.text, self._stream = "", stream
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        while chunk := os.read(self._stream.fileno(), 4096):
+            self.text += chunk.decode(errors="replace")
+
+    def wait_for(self, predicate, timeout: float = 300) -> None:
+        deadline = time.monotonic() + timeout
+        while not predicate(self.text):
+            assert time.monotonic() < deadline, f"waited {timeout} s; the chat said: {self.text[-1500:]}"
+            time.sleep(0.01)
+
+
+@live
+def test_a_kill_9_mid_answer_loses_only_that_answer_and_the_file_stays_readable(rig):
+    for conversation in listed(rig):
+        ragqa(rig, "history", "delete", conversation["id"])
+    process = subprocess.Popen([sys.executable, "-m", "ragqa", "chat"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, env=rig["env"], cwd=rig["tmp"], start_new_session=True)
+    output = Output(process.stdout)
+    try:
+        output.wait_for(lambda text: text.count("\n> ") == 1)
+        process.stdin.write(f"{BREAD}\n".encode())
+        process.stdin.flush()
+        output.wait_for(lambda text: text.count("\n> ") == 2)  # answered; the next prompt
+        asked = len(output.text)
+        process.stdin.write(f"{SUN}\n".encode())
+        process.stdin.flush()
+        output.wait_for(lambda text: len(text) > asked, timeout=300)  # its first words are streaming
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    assert "Sources:" not in output.text[asked:]  # it was killed before the answer ended
+    with sqlite3.connect(rig["history"]) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    conn.close()
+    [conversation] = listed(rig)
+    assert conversation["turns"] == 1  # the whole first turn; nothing of the one being answered
+    shown = ragqa(rig, "history", "show", conversation["id"])
+    assert shown.returncode == 0 and f"> {BREAD}" in shown.stdout and SUN not in shown.stdout
+
+
+@pytest.mark.slow
+def test_a_chat_over_a_history_file_from_a_newer_ragqa_answers_but_never_writes_it(rig):
+    rig["history"].parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(rig["history"]) as conn:
+        conn.execute("PRAGMA user_version = 9")
+    conn.close()
+    before = rig["history"].read_bytes()
+    done = subprocess.run([sys.executable, "-m", "ragqa", "chat"], input=f"{BREAD}\n", capture_output=True, text=True,
+                          env={**rig["env"], "RAGQA_LLM__PROVIDER": "none"}, cwd=rig["tmp"], timeout=300)
+    assert done.returncode == 0 and "Sourdough bread rises" in done.stdout and "Saved as" not in done.stdout
+    assert done.stderr.count("\n") == 1 and "written by a newer ragqa" in done.stderr and "not saved" in done.stderr
+    assert rig["history"].read_bytes() == before
+    resumed = subprocess.run([sys.executable, "-m", "ragqa", "chat", "--resume", "x"], input="", capture_output=True,
+                             text=True, env=rig["env"], cwd=rig["tmp"], timeout=300)
+    assert resumed.returncode == 1 and resumed.stderr.count("\n") == 1 and "newer ragqa" in resumed.stderr
