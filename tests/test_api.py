@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import threading
@@ -18,106 +17,17 @@ from pathlib import Path
 
 import pytest
 import yaml
+from api_server import LLM, TOKEN_ENV, Server, serve_settings
 from conftest import REPO, free_port, live
 from garden_notes import write_garden_notes
 
 # Every test here talks to a real server process that loads torch and MiniLM first (~20-30 s on a busy machine).
 pytestmark = pytest.mark.slow
 
-TOKEN_ENV = "RAGQA_TEST_API_TOKEN"
 TOKEN = "s3cret-token-for-tests"
-LLM = {"provider": "local", "local_model": "smollm2-135m", "context_window": 2048, "max_answer_tokens": 96,
-       "temperature": 0.0, "timeout_seconds": 120, "max_retries": 0}
 CITATION = re.compile(r"\[\d+\]")
 CITATION_ROW = {"n", "path", "heading", "page", "text", "collection"}  # a row of `ragqa ask --json` citations
-
-
 QUESTION = "What does sourdough bread rise with?"  # SmolLM2 answers it with a [1] over these notes
-
-
-# ---- a real `ragqa serve` ------------------------------------------------------------------
-
-class Server:
-    def __init__(self, tmp: Path, settings: dict, token: str | None = None):
-        self.tmp, self.settings, self.token = tmp, settings, token
-        self.config = tmp / "config.yaml"
-        self.config.write_text(yaml.safe_dump(settings))
-        self.env = {**os.environ, "RAGQA_CONFIG": str(self.config), "HF_HUB_OFFLINE": "1"}
-        self.env.pop(TOKEN_ENV, None)
-        if token:
-            self.env[TOKEN_ENV] = token
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = tmp / "serve.log"
-        with open(self.log, "wb") as out:
-            self.process = subprocess.Popen([sys.executable, "-m", "ragqa", "serve", "--port", str(self.port)],
-                                            cwd=tmp, env=self.env, stdout=out, stderr=subprocess.STDOUT,
-                                            start_new_session=True)
-        deadline = time.monotonic() + 120
-        while True:
-            assert self.process.poll() is None, self.log.read_text(errors="replace")[-2000:]
-            assert time.monotonic() < deadline, "ragqa serve did not answer in 120 s"
-            try:
-                if self.request("GET", "/v1/models", timeout=2)[0] == 200:
-                    break
-            except OSError:
-                time.sleep(0.3)
-
-    def request(self, method: str, path: str, body=None, token: str | None = "default", timeout: float = 120,
-                raw: bytes | None = None) -> tuple[int, object]:
-        """(status, parsed JSON body) of one plain HTTP request."""
-        token = self.token if token == "default" else token
-        data = raw if raw is not None else None if body is None else json.dumps(body).encode()
-        headers = {"Content-Type": "application/json"}
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        request = urllib.request.Request(self.url + path, data=data, method=method, headers=headers)
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as reply:
-                return reply.status, json.loads(reply.read() or b"null")
-        except urllib.error.HTTPError as err:
-            return err.code, json.loads(err.read() or b"null")
-
-    def cli(self, *argv: str):
-        """`ragqa ARGV` as a user runs it, with this server's config; its JSON output."""
-        out = subprocess.run([sys.executable, "-m", "ragqa", *argv], env=self.env, cwd=self.tmp, capture_output=True,
-                             text=True, timeout=300)
-        assert out.returncode == 0, out.stderr[-800:]
-        return json.loads(out.stdout)
-
-    def local_llm_pid(self) -> int | None:
-        """The local LLM server this server started, if it runs (its state file in embedding.cache_dir)."""
-        state = Path(self.settings["embedding"]["cache_dir"]) / \
-            f"llm-server-{LLM['local_model']}-ctx{LLM['context_window']}.json"
-        try:
-            pid = json.loads(state.read_text())["pid"]
-            with open(f"/proc/{pid}/status") as status:
-                return None if "\nState:\tZ" in status.read() else pid
-        except (OSError, ValueError, KeyError):
-            return None
-
-    def stop(self) -> int | None:
-        """SIGTERM, as a service manager stops it; the pid of a local LLM server it left running, if any."""
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-        left = self.local_llm_pid() if self.settings["llm"]["provider"] == "local" else None
-        if left:  # stopped here all the same, so no test leaves it behind
-            from ragqa.config import LLMSettings
-            from ragqa.models.local import stop_local_server
-
-            stop_local_server(LLMSettings(**self.settings["llm"]), self.settings["embedding"]["cache_dir"])
-        return left
-
-
-def _settings(tmp: Path, llm: dict, **extra) -> dict:
-    return {"notes_dir": str(tmp / "notes"), "index_dir": str(tmp / "index"),
-            # MiniLM has no prompts of its own: E5's are set, so query and passage vectors differ as with E5
-            "embedding": {"model": "all-MiniLM-L6-v2", "cache_dir": str(tmp / "cache"), "query_prefix": "query: ",
-                          "passage_prefix": "passage: "}, "llm": llm, **extra}
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +35,7 @@ def server(tmp_path_factory):
     """`ragqa serve` with a token, SmolLM2 for chat, a 64 KB body cap, over three ingested notes."""
     tmp = tmp_path_factory.mktemp("api")
     write_garden_notes(tmp / "notes")
-    running = Server(tmp, _settings(tmp, LLM, api={"token_env": TOKEN_ENV, "max_request_kb": 64}), token=TOKEN)
+    running = Server(tmp, serve_settings(tmp, LLM, api={"token_env": TOKEN_ENV, "max_request_kb": 64}), token=TOKEN)
     try:
         status, report = running.request("POST", "/v1/ingest", {"wait": 60})
         assert status == 200 and report["added"] == 6, report
@@ -353,7 +263,7 @@ def down_server(tmp_path_factory, server):
     (tmp / "cache").mkdir()  # the embedder's identity, remembered: opening the index needs no model
     shutil.copy(Path(server.settings["embedding"]["cache_dir"]) / "embedder-identities.json", tmp / "cache")
     # bm25 and whole passages: this server never loads the embedding model
-    second = Server(tmp, _settings(tmp, down, search={"mode": "bm25"}, api={"cors_origins": ["http://notes.example"]}))
+    second = Server(tmp, serve_settings(tmp, down, search={"mode": "bm25"}, api={"cors_origins": ["http://notes.example"]}))
     yield second
     second.stop()
 

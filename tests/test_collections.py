@@ -315,7 +315,7 @@ def test_the_chat_asks_across_the_picked_collections_and_each_source_says_its_ow
 
 def test_the_api_has_a_model_per_collection_and_searches_the_ones_asked(tmp_path, notes):
     import openai
-    from test_api import Server
+    from api_server import Server
 
     (tmp_path / "birds").mkdir()
     (tmp_path / "birds" / "heron.md").write_text("# Herons\n\nThe grey heron waits at the pond for fish at dawn.\n")

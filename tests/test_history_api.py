@@ -7,7 +7,8 @@ import hashlib
 import sqlite3
 
 import pytest
-from test_api import Server, _settings, _write_notes
+from api_server import Server, serve_settings
+from garden_notes import write_garden_notes
 
 from ragqa.index.history import HISTORY_DB, History
 
@@ -19,8 +20,8 @@ QUESTION = "What does sourdough bread rise with?"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("history-api")
-    _write_notes(tmp / "notes")
-    running = Server(tmp, _settings(tmp, {"provider": "none"}))
+    write_garden_notes(tmp / "notes")
+    running = Server(tmp, serve_settings(tmp, {"provider": "none"}))
     try:
         assert running.request("POST", "/v1/ingest", {"wait": 60})[0] == 200
         yield running
