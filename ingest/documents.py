@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 class SkipFile(Exception):
@@ -34,3 +35,17 @@ class Document:
     @property
     def tags(self) -> list[str]:
         return list(self.metadata.get("tags") or [])
+
+
+def read_bytes(path: Path) -> bytes:
+    """The file's bytes, or SkipFile saying in one line why they cannot be read."""
+    try:
+        return Path(path).read_bytes()
+    except FileNotFoundError:
+        raise SkipFile("file disappeared during ingest") from None
+    except PermissionError:
+        raise SkipFile("permission denied") from None
+    except IsADirectoryError:
+        raise SkipFile("became a folder during ingest") from None
+    except OSError as err:
+        raise SkipFile(f"cannot be read: {err.strerror or type(err).__name__}") from None

@@ -8,7 +8,7 @@ from __future__ import annotations
 import codecs
 
 from ingest.decode import decode_bytes, looks_binary, utf16_without_bom
-from ingest.documents import Document, Section, SkipFile
+from ingest.documents import Document, Section, SkipFile, read_bytes
 from ingest.formats import ReadOptions, read_document
 from ingest.markdown import parse_markdown, stem_of
 from ingest.scan import FoundFile
@@ -61,17 +61,7 @@ def stub_text(doc: Document) -> str:
 
 def read_text(found: FoundFile) -> tuple[str, str | None]:
     """The file's text and an encoding warning, if any."""
-    try:
-        data = found.path.read_bytes()
-    except FileNotFoundError:
-        raise SkipFile("file disappeared during ingest") from None
-    except PermissionError:
-        raise SkipFile("permission denied") from None
-    except IsADirectoryError:
-        raise SkipFile("became a folder during ingest") from None
-    except OSError as err:
-        raise SkipFile(f"cannot be read: {err.strerror or type(err).__name__}") from None
-    return text_of(data)
+    return text_of(read_bytes(found.path))
 
 
 def text_of(data: bytes) -> tuple[str, str | None]:

@@ -19,7 +19,7 @@ from pypdf.errors import DependencyError
 from ingest.documents import Document, Section, SkipFile
 from ingest.globs import matches_any
 from ingest.markdown import stem_of
-from ingest.reasons import one_line, page_ranges, shorten
+from ingest.reasons import PageFailures, one_line, page_ranges, shorten
 from ingest.titles import sensible_title
 
 NO_PASSWORD = "encrypted PDF: no password opens it (set pdf.passwords in config.yaml)"
@@ -108,25 +108,20 @@ def _read_pages(reader: PdfReader) -> tuple[list[Section], list[str], int, list[
         raise SkipFile("PDF has no pages")
     sections: list[Section] = []
     empty: list[int] = []
-    failed: list[int] = []
-    first_error = ""
+    failed = PageFailures("text extraction")
     for number in range(1, page_count + 1):
         try:
             text = clean_pdf_text(reader.pages[number - 1].extract_text() or "")
         except DependencyError:
             raise
         except Exception as err:  # one bad page must not lose the others
-            failed.append(number)
-            first_error = first_error or one_line(err)
+            failed.add(number, err)
             continue
         if text:
             sections.append(Section(headings=[], text=text, page=number))
         else:
             empty.append(number)
-    problems = []
-    if failed:
-        problems.append(f"text extraction failed on page(s) {page_ranges(failed)}: {first_error}")
-    return sections, problems, page_count, empty
+    return sections, failed.warnings(), page_count, empty
 
 
 def _add_ocr(path, reader, password, sections, problems, empty, options) -> tuple[list[Section], list[str]]:

@@ -27,3 +27,23 @@ def shorten(text: str, limit: int) -> str:
     """`text` on one line, cut to `limit` characters with an ellipsis."""
     text = " ".join(text.split())
     return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+class PageFailures:
+    """Pages whose reading failed, said in one warning: one bad page must not lose the others.
+
+    >>> failures = PageFailures("OCR")
+    >>> failures.add(2, ValueError("bad crc")); failures.add(3, KeyError("x"))
+    >>> failures.warnings()
+    ['OCR failed on page(s) 2-3: ValueError: bad crc']
+    """
+
+    def __init__(self, what: str):
+        self.what, self.pages, self.first = what, [], ""
+
+    def add(self, page: int, err: BaseException) -> None:
+        self.pages.append(page)
+        self.first = self.first or one_line(err)
+
+    def warnings(self) -> list[str]:
+        return [f"{self.what} failed on page(s) {page_ranges(self.pages)}: {self.first}"] if self.pages else []

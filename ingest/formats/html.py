@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 
 from ingest.decode import decode_bytes
-from ingest.documents import Document, Section, SkipFile
+from ingest.documents import Document, Section, SkipFile, read_bytes
 from ingest.markdown import parse_markdown, stem_of
 
 # Chrome, not content. header/footer are dropped only outside <main>/<article>, where they hold the title.
@@ -33,11 +33,7 @@ _MARKDOWN_SIGNS = re.compile(r"^(#|```|~~~|---)")
 
 def read_html(path: Path, rel: str, options=None) -> Document:
     """The page's main text as sections under its headings; title from <title>, else its first h1."""
-    try:
-        data = path.read_bytes()
-    except OSError as err:
-        raise SkipFile(f"cannot be read: {err.strerror or type(err).__name__}") from None
-    text, warning = decode_html(data)
+    text, warning = decode_html(read_bytes(path))
     title, sections = html_to_sections(text)
     if not sections:
         raise SkipFile("no text to index (the page holds only scripts, styles, navigation or images)")

@@ -12,7 +12,7 @@ from ingest.documents import Document, Section, SkipFile
 from ingest.formats import ocr_starting
 from ingest.formats.ocr import ocr_engine, page_text
 from ingest.markdown import stem_of
-from ingest.reasons import one_line, page_ranges
+from ingest.reasons import PageFailures, one_line
 
 OCR_OFF = "image: OCR is off (ocr.enabled)"
 NO_TEXT = "no text found in the image by OCR"
@@ -27,8 +27,7 @@ def read_image(path: Path, rel: str, options) -> Document:
     started = time.monotonic()
     sections: list[Section] = []
     problems: list[str] = []
-    failed: list[int] = []
-    first_error = ""
+    failed = PageFailures("OCR")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)  # > 89 Mpixels: not a note
@@ -44,8 +43,7 @@ def read_image(path: Path, rel: str, options) -> Document:
                     except (SkipFile, OSError):
                         raise
                     except Exception as err:  # one bad frame must not lose the others
-                        failed.append(number)
-                        first_error = first_error or one_line(err)
+                        failed.add(number, err)
                         continue
                     if text:
                         sections.append(Section(headings=[], text=text, page=number))
@@ -57,8 +55,7 @@ def read_image(path: Path, rel: str, options) -> Document:
         raise SkipFile("image too large to read (over 89 million pixels)") from None
     except Exception as err:  # PIL raises many types for damaged or truncated files
         raise SkipFile(f"damaged or unreadable image: {one_line(err)}") from None
-    if failed:
-        problems.append(f"OCR failed on page(s) {page_ranges(failed)}: {first_error}")
+    problems += failed.warnings()
     if not sections:
         raise SkipFile(NO_TEXT + "".join(f" ({p})" for p in problems[:1]))
     return Document(path=rel, title=stem_of(rel), sections=sections, kind="image",

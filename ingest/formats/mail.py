@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path, PurePath
 
 from ingest.decode import decode_bytes
-from ingest.documents import Document, Section, SkipFile
+from ingest.documents import Document, Section, SkipFile, read_bytes
 from ingest.formats.html import decode_html, html_to_sections
 from ingest.markdown import parse_markdown, stem_of
 from ingest.reasons import one_line
@@ -26,13 +26,10 @@ MAX_ATTACHMENT_BYTES = 50_000_000  # a larger attachment is listed but not read 
 
 def read_eml(path: Path, rel: str, options=None) -> Document:
     """The message's body and readable attachments as sections; its subject as the title."""
+    data = _as_bytes_of_ascii_mail(read_bytes(path))
     try:
-        data = _as_bytes_of_ascii_mail(path.read_bytes())
         message = email.message_from_bytes(data, policy=email.policy.default)
-    except OSError as err:
-        raise SkipFile(f"cannot be read: {err.strerror or type(err).__name__}") from None
     except Exception as err:  # the parser is lenient; this is a file that is not mail at all
-
         raise SkipFile(f"damaged email: {one_line(err)}") from None
     meta = {name: _header(message, name) for name in ("subject", "from", "to", "date")}
     meta["date"] = _iso_date(meta["date"])

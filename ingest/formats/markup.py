@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 from ingest.decode import decode_bytes
-from ingest.documents import Document, SkipFile
+from ingest.documents import Document, SkipFile, read_bytes
 from ingest.markdown import parse_markdown
 
 _ORG_HEADING = re.compile(r"^(\*+)\s+(.*?)(?:\s+:[\w@#%:]+:)?\s*$")  # trailing :tags: are not the title
@@ -35,10 +35,7 @@ def read_rst(path: Path, rel: str, options=None) -> Document:
 
 
 def _read(path: Path, rel: str, kind: str, convert) -> Document:
-    try:
-        text, warning = decode_bytes(path.read_bytes())
-    except OSError as err:
-        raise SkipFile(f"cannot be read: {err.strerror or type(err).__name__}") from None
+    text, warning = decode_bytes(read_bytes(path))
     doc = parse_markdown(convert(text.replace("\r\n", "\n").replace("\r", "\n")), rel)
     if not doc.sections:
         raise SkipFile(f"no text to index (the .{kind} file is empty or holds only directives)")

@@ -16,7 +16,7 @@ from pathlib import Path
 from ingest.documents import Section, SkipFile
 from ingest.formats import ocr_starting
 from ingest.formats.ocr import MAX_SIDE, ocr_engine, page_text
-from ingest.reasons import one_line, page_ranges
+from ingest.reasons import PageFailures
 
 DPI = 200
 _PDFIUM = threading.Lock()  # PDFium is not thread-safe
@@ -37,8 +37,7 @@ def ocr_pages(path: Path, reader, numbers: list[int], options, password: str = "
     sections: list[Section] = []
     blank: list[int] = []
     warnings: list[str] = []
-    failed: list[int] = []
-    first_error = ""
+    failed = PageFailures("OCR")
     try:
         for done, number in enumerate(numbers):
             if time.monotonic() - started > options.ocr_seconds:
@@ -51,8 +50,7 @@ def ocr_pages(path: Path, reader, numbers: list[int], options, password: str = "
             except SkipFile:
                 raise
             except Exception as err:  # one bad page must not lose the others
-                failed.append(number)
-                first_error = first_error or one_line(err)
+                failed.add(number, err)
                 continue
             if text:
                 sections.append(Section(headings=[], text=text, page=number))
@@ -60,8 +58,7 @@ def ocr_pages(path: Path, reader, numbers: list[int], options, password: str = "
                 blank.append(number)
     finally:
         pages.close()
-    if failed:
-        warnings.append(f"OCR failed on page(s) {page_ranges(failed)}: {first_error}")
+    warnings += failed.warnings()
     return sections, blank, warnings
 
 

@@ -9,17 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from ingest.decode import decode_bytes
-from ingest.documents import Document, Section, SkipFile
+from ingest.documents import Document, Section, SkipFile, read_bytes
 from ingest.markdown import stem_of
 from ingest.reasons import one_line
 
 
 def read_rtf(path: Path, rel: str, options=None) -> Document:
     """The text of an RTF file as one section."""
-    try:
-        data = path.read_bytes()
-    except OSError as err:
-        raise SkipFile(f"cannot be read: {err.strerror or type(err).__name__}") from None
+    data = read_bytes(path)
     # RTF is 7-bit by definition; decode_bytes copes with the odd writer that puts raw 8-bit bytes in.
     source, _ = decode_bytes(data)
     if not source.lstrip().startswith("{\\rtf"):
