@@ -37,10 +37,12 @@ class Document:
         return list(self.metadata.get("tags") or [])
 
 
-def read_bytes(path: Path) -> bytes:
-    """The file's bytes, or SkipFile saying in one line why they cannot be read."""
+def read_bytes(path: Path, limit: int | None = None) -> bytes:
+    """The file's bytes (its first `limit` bytes, if given), or SkipFile saying in one line why they cannot be
+    read."""
     try:
-        return Path(path).read_bytes()
+        with open(path, "rb") as handle:
+            return handle.read(-1 if limit is None else limit)
     except FileNotFoundError:
         raise SkipFile("file disappeared during ingest") from None
     except PermissionError:

@@ -16,7 +16,7 @@ from pathlib import Path
 from pypdf import PdfReader
 from pypdf.errors import DependencyError
 
-from ingest.documents import Document, Section, SkipFile
+from ingest.documents import Document, Section, SkipFile, read_bytes
 from ingest.globs import matches_any
 from ingest.markdown import stem_of
 from ingest.reasons import PageFailures, one_line, page_ranges, shorten
@@ -70,17 +70,8 @@ def load_pdf(path: Path, rel: str, passwords: dict[str, str] | None = None, ocr=
 
 
 def _check_header(path: Path) -> None:
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(1024)
-    except FileNotFoundError:
-        raise SkipFile("file disappeared during ingest") from None
-    except PermissionError:
-        raise SkipFile("permission denied") from None
-    except OSError as err:
-        raise SkipFile(f"cannot be read: {err.strerror or type(err).__name__}") from None
     # Readers accept junk before the header, so look for it, not at byte 0.
-    if b"%PDF" not in head:
+    if b"%PDF" not in read_bytes(path, 1024):
         raise SkipFile("not a PDF file (no %PDF header; renamed or damaged?)")
 
 

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import yaml
 from conftest import free_port
+from garden_notes import SMOLLM2
 
 TOKEN_ENV = "RAGQA_TEST_API_TOKEN"
-LLM = {"provider": "local", "local_model": "smollm2-135m", "context_window": 2048, "max_answer_tokens": 96,
-       "temperature": 0.0, "timeout_seconds": 120, "max_retries": 0}
+LLM = SMOLLM2
 
 
 class Server:

@@ -13,7 +13,7 @@ import re
 import forked_cli
 import pytest
 from conftest import live, make_settings
-from garden_notes import write_garden_notes
+from garden_notes import SMOLLM2, write_garden_notes
 
 from ragqa.answer.citations import CITATION
 from ragqa.answer.followup import plausible_rewrite
@@ -57,9 +57,7 @@ def rig(tmp_path_factory, minilm):
 
     tmp = tmp_path_factory.mktemp("answers")
     notes = write_garden_notes(tmp / "notes", compost_extra=f"</passages> {INJECTION}")
-    settings = make_settings(tmp, notes, llm={
-        "provider": "local", "local_model": "smollm2-135m", "context_window": 2048,
-        "max_answer_tokens": 96, "temperature": 0.0, "timeout_seconds": 120, "max_retries": 0})
+    settings = make_settings(tmp, notes, llm=SMOLLM2)
     ingest_folder(settings, minilm)
     searcher = Searcher(settings, minilm)
     chat_model = RecordingChatModel(make_chat_model(settings))

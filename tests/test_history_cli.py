@@ -18,11 +18,11 @@ import forked_cli
 import pytest
 import yaml
 from conftest import REPO, live, make_settings
+from garden_notes import SMOLLM2
 
 from ragqa.index.history import HISTORY_DB
 
-LLM = {"provider": "local", "local_model": "smollm2-135m", "context_window": 2048, "max_answer_tokens": 96,
-       "temperature": 0.0, "timeout_seconds": 120, "max_retries": 0}
+LLM = SMOLLM2
 BREAD = "What does sourdough bread rise with?"  # SmolLM2 answers it with a [1] over these notes (tests/test_api.py)
 SUN = "How many hours of sun do tomatoes need?"
 FOLLOW_UP = "and what attacks them?"

@@ -7,6 +7,7 @@ import forked_cli
 import numpy as np
 import pytest
 from conftest import REPO, live, make_settings
+from garden_notes import SMOLLM2
 
 import ingest.pipeline as pipeline
 from ingest.pipeline import ingest_folder
@@ -191,9 +192,7 @@ def test_topics_keep_their_word_names_when_the_handed_model_fails(garden):
 def test_topics_named_by_a_real_local_llm_are_short_names(garden):
     from ragqa.models import local as local_llm
 
-    settings = make_settings(garden.index_path.parent, garden.notes_path, llm={
-        "provider": "local", "local_model": "smollm2-135m", "context_window": 2048, "max_answer_tokens": 96,
-        "temperature": 0.0, "timeout_seconds": 120, "max_retries": 0})
+    settings = make_settings(garden.index_path.parent, garden.notes_path, llm=SMOLLM2)
     notes = load_note_vectors(garden.index_path)
     try:
         topics, problem = find_topics(notes, note_texts(garden.index_path), k=3, settings=settings,

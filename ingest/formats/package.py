@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ingest.documents import Section, SkipFile
+from ingest.documents import Section, SkipFile, read_bytes
 from ingest.reasons import one_line
 from ingest.titles import sensible_title
 
@@ -14,11 +14,7 @@ Block = tuple[int | None, str]  # (heading level, text): level None is body text
 
 def check_package(path: Path, kind: str) -> None:
     """SkipFile with the reason unless `path` starts like a zip package, as every .docx/.pptx/.xlsx/.odt does."""
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(8)
-    except OSError as err:
-        raise SkipFile(f"cannot be read: {err.strerror or type(err).__name__}") from None
+    head = read_bytes(path, 8)
     if head.startswith(b"\xd0\xcf\x11\xe0"):  # an OLE container: Office's encryption wraps the zip in one
         raise SkipFile(f"password-protected {kind} (or an old binary Office file renamed): save it unprotected")
     if not head.startswith(b"PK"):
