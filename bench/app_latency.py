@@ -7,9 +7,9 @@ defaults into a temporary index) and drives it with a real headless Chromium (De
 through Playwright). For each question of bench/docs_questions.py, in a new chat, the clock starts
 when Enter is pressed and stops when the page shows: the retrieved sources; the first words of the
 answer; the finished answer (its timing line). With --follow-ups each question's follow-up is asked
-in the same chat afterwards (not yet reliable: the watcher stamps a follow-up at 0.0 s, apparently
-seeing the previous answer's finished text; bench/llm_speed.py times follow-ups on the same path
-instead). Prints medians, with the machine and its load.
+in the same chat afterwards (the first question's watcher is disconnected first: left running, it
+stamped every follow-up at 0.0 s with the first answer's finished text). Prints medians, with the
+machine and its load.
 """
 from __future__ import annotations
 
@@ -34,17 +34,20 @@ from bench.docs_questions import DOCS_QUESTIONS  # noqa: E402
 from bench.machine import machine_line  # noqa: E402
 
 # Set in the page: the time from Enter to the first sign of each stage in the newest answer.
-WATCH = """(question) => {
+WATCH = """([question, position]) => {
+  // The last question's watcher would stamp this one with its own finished answer: it goes first.
+  if (window.__watch) window.__watch.disconnect();
   window.__t = {start: performance.now()};
   const stamp = (what) => { if (!(what in window.__t)) window.__t[what] = performance.now() - window.__t.start; };
-  // The answer is the message after the one that asks this question. Streamlit keeps the last run's
+  // The answer is the message after the one that asks this question: the chat's message number
+  // `position` (0: the first answer of a new chat is message 1). Streamlit keeps the last run's
   // elements on the page (marked data-stale) until it redraws them, so only fresh ones count.
   const answer = () => {
     const messages = [...document.querySelectorAll('[data-testid="stChatMessage"]')];
-    const asked = messages.findIndex((m) => m.innerText.includes(question));
-    return asked >= 0 ? messages[asked + 1] : null;
+    const asked = messages[2 * position];
+    return asked && asked.innerText.includes(question) ? messages[2 * position + 1] : null;
   };
-  new MutationObserver(() => {
+  window.__watch = new MutationObserver(() => {
     const message = answer();
     if (!message) return;
     const text = [...message.querySelectorAll('[data-testid="stElementContainer"]:not([data-stale="true"])')]
@@ -52,7 +55,8 @@ WATCH = """(question) => {
     if (/\\[1\\] \\S/.test(text)) stamp('sources');
     if (/Writing…|first words after/.test(text)) stamp('words');
     if (/s in all/.test(text)) stamp('done');
-  }).observe(document.body, {subtree: true, childList: true, characterData: true, attributes: true});
+  });
+  window.__watch.observe(document.body, {subtree: true, childList: true, characterData: true, attributes: true});
 }"""
 
 
@@ -74,10 +78,11 @@ def start_app(work: Path, model: str) -> tuple[subprocess.Popen, str]:
     return app, f"http://127.0.0.1:{port}"
 
 
-def ask(page, question: str) -> dict:
+def ask(page, question: str, position: int = 0) -> dict:
+    """Times one question; `position`: how many were asked before it in this chat."""
     box = page.get_by_placeholder("Ask a question about your notes")
     box.fill(question)
-    page.evaluate(WATCH, question)
+    page.evaluate(WATCH, [question, position])
     box.press("Enter")
     page.wait_for_function("() => 'done' in window.__t", timeout=600_000)
     times = page.evaluate("window.__t")
@@ -120,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
                 rows["first question"].append(first)
                 line = f"{question!r}: sources {first['sources']:.1f} s, words {first['words']:.1f} s"
                 if args.follow_ups:
-                    second = ask(page, follow)
+                    second = ask(page, follow, position=1)
                     rows["follow-up"].append(second)
                     line += f"; follow-up: sources {second['sources']:.1f} s, words {second['words']:.1f} s"
                 print(line, file=sys.stderr, flush=True)

@@ -47,11 +47,12 @@ def variants(k: int) -> dict:
     """name -> (kind, passages, budget, options for focus_passages)."""
     out = {f"whole passages, top {n}": ("whole", n, 0, {}) for n in sorted({k, 3})}
     for budget in (140, 180, 240, 320):
-        out[f"words only, {budget}"] = ("focus", k, budget, {"each_passage": False, "semantic": False,
-                                                               "headings": False})
-        out[f"+ embedding, {budget}"] = ("focus", k, budget, {"each_passage": False, "headings": False})
-        out[f"+ headings (shipped), {budget}"] = ("focus", k, budget, {})
-        out[f"+ each passage first, {budget}"] = ("focus", k, budget, {"each_passage": True})
+        out[f"words only, {budget}"] = ("focus", k, budget, {"semantic": False, "headings": False, "rank_weight": 0.05})
+        out[f"+ embedding, {budget}"] = ("focus", k, budget, {"headings": False, "rank_weight": 0.05})
+        out[f"+ headings (shipped), {budget}"] = ("focus", k, budget, {"rank_weight": 0.05})
+        out[f"+ each passage first, {budget}"] = ("focus", k, budget, {"each_passage": True, "rank_weight": 0.05})
+        out[f"+ rank weight 0.15, {budget}"] = ("focus", k, budget, {"rank_weight": 0.15})
+        out[f"+ rank weight 0.3, {budget}"] = ("focus", k, budget, {"rank_weight": 0.3})
     return out
 
 

@@ -210,7 +210,7 @@ _WATCH_WAIT = """() => {
       if (!window.__seen.some(s => s.what === what)) window.__seen.push({what, ms: performance.now() - start, text});
     };
     if (/\\[1\\] \\S+\\.md/.test(text)) mark('sources');
-    if (/Reading \\d+ passages?… \\d+ s/.test(text)) mark('status');
+    if (/(Found|Reading) \\d+ passages?\\S* .*\\d+ s/.test(text)) mark('status');
     if (/Writing…|first words after/.test(text)) mark('words');
   }).observe(document.body, {subtree: true, childList: true, characterData: true});
 }"""

@@ -23,7 +23,7 @@ from ragqa.text import sentence_spans, stems
 
 _CLAUSE = re.compile(r"(?<=;)\s+|(?<=\S \|)\s+(?=\S)")
 GAP = " … "
-RANK_WEIGHT = 0.05  # a tie goes to the better-ranked passage
+RANK_WEIGHT = 0.05  # a tie goes to the better-ranked passage (0.3: docs/ANSWERS.md, "Rank weight")
 SEMANTIC_WEIGHT = 0.3  # share of the embedding similarity in a sentence's score, when there is one
 HEADING_WEIGHT = 0.5  # a question word found only in the passage's heading counts this much
 LONG_UNIT_TOKENS = 60  # a sentence longer than this is split at its line breaks
@@ -109,7 +109,7 @@ def blend(lexical: list[list[float]], similarities: list[float], weight: float =
 
 def focus_passages(question: str, texts: list[str], *, budget: int | None, count_tokens: Callable[[str], int],
                    neighbours: int = 1, similarity: Similarity | None = None, headings: list[str] | None = None,
-                   each_passage: bool = False) -> list[Focused]:
+                   each_passage: bool = False, rank_weight: float | None = None) -> list[Focused]:
     """One Focused per passage (best first, as given), together within `budget` tokens (None: all).
 
     Sentences are taken best first overall (with `each_passage`, every passage with a matching sentence
@@ -125,7 +125,8 @@ def focus_passages(question: str, texts: list[str], *, budget: int | None, count
     if budget is None:  # everything, in order; the scores still pick each passage's best sentence
         return [_focused(sents, set(range(len(sents))), scores[i], plain[i]) for i, sents in enumerate(split)]
     count = len(texts)
-    ranked = sorted(((s + RANK_WEIGHT * (count - i) / max(count, 1), i, j)
+    rank_weight = RANK_WEIGHT if rank_weight is None else rank_weight
+    ranked = sorted(((s + rank_weight * (count - i) / max(count, 1), i, j)
                      for i, row in enumerate(scores) for j, s in enumerate(row)), key=lambda x: (-x[0], x[1], x[2]))
     kept: list[set[int]] = [set() for _ in texts]
     used = 0

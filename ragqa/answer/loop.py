@@ -2,6 +2,11 @@
 
 `answer_events` yields events so both faces can stream:
     ("query", str)          the search query actually used (after follow-up rewriting)
+    ("retrieved", Given)    the passages the search found, best first, each with the sentence sharing
+                            most words with the question: sent the moment the search ends, before the
+                            focus step (whose sentence embeddings take a second or two on a laptop CPU)
+                            picks what the model reads; not sent for a follow-up that continues the last
+                            prompt, nor without a model
     ("sources", Given)      the passages given to the LLM, numbered 1..n, each with its best sentence;
                             sent before the model starts, so a face can show them at once
     ("delta", str)          a piece of the answer as it is generated
@@ -134,6 +139,8 @@ def answer_events(question: str, *, searcher, chat_model: ChatModel, settings, h
     if packed is not None:  # a follow-up over the passages the model read last turn: nothing to focus anew
         focused = _focus(question, packed.passages, searcher, None)
     else:
+        found = _focus(question, hits, None, None)  # by shared words only: milliseconds
+        yield "retrieved", Given(hits, [h.chunk.text for h in hits], [f.best for f in found])
         focused = _focus(question, hits, searcher, budget)
         packed = build_prompt(question, hits, history, texts=[f.text for f in focused] if budget is not None else None,
                               style=style or PromptStyle(), **window)

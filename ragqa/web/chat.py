@@ -51,16 +51,26 @@ def llm_error_text(error: str) -> str:
             "Shown instead: the passages from your notes that best match the question.")
 
 
-def waiting_text(passages: int | None, seconds: float) -> str:
-    """The status line until the first words arrive.
+def waiting_text(passages: int | None, seconds: float, found: bool = False) -> str:
+    """The status line until the first words arrive: searching, then choosing sentences (`found`), then
+    the model reading.
 
-    >>> waiting_text(None, 0.4), waiting_text(5, 3.26)
-    ('Searching your notes… 0 s', 'Reading 5 passages… 3 s')
+    >>> waiting_text(None, 0.4), waiting_text(5, 1.2, found=True), waiting_text(5, 3.26)
+    ('Searching your notes… 0 s', 'Found 5 passages; choosing what the model reads… 1 s', 'Reading 5 passages… 3 s')
     """
     if passages is None:
         return f"Searching your notes… {seconds:.0f} s"
     what = "1 passage" if passages == 1 else f"{passages} passages"
+    if found:
+        return f"Found {what}; choosing what the model reads… {seconds:.0f} s"
     return f"Reading {what}… {seconds:.0f} s"
+
+
+def pending_rows(given) -> list[dict]:
+    """The rows show_pending_sources draws, from a Given (ragqa.answer.loop)."""
+    return [{"n": n, "path": h.chunk.path, "heading": h.chunk.heading, "page": h.chunk.page,
+             "collection": h.chunk.collection, "best_sentence": best}
+            for n, (h, best) in enumerate(zip(given.passages, given.best), 1)]
 
 
 def show_pending_sources(rows: list[dict], question: str) -> None:
@@ -144,23 +154,20 @@ def stream_answer(events: Iterator, question: str):
     status, body, pending = st.empty(), st.empty(), st.empty()
     inbox: queue.Queue = queue.Queue()
     threading.Thread(target=_pump, args=(events, inbox), daemon=True, name="ragqa-answer").start()
-    started, passages, words, final = time.monotonic(), None, "", None
+    started, passages, found, words, final = time.monotonic(), None, False, "", None
     status.caption(waiting_text(None, 0.0))
     while True:
         try:
             kind, value = inbox.get(timeout=TICK_SECONDS)
         except queue.Empty:
             if not words:
-                status.caption(waiting_text(passages, time.monotonic() - started))
+                status.caption(waiting_text(passages, time.monotonic() - started, found))
             continue
-        if kind == "sources":
-            passages = len(value.passages)
-            rows = [{"n": n, "path": h.chunk.path, "heading": h.chunk.heading, "page": h.chunk.page,
-                     "collection": h.chunk.collection, "best_sentence": best}
-                    for n, (h, best) in enumerate(zip(value.passages, value.best), 1)]
+        if kind in ("retrieved", "sources"):  # found by the search; then what the model reads, renumbered
+            passages, found = len(value.passages), kind == "retrieved"
             with pending.container():
-                show_pending_sources(rows, question)
-            status.caption(waiting_text(passages, time.monotonic() - started))
+                show_pending_sources(pending_rows(value), question)
+            status.caption(waiting_text(passages, time.monotonic() - started, found))
         elif kind == "delta":
             if not words:
                 status.caption(f"Writing… (first words after {time.monotonic() - started:.1f} s)")
