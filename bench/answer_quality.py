@@ -12,7 +12,8 @@ resumes where it stopped, and questions are answered by every pair in turn, so a
 load. Prints a Markdown table:
 
 - gold answer: the final answer contains a gold answer string (SQuAD normalisation: lower case, no
-  punctuation, no articles, single spaces); model's words: the same for the model's own text;
+  punctuation, no articles, single spaces); answer line: the same without a quotation the model copied
+  before its answer (the "quote first" variant); model's words: the same for the model's own text;
 - cites gold: the final answer's citations include the gold passage (qrels);
 - "not say" with gold: the model said the notes do not say although the gold passage was given
   (model), and what is left of that after ragqa's final check (final: no quotation was added);
