@@ -46,7 +46,7 @@ DATA = REPO.parent / "shared" / "data" / "squad-dev"
 CANDIDATES = ["none", "smollm2-135m", "qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b"]
 
 from bench.answer_scoring import answer_line, contains_gold, score  # noqa: E402
-from bench.answer_variants import RANK_WEIGHTS, VARIANTS  # noqa: E402
+from bench.answer_variants import RANK_WEIGHTS, VARIANTS, rank_weight  # noqa: E402
 
 
 def sample_questions(data: Path, count: int, seed: int):
@@ -108,30 +108,19 @@ class WordsOnly:
 
 def answer_one(question, settings, searcher, chat_model, variant: str):
     """The final Answer, from the events exactly as a face sees them."""
-    from ragqa.answer import focus
-    from ragqa.answer.prompt import SHORT_EXAMPLE
+    from ragqa.answer.loop import answer_events
+    from ragqa.answer.prompt import SHORT_EXAMPLE, PromptStyle
 
     _, style_changes, words_only = VARIANTS[variant]
     if style_changes.get("example") == "SHORT_EXAMPLE":
         style_changes = {**style_changes, "example": SHORT_EXAMPLE}
-    shipped_weight = focus.RANK_WEIGHT
-    focus.RANK_WEIGHT = RANK_WEIGHTS.get(variant, shipped_weight)
-    try:
-        final = _final(question, settings, searcher, chat_model, variant, style_changes, words_only)
-    finally:
-        focus.RANK_WEIGHT = shipped_weight
-    return final
-
-
-def _final(question, settings, searcher, chat_model, variant, style_changes, words_only):
-    from ragqa.answer.loop import answer_events
-    from ragqa.answer.prompt import PromptStyle
-
     final = None
-    for kind, value in answer_events(question, searcher=WordsOnly(searcher) if words_only else searcher,
-                                     chat_model=chat_model, settings=settings, style=PromptStyle(**style_changes)):
-        if kind == "done":
-            final = value
+    with rank_weight(RANK_WEIGHTS.get(variant)):
+        for kind, value in answer_events(question, searcher=WordsOnly(searcher) if words_only else searcher,
+                                         chat_model=chat_model, settings=settings,
+                                         style=PromptStyle(**style_changes)):
+            if kind == "done":
+                final = value
     return final
 
 

@@ -26,6 +26,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:] = [str(REPO)] + [p for p in sys.path if Path(p or ".").resolve() != REPO / "bench"]
 
 from bench.answer_quality import DATA, build_index, contains_gold, sample_questions  # noqa: E402
+from bench.answer_variants import rank_weight  # noqa: E402
 from bench.docs_questions import DOCS_QUESTIONS  # noqa: E402
 from bench.machine import machine_line  # noqa: E402
 from ragqa.answer.focus import focus_passages  # noqa: E402
@@ -64,9 +65,10 @@ def context(spec, question, hits, similarity):
     options = dict(options)
     semantic = options.pop("semantic", True)
     headings = [h.chunk.heading for h in hits[:n]] if options.pop("headings", True) else None
-    return [f.text for f in focus_passages(question, texts, budget=budget, count_tokens=count_tokens,
-                                           similarity=similarity if semantic else None, headings=headings,
-                                           **options)]
+    with rank_weight(options.pop("rank_weight", None)):
+        return [f.text for f in focus_passages(question, texts, budget=budget, count_tokens=count_tokens,
+                                               similarity=similarity if semantic else None, headings=headings,
+                                               **options)]
 
 
 def cached_similarity(embedder):

@@ -109,7 +109,7 @@ def blend(lexical: list[list[float]], similarities: list[float], weight: float =
 
 def focus_passages(question: str, texts: list[str], *, budget: int | None, count_tokens: Callable[[str], int],
                    neighbours: int = 1, similarity: Similarity | None = None, headings: list[str] | None = None,
-                   each_passage: bool = False, rank_weight: float | None = None) -> list[Focused]:
+                   each_passage: bool = False) -> list[Focused]:
     """One Focused per passage (best first, as given), together within `budget` tokens (None: all).
 
     Sentences are taken best first overall (with `each_passage`, every passage with a matching sentence
@@ -125,8 +125,7 @@ def focus_passages(question: str, texts: list[str], *, budget: int | None, count
     if budget is None:  # everything, in order; the scores still pick each passage's best sentence
         return [_focused(sents, set(range(len(sents))), scores[i], plain[i]) for i, sents in enumerate(split)]
     count = len(texts)
-    rank_weight = RANK_WEIGHT if rank_weight is None else rank_weight
-    ranked = sorted(((s + rank_weight * (count - i) / max(count, 1), i, j)
+    ranked = sorted(((s + RANK_WEIGHT * (count - i) / max(count, 1), i, j)
                      for i, row in enumerate(scores) for j, s in enumerate(row)), key=lambda x: (-x[0], x[1], x[2]))
     kept: list[set[int]] = [set() for _ in texts]
     used = 0
