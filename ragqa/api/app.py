@@ -46,7 +46,7 @@ class Served:
 
     def index_of(self, name: str):
         """The collection's shared index (made at first use)."""
-        from ragqa.cli.index_commands import reranking_model
+        from ragqa.models.chat import reranking_model
         from ragqa.models.lazy_embedder import LazyEmbedder
         from ragqa.retrieve.shared import SharedIndex
 

@@ -14,7 +14,6 @@ import json
 import logging
 import time
 import uuid
-from types import SimpleNamespace
 
 from fastapi import APIRouter, Depends, Header
 from fastapi.responses import StreamingResponse
@@ -84,12 +83,12 @@ def _problem(answer, chat_model) -> str | None:
 
 def _events(body: ChatRequest, served: Served):
     from ragqa.answer.loop import answer_events
-    from ragqa.cli.index_commands import filters_from
+    from ragqa.retrieve.search import Filters
 
     names = collections_of_model(body.model, served)
     question, history = conversation(body.messages)
     chat_model = served.chat_model()
-    filters = filters_from(SimpleNamespace(folder=body.folder, tag=body.tag, kinds=[]))
+    filters = Filters(folders=body.folder, tags=body.tag)
     events = answer_events(question, searcher=served.searcher(names), chat_model=chat_model,
                            settings=served.settings, history=history, filters=filters, k=body.k)
     return events, chat_model

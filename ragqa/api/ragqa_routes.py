@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from pathlib import PurePosixPath
-from types import SimpleNamespace
 from typing import Literal
 
 from fastapi import APIRouter, Body, Depends, Query
@@ -10,7 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ragqa.api.app import Served, served
 from ragqa.api.errors import APIError
+from ragqa.contracts import related_json, search_json, status_json
 from ragqa.filetypes import KINDS
+from ragqa.retrieve.search import Filters
 
 router = APIRouter(tags=["ragqa"])
 
@@ -54,9 +55,7 @@ class SearchRequest(BaseModel):
 @router.post("/v1/search")
 def search(body: SearchRequest, served: Served = Depends(served)) -> list[dict]:
     """The passages that best match the query: `ragqa search --json`."""
-    from ragqa.cli.index_commands import filters_from, search_json
-
-    filters = filters_from(SimpleNamespace(folder=body.folder, tag=body.tag, kinds=body.type))
+    filters = Filters(folders=body.folder, tags=body.tag, kinds=body.type)
     names = body.collections or served.default_names
     if names == ["all"]:
         names = list(served.collections)
@@ -71,8 +70,6 @@ def search(body: SearchRequest, served: Served = Depends(served)) -> list[dict]:
 @router.get("/v1/status")
 def status(served: Served = Depends(served)) -> dict:
     """What the index holds: `ragqa status --json`."""
-    from ragqa.cli.index_commands import status_json
-
     return status_json(served.settings.index_path)
 
 
@@ -110,6 +107,4 @@ def note_path(path: str) -> str:
 def related(path: str = Query(description="a note, relative to the notes folder"),
             k: int = Query(10, ge=1, le=1000), served: Served = Depends(served)) -> list[dict]:
     """The notes most similar to a note: `ragqa related --json`. 404 for a note not in the index."""
-    from ragqa.cli.notes_commands import related_json
-
     return related_json(served.settings, served.settings.index_path, note_path(path), k=k)[1]

@@ -7,7 +7,9 @@ from pathlib import Path
 
 from ragqa.cli.collection_args import add_collection_arg, each_collection, open_searcher
 from ragqa.collections import labelled
+from ragqa.contracts import search_json, status_json
 from ragqa.filetypes import KINDS, place
+from ragqa.models.chat import reranking_model
 from ragqa.models.lazy_embedder import LazyEmbedder
 
 
@@ -93,28 +95,9 @@ def run_ingest(settings, args) -> int:
     return 0
 
 
-def reranking_model(settings):
-    """The chat model `search.rerank: llm` asks; for any other reranker none is started. One that cannot
-    be started fails each rerank with its reason, so the first stage's order stands, as when it fails later."""
-    from ragqa.models.chat import NoChatModel, chat_model_or_problem
-
-    return chat_model_or_problem(settings)[0] if settings.search.rerank == "llm" else NoChatModel()
-
-
 def _searcher(settings, args):
     # each model loaded only to embed the query: a BM25 search never loads one
     return open_searcher(settings, args, lambda: reranking_model(settings), LazyEmbedder)[0]
-
-
-def hit_json(hit) -> dict:
-    c = hit.chunk
-    return {"path": c.path, "title": c.title, "heading": c.heading, "page": c.page,
-            "score": round(float(hit.score), 6), "text": c.text, "collection": c.collection or None}
-
-
-def search_json(searcher, query: str, k: int | None = None, mode: str | None = None, filters=None) -> list[dict]:
-    """The `ragqa search --json` contract (also `POST /v1/search`): one row per passage, best first."""
-    return [hit_json(h) for h in searcher.search(query, k=k, mode=mode, filters=filters)]
 
 
 def run_search(settings, args) -> int:
@@ -131,17 +114,6 @@ def run_search(settings, args) -> int:
         snippet = " ".join(c.text.split())[:200]
         print(f"{rank}. {where}  [{hit.score:.3f}]\n   {c.heading}\n   {snippet}")
     return 0
-
-
-def status_json(index_dir: Path) -> dict:
-    """The `ragqa status --json` contract (also `GET /v1/status`): what the index holds."""
-    from ragqa.index.store import IndexReader
-
-    reader = IndexReader(index_dir)
-    try:
-        return reader.stats()
-    finally:
-        reader.close()
 
 
 def run_status(settings, args) -> int:

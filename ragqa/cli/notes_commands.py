@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from ragqa.cli.collection_args import add_collection_arg, chosen, each_collection
+from ragqa.contracts import related_json
 from ragqa.errors import ConfigError
 
 
@@ -56,18 +57,6 @@ def _notes(settings, args):
     from ragqa.notes.vectors import load_note_vectors
 
     return load_note_vectors(_index(settings, args))
-
-
-def related_json(settings, index_dir: Path, note: str, k: int = 10) -> tuple[str, list[dict]]:
-    """(the note's path in the index, the `ragqa related --json` rows); also `GET /v1/related`."""
-    from ragqa.notes.graph import related_notes, resolve_note
-    from ragqa.notes.vectors import load_note_vectors
-
-    if k < 1:
-        raise ConfigError("-k must be at least 1")
-    notes = load_note_vectors(index_dir)
-    path = resolve_note(notes, note, notes.notes_dir or settings.notes_path)
-    return path, related_notes(notes, path, k=k)
 
 
 def run_related(settings, args) -> int:

@@ -114,3 +114,9 @@ def chat_model_or_problem(settings: Settings | LLMSettings,
         return make_chat_model(settings, cache_dir), None
     except RagqaError as err:
         return NoChatModel(str(err)), str(err)
+
+
+def reranking_model(settings: Settings) -> ChatModel:
+    """The chat model `search.rerank: llm` asks; for any other reranker none is started. One that cannot
+    be started fails each rerank with its reason, so the first stage's order stands, as when it fails later."""
+    return chat_model_or_problem(settings)[0] if settings.search.rerank == "llm" else NoChatModel()
