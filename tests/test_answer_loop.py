@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import make_settings
+from helpers.settings import make_settings
 
 from ragqa.answer.loop import NOTHING_MATCHES, answer_events, answer_question
 from ragqa.answer.refusals import QUOTE_LABEL, is_refusal

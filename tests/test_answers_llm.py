@@ -10,10 +10,11 @@ import json
 import os
 import re
 
-import forked_cli
 import pytest
-from conftest import live, make_settings
-from garden_notes import SMOLLM2, write_garden_notes
+from helpers import forked_cli
+from helpers.garden_notes import SMOLLM2, write_garden_notes
+from helpers.local_model import live
+from helpers.settings import make_settings
 
 from ragqa.answer.citations import CITATION
 from ragqa.answer.followup import plausible_rewrite

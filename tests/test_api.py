@@ -17,9 +17,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from api_server import LLM, TOKEN_ENV, Server, serve_settings
-from conftest import REPO, free_port, live
-from garden_notes import write_garden_notes
+from helpers.api_server import LLM, TOKEN_ENV, Server, serve_settings
+from helpers.data import REPO
+from helpers.garden_notes import write_garden_notes
+from helpers.local_model import live
+from helpers.net import free_port
 
 # Every test here talks to a real server process that loads torch and MiniLM first (~20-30 s on a busy machine).
 pytestmark = pytest.mark.slow

@@ -9,12 +9,14 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import make_settings, needs_local_model, open_app
+from helpers.app import open_app
+from helpers.local_model import needs_local_model
+from helpers.settings import make_settings
 from streamlit.testing.v1 import AppTest
 
 from ingest.pipeline import ingest_folder
 
-# ---- helpers (the app's environment, app_env, and open_app are in conftest) -------------------
+# ---- helpers (the app's environment app_env is in conftest, open_app in helpers.app) -------
 
 @pytest.fixture
 def indexed(app_env, notes, minilm):

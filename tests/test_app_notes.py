@@ -8,7 +8,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import make_settings, open_app
+from helpers.app import open_app
+from helpers.settings import make_settings
 from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.testing.v1 import AppTest
 
@@ -38,7 +39,7 @@ NOTES = {
 }
 
 
-# ---- helpers (app_env, open_app and unused_port are in conftest) ---------------------------
+# ---- helpers (app_env and unused_port are in conftest, open_app in helpers.app) ------------
 
 @pytest.fixture
 def notes(tmp_path):

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import make_settings, open_app
+from helpers.app import open_app
+from helpers.settings import make_settings
 from test_app import ask
 
 from ingest.pipeline import ingest_folder

@@ -15,9 +15,10 @@ import zlib
 from contextlib import contextmanager
 from pathlib import Path
 
-import forked_cli
 import pytest
-from conftest import make_settings, need_shared
+from helpers import forked_cli
+from helpers.data import need_shared
+from helpers.settings import make_settings
 
 from ingest.pipeline import ingest_folder
 from ragqa.errors import ConfigError

@@ -16,7 +16,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import REPO, needs_local_model, outside_address
+from helpers.data import REPO
+from helpers.local_model import needs_local_model
+from helpers.net import outside_address
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO / "test-artifacts"

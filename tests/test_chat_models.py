@@ -11,7 +11,7 @@ import sys
 import typing
 
 import pytest
-from conftest import REPO
+from helpers.data import REPO
 
 from ragqa.config import LLMSettings, Settings
 from ragqa.errors import LLMError

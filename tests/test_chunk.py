@@ -5,7 +5,7 @@ import base64
 
 import pytest
 import tiktoken
-from conftest import SHARED_DATA
+from helpers.data import SHARED_DATA
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -8,11 +8,11 @@ import json
 import shutil
 from pathlib import Path
 
-import forked_cli
 import pytest
 import yaml
-from collection_configs import clean_env, ragqa, small_config, write_config
-from conftest import REPO, need_shared
+from helpers import forked_cli
+from helpers.collection_configs import clean_env, ragqa, small_config, write_config
+from helpers.data import REPO, need_shared
 
 from ragqa.collections import choose, collections
 from ragqa.config import Settings, load_settings

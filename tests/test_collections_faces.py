@@ -2,9 +2,9 @@
 picked ones, the HTTP API has a model per collection, and `ragqa watch` follows every chosen collection."""
 from __future__ import annotations
 
-import forked_cli
 import pytest
-from collection_configs import clean_env, ragqa, small_config, texts, write_config
+from helpers import forked_cli
+from helpers.collection_configs import clean_env, ragqa, small_config, texts, write_config
 
 from ragqa.collections import collections
 from ragqa.config import load_settings
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.slow
 def test_the_app_opens_the_collection_it_is_given(tmp_path, notes, minilm, monkeypatch):
     from argparse import Namespace
 
-    from conftest import open_app
+    from helpers.app import open_app
 
     from ingest.pipeline import ingest_folder
     from ragqa.cli.app_command import app_launch
@@ -45,7 +45,7 @@ def test_the_app_opens_the_collection_it_is_given(tmp_path, notes, minilm, monke
 
 def test_the_chat_asks_across_the_picked_collections_and_each_source_says_its_own(tmp_path, notes, minilm,
                                                                                    monkeypatch):
-    from conftest import open_app
+    from helpers.app import open_app
 
     from ingest.pipeline import ingest_folder
 
@@ -72,7 +72,7 @@ def test_the_chat_asks_across_the_picked_collections_and_each_source_says_its_ow
 
 def test_the_api_has_a_model_per_collection_and_searches_the_ones_asked(tmp_path, notes):
     import openai
-    from api_server import Server
+    from helpers.api_server import Server
 
     (tmp_path / "birds").mkdir()
     (tmp_path / "birds" / "heron.md").write_text("# Herons\n\nThe grey heron waits at the pond for fish at dawn.\n")

@@ -10,9 +10,9 @@ import threading
 import time
 from pathlib import Path
 
-import forked_cli
 import pytest
-from conftest import make_settings
+from helpers import forked_cli
+from helpers.settings import make_settings
 
 import ingest.pipeline as pipeline
 from ingest.pipeline import ingest_folder

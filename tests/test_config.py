@@ -2,9 +2,10 @@ import json
 import os
 from pathlib import Path
 
-import forked_cli
 import pytest
-from conftest import REPO, make_settings
+from helpers import forked_cli
+from helpers.data import REPO
+from helpers.settings import make_settings
 
 from ingest.pipeline import ingest_folder
 from ragqa.config import expand_env, load_settings

@@ -21,10 +21,10 @@ import sqlite3
 import time
 from pathlib import Path
 
-import forked_cli
 import numpy as np
 import pytest
-from conftest import need_shared
+from helpers import forked_cli
+from helpers.data import need_shared
 
 from ragqa.errors import IndexBusyError
 from ragqa.index.lock import LOCK_NAME, write_lock

@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import need_shared
+from helpers.data import need_shared
 
 from ragqa.cli import main
 

@@ -7,7 +7,8 @@ import csv
 import shutil
 
 import pytest
-from conftest import SHARED_DATA, make_settings
+from helpers.data import SHARED_DATA
+from helpers.settings import make_settings
 
 from ingest.pipeline import ingest_folder
 from ragqa.answer.prompt import source_label

@@ -13,7 +13,7 @@ from ingest.documents import SkipFile
 from ingest.formats import ReadOptions, read_document
 
 FORMATS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "formats"
-if os.environ.get("RAGQA_SHARED_DATA"):  # conftest's rule for where ../shared/data is
+if os.environ.get("RAGQA_SHARED_DATA"):  # helpers.data's rule for where ../shared/data is
     FORMATS = Path(os.environ["RAGQA_SHARED_DATA"]) / "formats"
 KINDS = ("docx", "odt", "pptx", "xlsx")
 

@@ -13,7 +13,7 @@ import time
 
 import pytest
 import tiktoken
-from conftest import need_shared
+from helpers.data import need_shared
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -7,8 +7,8 @@ import hashlib
 import sqlite3
 
 import pytest
-from api_server import Server, serve_settings
-from garden_notes import write_garden_notes
+from helpers.api_server import Server, serve_settings
+from helpers.garden_notes import write_garden_notes
 
 from ragqa.index.history import HISTORY_DB, History
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import make_settings, open_app
+from helpers.app import open_app
+from helpers.settings import make_settings
 
 from ingest.pipeline import ingest_folder
 from ragqa.index.history import History

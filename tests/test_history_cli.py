@@ -14,11 +14,13 @@ import sys
 import threading
 import time
 
-import forked_cli
 import pytest
 import yaml
-from conftest import REPO, live, make_settings
-from garden_notes import SMOLLM2
+from helpers import forked_cli
+from helpers.data import REPO
+from helpers.garden_notes import SMOLLM2
+from helpers.local_model import live
+from helpers.settings import make_settings
 
 from ragqa.index.history import HISTORY_DB
 

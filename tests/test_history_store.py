@@ -11,9 +11,9 @@ import sys
 import time
 from pathlib import Path
 
-import forked_cli
 import pytest
-from conftest import REPO
+from helpers import forked_cli
+from helpers.data import REPO
 
 from ragqa.answer.saved import conversation_messages, turn_from_answer
 from ragqa.errors import HistoryError, HistoryFormatError

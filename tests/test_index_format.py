@@ -11,7 +11,7 @@ import sqlite3
 
 import numpy as np
 import pytest
-from conftest import make_settings
+from helpers.settings import make_settings
 
 from ingest.file_status import file_statuses
 from ragqa.errors import IndexFormatError, RagqaError

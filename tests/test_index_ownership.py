@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import REPO
+from helpers.data import REPO
 
 SQL = re.compile(r"\.execute(?:many|script)?\(|\bSELECT\s|\bINSERT\s+(?:OR\s+\w+\s+)?INTO\b|\bDELETE\s+FROM\b"
                  r"|\bUPDATE\s+\w+\s+SET\b|\.conn\b|sqlite3\.connect\(")

@@ -5,9 +5,10 @@ import subprocess
 import sys
 import time
 
-import forked_cli
 import pytest
-from conftest import make_settings, need_shared
+from helpers import forked_cli
+from helpers.data import need_shared
+from helpers.settings import make_settings
 
 from ingest.chunk import chunk_document
 from ingest.loaders import load_file

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import ast
 
-from conftest import REPO
+from helpers.data import REPO
 
 FACES = ("ragqa.cli", "ragqa.web", "ragqa.api", "ragqa.__main__")
 

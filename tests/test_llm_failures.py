@@ -10,9 +10,10 @@ import os
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 
-import forked_cli
 import pytest
-from conftest import make_settings, needs_local_model
+from helpers import forked_cli
+from helpers.local_model import needs_local_model
+from helpers.settings import make_settings
 
 from ingest.pipeline import ingest_folder
 from ragqa.config import LLMSettings

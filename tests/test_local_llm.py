@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import needs_local_model
+from helpers.local_model import needs_local_model
 
 from ragqa.config import LLMSettings, Settings
 from ragqa.errors import LLMError

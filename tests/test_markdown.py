@@ -5,7 +5,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import need_shared
+from helpers.data import need_shared
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

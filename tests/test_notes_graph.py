@@ -3,11 +3,13 @@ import json
 import os
 import sys
 
-import forked_cli
 import numpy as np
 import pytest
-from conftest import REPO, live, make_settings
-from garden_notes import SMOLLM2
+from helpers import forked_cli
+from helpers.data import REPO
+from helpers.garden_notes import SMOLLM2
+from helpers.local_model import live
+from helpers.settings import make_settings
 
 import ingest.pipeline as pipeline
 from ingest.pipeline import ingest_folder

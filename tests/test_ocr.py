@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from conftest import SHARED_DATA
+from helpers.data import SHARED_DATA
 from PIL import Image
 
 from ingest.documents import SkipFile

@@ -2,7 +2,8 @@
 import csv
 
 import pytest
-from conftest import make_settings, need_shared
+from helpers.data import need_shared
+from helpers.settings import make_settings
 
 from ingest.pipeline import ingest_folder
 from ragqa.retrieve.search import Searcher

@@ -7,7 +7,7 @@ import importlib.util
 import logging
 
 import pytest
-from conftest import SHARED_DATA
+from helpers.data import SHARED_DATA
 
 from ingest.documents import Document, SkipFile
 from ingest.pdf import load_pdf

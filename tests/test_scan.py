@@ -7,7 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import SHARED_DATA
+from helpers.data import SHARED_DATA
 
 from ingest.file_status import classify
 from ingest.globs import matches_any

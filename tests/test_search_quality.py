@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import make_settings
+from helpers.settings import make_settings
 
 from ingest.pipeline import ingest_folder
 from ragqa.cli import main

@@ -12,7 +12,8 @@ import sys
 import tomllib
 
 import pytest
-from conftest import REPO, free_port, health, outside_address, wait_for_health
+from helpers.data import REPO
+from helpers.net import free_port, health, outside_address, wait_for_health
 
 CONFIG = REPO / ".streamlit" / "config.toml"
 STARTUP_SECONDS = 60  # a shared 2-core machine; the page itself (torch, models) only loads for a browser

@@ -13,11 +13,11 @@ NEEDS_DATA = '''
 import os
 
 import pytest
-from conftest import need_shared
+from helpers.data import need_shared
 
 
 def test_calls_need_shared():
-    assert "RAGQA_SHARED_DATA" not in os.environ  # cleared for the test, yet read by conftest at import
+    assert "RAGQA_SHARED_DATA" not in os.environ  # cleared for the test, yet read by helpers.data at import
     need_shared("pdfs")
 
 
@@ -34,7 +34,8 @@ def test_absent_shared_data_is_skipped_but_fails_under_ci(tmp_path, ci, outcome)
     empty = tmp_path / "no-data"
     empty.mkdir()
     env = {key: value for key, value in os.environ.items() if key != "CI"}
-    env.update(RAGQA_SHARED_DATA=str(empty), PYTHONPATH=str(TESTS), **({"CI": ci} if ci else {}))
+    path = os.pathsep.join(p for p in (str(TESTS), os.environ.get("PYTHONPATH")) if p)
+    env.update(RAGQA_SHARED_DATA=str(empty), PYTHONPATH=path, **({"CI": ci} if ci else {}))
     run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rfEs", "-p", "no:cacheprovider", "-p", "conftest",
                           "test_needs_data.py"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert run.stdout.strip().splitlines()[-1].startswith(outcome), run.stdout + run.stderr

@@ -4,7 +4,8 @@ to app.py. The pages themselves are in test_app.py (Streamlit's AppTest)."""
 from __future__ import annotations
 
 import pytest
-from conftest import REPO, make_settings
+from helpers.data import REPO
+from helpers.settings import make_settings
 
 from ingest.background import IngestJobs, report_rows
 from ingest.pipeline import IngestReport

@@ -13,7 +13,7 @@ import textwrap
 
 import numpy as np
 import pytest
-from conftest import REPO
+from helpers.data import REPO
 
 from ingest.pipeline import ingest_folder
 from ragqa.config import load_settings

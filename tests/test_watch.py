@@ -4,9 +4,9 @@ import signal
 import time
 from pathlib import Path
 
-import forked_cli
 import pytest
-from conftest import make_settings
+from helpers import forked_cli
+from helpers.settings import make_settings
 
 from ingest.file_status import file_statuses, status_counts
 from ingest.pipeline import ingest_folder

@@ -10,6 +10,7 @@ import copy
 import logging
 import os
 import threading
+from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
 
@@ -186,11 +187,15 @@ class SentenceTransformerEmbedder:
 
 
 _LOADED: dict[tuple, SentenceTransformerEmbedder] = {}
+# Other embedders, by embedding.model name: a class taking EmbeddingSettings, with this module's interface
+# (the tests register a seeded-hash one, tests/helpers/hash_embedder.py).
+EMBEDDERS: dict[str, Callable[[EmbeddingSettings], object]] = {}
 
 
 def load_embedder(settings: EmbeddingSettings) -> SentenceTransformerEmbedder:
-    """One embedder per distinct settings per process: loading a model takes seconds."""
-    key = tuple(sorted(settings.model_dump().items()))
+    """One embedder per distinct settings per process: loading a model takes seconds. The cache_dir does not
+    count: it only says where a bundled copy is unpacked, and every copy holds the same model."""
+    key = tuple(sorted(settings.model_dump(exclude={"cache_dir"}).items()))
     if key not in _LOADED:
-        _LOADED[key] = SentenceTransformerEmbedder(settings)
+        _LOADED[key] = EMBEDDERS.get(settings.model, SentenceTransformerEmbedder)(settings)
     return _LOADED[key]

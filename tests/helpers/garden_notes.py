@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-# The `llm` section of the tests that start the tiny local model: SmolLM2's answers over these notes cite.
-SMOLLM2 = {"provider": "local", "local_model": "smollm2-135m", "context_window": 2048, "max_answer_tokens": 96,
-           "temperature": 0.0, "timeout_seconds": 120, "max_retries": 0}
+from helpers.local_model import SMOLLM2  # noqa: F401  (SmolLM2's answers over these notes cite)
 
 # A long note about tomato seeds: the one that does not fit a small context window whole.
 SEED_DIARY = " ".join(

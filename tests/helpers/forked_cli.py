@@ -1,4 +1,5 @@
-"""Run the real `ragqa` CLI in child processes that start in a fraction of a second.
+"""Run the real `ragqa` CLI in child processes that start in a fraction of a second (where a separate process
+is the point of the test; otherwise helpers.cli runs it in the test's own process, sharing its loaded models).
 
 A fresh `python -m ragqa ingest` spends ~8 s (on 2 shared cores) importing torch, transformers and
 sentence-transformers before it does anything. The crash test starts two dozen of them (and the LLM-failure
@@ -21,14 +22,14 @@ from pathlib import Path
 
 from ragqa.cli import COMMAND_MODULES
 
-TESTS = Path(__file__).resolve().parent
+TESTS = Path(__file__).resolve().parents[1]  # tests/: helpers.forked_cli is imported from there
 # What a `ragqa` command imports before it does anything. The server lives until pytest exits.
-PRELOAD = ["forked_cli", "ragqa.cli", *COMMAND_MODULES, "ingest.pipeline", "sentence_transformers"]
+PRELOAD = ["helpers.forked_cli", "ragqa.cli", *COMMAND_MODULES, "ingest.pipeline", "sentence_transformers"]
 
 
-def run_cli(argv: list[str], cwd: str, env: dict[str, str], stdout: str, stderr: str) -> None:
-    """The child: `ragqa ARGV` writing to the files `stdout` and `stderr` (may be the same); its exit code
-    is the process's."""
+def run_cli(argv: list[str], cwd: str, env: dict[str, str], stdout: str, stderr: str, stdin: str | None) -> None:
+    """The child: `ragqa ARGV` writing to the files `stdout` and `stderr` (may be the same), reading the file
+    or FIFO `stdin` (default: none); its exit code is the process's."""
     # Ctrl-C (SIGINT) stops it as in a terminal: the server passes on the SIGINT handling it started with,
     # which is "ignore" when pytest runs from a background shell.
     signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -40,8 +41,14 @@ def run_cli(argv: list[str], cwd: str, env: dict[str, str], stdout: str, stderr:
 
     os.dup2(open_for_writing(stdout), 1)
     os.dup2(1 if stderr == stdout else open_for_writing(stderr), 2)
+    if stdin is not None:  # (multiprocessing gave the child /dev/null)
+        os.dup2(os.open(stdin, os.O_RDONLY), 0)
+        sys.stdin = open(0, encoding="utf-8", closefd=False)  # the process's own stdin
+    from helpers.hash_embedder import register
+
     from ragqa.cli import main
 
+    register()  # `embedding.model: hash-embedder`, as in the tests' own process
     try:
         code = main(argv)
     finally:  # the console script runs these at exit (e.g. stopping a local LLM server it started); a
@@ -73,12 +80,14 @@ class ForkedCli:
             self.process.kill()
 
 
-def start(argv: list[str], cwd: Path, env: dict[str, str], log: Path, stderr: Path | None = None) -> ForkedCli:
+def start(argv: list[str], cwd: Path, env: dict[str, str], log: Path, stderr: Path | None = None,
+          stdin: Path | None = None) -> ForkedCli:
     """Fork `ragqa ARGV` from the fork server (started on first use); its output goes to `log` (and its
-    stderr to `stderr`, if given)."""
+    stderr to `stderr`, if given); it reads `stdin` (a file or a FIFO), if given."""
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(PRELOAD)
-    process = context.Process(target=run_cli, args=(argv, str(cwd), env, str(log), str(stderr or log)),
+    process = context.Process(target=run_cli, args=(argv, str(cwd), env, str(log), str(stderr or log),
+                                                   None if stdin is None else str(stdin)),
                               daemon=True)
     # The server imports this module by name, and Python 3.11's fork server ignores the parent's sys.path:
     # PYTHONPATH names this folder while the server starts (on the first start), and is restored after.
@@ -95,12 +104,15 @@ def start(argv: list[str], cwd: Path, env: dict[str, str], log: Path, stderr: Pa
 
 
 def run(argv: list[str], env: dict[str, str] | None = None, timeout: float = 600,
-        cwd: Path | None = None) -> subprocess.CompletedProcess:
-    """Like subprocess.run(["ragqa", *argv], env=env, cwd=cwd, capture_output=True, text=True), forked.
-    The tests' one way to run the CLI (env: this process's, by default)."""
+        cwd: Path | None = None, stdin: str | None = None) -> subprocess.CompletedProcess:
+    """Like subprocess.run(["ragqa", *argv], env=env, cwd=cwd, input=stdin, capture_output=True, text=True),
+    forked (env: this process's, by default)."""
     with tempfile.TemporaryDirectory(prefix="ragqa-cli-") as tmp:
-        out, err = Path(tmp) / "stdout", Path(tmp) / "stderr"
-        child = start(argv, cwd or Path.cwd(), dict(os.environ) if env is None else env, out, err)
+        out, err, typed = Path(tmp) / "stdout", Path(tmp) / "stderr", None
+        if stdin is not None:
+            typed = Path(tmp) / "stdin"
+            typed.write_text(stdin, encoding="utf-8")
+        child = start(argv, cwd or Path.cwd(), dict(os.environ) if env is None else env, out, err, typed)
         try:
             code = child.wait(timeout)
         finally:

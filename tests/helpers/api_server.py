@@ -13,8 +13,8 @@ import urllib.request
 from pathlib import Path
 
 import yaml
-from conftest import free_port
-from garden_notes import SMOLLM2
+from helpers.local_model import SMOLLM2
+from helpers.net import free_port
 
 TOKEN_ENV = "RAGQA_TEST_API_TOKEN"
 LLM = SMOLLM2

@@ -6,28 +6,22 @@ import json
 import os
 from pathlib import Path
 
-import forked_cli
-import yaml
+from helpers import cli
+from helpers.settings import MINILM, write_config
 
 
-def write_config(folder: Path, config: dict) -> Path:
-    """`config` as folder/config.yaml."""
-    path = folder / "config.yaml"
-    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-    return path
-
-
-def small_config(tmp_path: Path, folders: dict[str, str], **extra) -> Path:
-    """config.yaml for collections named after `folders` (name: notes folder), MiniLM, no LLM, indexes in ix/."""
+def small_config(tmp_path: Path, folders: dict[str, str], model: str = MINILM, **extra) -> Path:
+    """config.yaml for collections named after `folders` (name: notes folder), MiniLM (or `model`), no LLM,
+    indexes in ix/."""
     return write_config(tmp_path, {
         "index_dir": "ix", "llm": {"provider": "none"},
-        "embedding": {"model": "all-MiniLM-L6-v2", "cache_dir": str(tmp_path / "c")},
+        "embedding": {"model": model, "cache_dir": str(tmp_path / "c")},
         "collections": {name: {"notes_dir": folder} for name, folder in folders.items()}, **extra})
 
 
-def ragqa(config: Path, *args, ok: bool = True, timeout: float = 600):
-    """The real CLI in its own (forked) process, with this config.yaml; JSON when --json was given."""
-    out = forked_cli.run([*args], env={**clean_env(), "RAGQA_CONFIG": str(config)}, timeout=timeout, cwd=config.parent)
+def ragqa(config: Path, *args, ok: bool = True):
+    """The real CLI (in this process: helpers.cli) with this config.yaml; JSON when --json was given."""
+    out = cli.run([*args], env={**clean_env(), "RAGQA_CONFIG": str(config)}, cwd=config.parent)
     if ok:
         assert out.returncode == 0, out.stderr
     return json.loads(out.stdout) if ok and "--json" in args else out
