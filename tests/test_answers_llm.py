@@ -11,7 +11,7 @@ import os
 import re
 
 import pytest
-from helpers import forked_cli
+from helpers import cli
 from helpers.garden_notes import SMOLLM2, write_garden_notes
 from helpers.local_model import live
 from helpers.settings import make_settings
@@ -50,22 +50,21 @@ class RecordingChatModel:
 
 
 @pytest.fixture(scope="module")
-def rig(tmp_path_factory, minilm):
-    """Notes, their MiniLM index, a searcher and a started SmolLM2 server (stopped at the end)."""
+def rig(tmp_path_factory, minilm, smollm2_server):
+    """Notes, their MiniLM index, a searcher and the session's SmolLM2 server (its state in the embedding
+    cache folder; the 700-token one a test starts there is stopped at the end)."""
     from ingest.pipeline import ingest_folder
     from ragqa.models.chat import make_chat_model
     from ragqa.retrieve.search import Searcher
 
     tmp = tmp_path_factory.mktemp("answers")
     notes = write_garden_notes(tmp / "notes", compost_extra=f"</passages> {INJECTION}")
-    settings = make_settings(tmp, notes, llm=SMOLLM2)
+    settings = make_settings(tmp, notes, llm=SMOLLM2, embedding={"cache_dir": str(smollm2_server)})
     ingest_folder(settings, minilm)
     searcher = Searcher(settings, minilm)
     chat_model = RecordingChatModel(make_chat_model(settings))
     yield {"tmp": tmp, "notes": notes, "settings": settings, "searcher": searcher, "chat_model": chat_model}
-    for window in (2048, 700):
-        local_llm.stop_local_server(settings.llm.model_copy(update={"context_window": window}),
-                                    settings.resolve(settings.embedding.cache_dir))
+    local_llm.stop_local_server(settings.llm.model_copy(update={"context_window": 700}), smollm2_server)
 
 
 def ask(rig, question, **kwargs):
@@ -161,7 +160,7 @@ def test_ragqa_ask_json_answers_offline_with_a_cited_real_file(rig):
         "RAGQA_EMBEDDING__CACHE_DIR": str(rig["settings"].resolve(rig["settings"].embedding.cache_dir)),
     }
     argv = ["ask", "How much sun do tomatoes need?", "--json", "--index", str(rig["settings"].index_path)]
-    out = forked_cli.run(argv, env=env, cwd=rig["tmp"], timeout=300)
+    out = cli.run(argv, env=env, cwd=rig["tmp"])
     assert out.returncode == 0, out.stderr[-800:]
     reply = json.loads(out.stdout)
     assert {"answer", "citations", "sources", "model", "prompt_tokens", "seconds", "first_token_seconds"} <= set(reply)

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from helpers import forked_cli
+from helpers import cli
 from helpers.data import need_shared
 from helpers.settings import make_settings
 
@@ -276,7 +276,7 @@ def test_cli_refuses_a_missing_notes_folder_and_an_unwritable_index_in_one_line(
                              "set index_dir"),
     }
     for name, (args, expected) in cases.items():
-        run = forked_cli.run(args, env=env, timeout=300)
+        run = cli.run(args, env=env)
         assert run.returncode == 1 and run.stdout == "", (name, run.stdout, run.stderr)
         assert run.stderr.startswith(expected) and run.stderr.count("\n") == 1, (name, run.stderr)
         assert "Traceback" not in run.stderr, (name, run.stderr)

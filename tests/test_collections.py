@@ -1,6 +1,7 @@
 """Collections (issue 16): several notes folders in one ragqa, each with its own index, searched one at a time
-or together, through the real CLI over real folders: ragqa's docs/, a slice of the shared Obsidian vault and
-the shared PDFs, ingested with the real pipeline (MiniLM; E5 for the two-model test).
+or together, through the real CLI (in this process) over real folders: ragqa's docs/, a slice of the shared
+Obsidian vault and the shared PDFs, ingested with the real pipeline (MiniLM; E5 for the two-model test; the
+seeded-hash embedder where the model is not the point).
 """
 from __future__ import annotations
 
@@ -13,12 +14,12 @@ import yaml
 from helpers import forked_cli
 from helpers.collection_configs import clean_env, ragqa, small_config, write_config
 from helpers.data import REPO, need_shared
+from helpers.settings import HASH
 
 from ragqa.collections import choose, collections
 from ragqa.config import Settings, load_settings
 from ragqa.errors import ConfigError
 
-pytestmark = pytest.mark.slow
 VAULT_NOTES = 60
 
 
@@ -62,11 +63,14 @@ def test_two_collections_sharing_an_index_folder_are_refused():
 # ---- three real collections ---------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def three(tmp_path_factory):
+def three(tmp_path_factory, pdf_index, docs_index):
     """docs (ragqa's docs/), garden (60 notes of the shared vault) and papers (the shared PDFs), ingested
-    together by one `ragqa ingest --collection all`."""
+    together by one `ragqa ingest --collection all` (docs and papers start from copies of the session's indexes
+    of them, so only garden is embedded here)."""
     vault, pdfs = need_shared("notes-lesleylai-digital-garden"), need_shared("pdfs")
     root = tmp_path_factory.mktemp("collections")
+    shutil.copytree(pdf_index[0].index_path, root / "indexes" / "papers")  # the PDFs and docs/, each read
+    shutil.copytree(docs_index.index_path, root / "indexes" / "docs")  # once per session
     garden = root / "garden"
     for note in sorted(vault.rglob("*.md"))[:VAULT_NOTES]:
         target = garden / note.relative_to(vault)
@@ -74,12 +78,13 @@ def three(tmp_path_factory):
         shutil.copy(note, target)
     config = write_config(root, {
         "index_dir": "indexes", "embedding": {"model": "all-MiniLM-L6-v2", "cache_dir": str(root / "cache")},
-        "llm": {"provider": "none"}, "ocr": {"enabled": False},  # the scanned PDFs' OCR: test_pdf_ingest.py
+        "llm": {"provider": "none"}, "ocr": {"enabled": False},
         "collections": {"docs": {"notes_dir": str(REPO / "docs")}, "garden": {"notes_dir": "garden"},
                         "papers": {"notes_dir": str(pdfs), "include": ["*.pdf"]}}})
     summary = ragqa(config, "ingest", "--collection", "all", "--json")
     assert set(summary) == {"docs", "garden", "papers"}
-    assert summary["docs"]["added"] == len(list((REPO / "docs").glob("*.md")))
+    assert summary["garden"]["added"] == VAULT_NOTES
+    assert summary["docs"]["unchanged"] == len(list((REPO / "docs").glob("*.md")))
     return config
 
 
@@ -95,6 +100,7 @@ def searcher_over(config: Path, spec: str):
     return open_searcher(settings, SimpleNamespace(collection=spec), NoChatModel, LazyEmbedder)[0]
 
 
+@pytest.mark.slow
 def test_a_search_in_one_collection_never_returns_another_collections_passages(three):
     settings = load_settings(three, environ={})
     files, searchers = {}, {}
@@ -113,6 +119,7 @@ def test_a_search_in_one_collection_never_returns_another_collections_passages(t
                 assert hit.chunk.collection == name and hit.chunk.path in files[name], (query, name, hit.chunk.path)
 
 
+@pytest.mark.slow
 def test_all_puts_the_collection_a_query_is_aimed_at_on_top(three):
     aimed = {"docs": "What happens if ingest is killed or the machine crashes?",
              "papers": "Siege of Vicksburg guard rebel prisoners",
@@ -127,6 +134,7 @@ def test_all_puts_the_collection_a_query_is_aimed_at_on_top(three):
     assert only_pdfs and {r["collection"] for r in only_pdfs} == {"papers"}  # filters apply within each one
 
 
+@pytest.mark.slow
 def test_collections_lists_each_one_and_ask_cites_across_them(three):
     rows = ragqa(three, "collections", "--json")
     assert [r["name"] for r in rows] == ["docs", "garden", "papers"]
@@ -141,12 +149,14 @@ def test_collections_lists_each_one_and_ask_cites_across_them(three):
 
 # ---- what changes under it ----------------------------------------------------------------
 
-def test_an_index_from_before_collections_is_read_without_a_re_ingest(tmp_path, notes, minilm):
+def test_an_index_from_before_collections_is_read_without_a_re_ingest(tmp_path, notes):
     from ingest.pipeline import ingest_folder
+    from ragqa.models.embedder import load_embedder
 
     config = write_config(tmp_path, {"notes_dir": str(notes), "index_dir": "ix", "llm": {"provider": "none"},
-                                     "embedding": {"model": "all-MiniLM-L6-v2", "cache_dir": str(tmp_path / "c")}})
-    ingest_folder(load_settings(config, environ={}), minilm)  # a single-folder index, as before collections
+                                     "embedding": {"model": HASH, "cache_dir": str(tmp_path / "c")}})
+    settings = load_settings(config, environ={})
+    ingest_folder(settings, load_embedder(settings.embedding))  # a single-folder index, as before collections
     (tmp_path / "more").mkdir()
     (tmp_path / "more" / "kites.md").write_text("# Kites\n\nA kite flies best in a steady sea breeze.\n")
     config = write_config(tmp_path, {**yaml.safe_load(config.read_text()),
@@ -164,7 +174,7 @@ def test_two_collections_ingest_at_once_and_a_missing_folder_stops_only_its_own(
     (tmp_path / "other").mkdir()
     for n in range(6):
         (tmp_path / "other" / f"n{n}.md").write_text(f"# Note {n}\n\nThe heron came back to pond {n}.\n" * 20)
-    config = small_config(tmp_path, {"notes": str(notes), "other": "other", "gone": "not-there"})
+    config = small_config(tmp_path, {"notes": str(notes), "other": "other", "gone": "not-there"}, model=HASH)
     env = {**clean_env(), "RAGQA_CONFIG": str(config)}
     first = forked_cli.start(["ingest", "--collection", "notes", "--json"], tmp_path, env, tmp_path / "a.out")
     second = forked_cli.start(["ingest", "--collection", "other", "--json"], tmp_path, env, tmp_path / "b.out")
@@ -181,14 +191,16 @@ def test_two_collections_ingest_at_once_and_a_missing_folder_stops_only_its_own(
     assert hits and {h.chunk.collection for h in hits} <= {"notes", "other"}
 
 
-def test_a_removed_collection_keeps_its_index_until_removed_with_confirmation(tmp_path, notes, minilm):
+def test_a_removed_collection_keeps_its_index_until_removed_with_confirmation(tmp_path, notes):
     from ingest.pipeline import ingest_folder
+    from ragqa.models.embedder import load_embedder
 
     settings = {"index_dir": "ix", "llm": {"provider": "none"},
-                "embedding": {"model": "all-MiniLM-L6-v2", "cache_dir": str(tmp_path / "c")},
+                "embedding": {"model": HASH, "cache_dir": str(tmp_path / "c")},
                 "collections": {"notes": {"notes_dir": str(notes)}, "old": {"notes_dir": str(notes)}}}
     config = write_config(tmp_path, settings)
-    ingest_folder(collections(load_settings(config, environ={}))["old"].settings, minilm)
+    old = collections(load_settings(config, environ={}))["old"].settings
+    ingest_folder(old, load_embedder(old.embedding))
     del settings["collections"]["old"]
     config = write_config(tmp_path, settings)
     left = [r for r in ragqa(config, "collections", "--json") if r["name"] == "old"]
@@ -202,17 +214,16 @@ def test_a_removed_collection_keeps_its_index_until_removed_with_confirmation(tm
     assert not (tmp_path / "ix" / "old").exists() and notes.is_dir() and (notes / "bread.txt").exists()
 
 
-def test_collections_with_different_embedding_models_are_searched_together(tmp_path, notes):
-    cache = tmp_path / "cache"
-    cache.mkdir()
-    for item in (Path.home() / ".cache" / "ragqa").glob("multilingual-e5-small-*"):  # the bundled E5, if made
-        (cache / item.name).symlink_to(item)
+@pytest.mark.slow
+def test_collections_with_different_embedding_models_are_searched_together(tmp_path, notes, e5, docs_index):
     config = write_config(tmp_path, {
         "index_dir": "ix", "llm": {"provider": "none"},
-        "embedding": {"model": "all-MiniLM-L6-v2", "cache_dir": str(cache)},
+        "embedding": {"model": "all-MiniLM-L6-v2", "cache_dir": str(tmp_path / "cache")},
         "collections": {"docs": {"notes_dir": str(REPO / "docs")},
                         "notes": {"notes_dir": str(notes), "embedding_model": "intfloat/multilingual-e5-small"}}})
-    ragqa(config, "ingest", "--collection", "all", "--json")
+    shutil.copytree(docs_index.index_path, tmp_path / "ix" / "docs")  # docs/ with MiniLM, read once per session
+    ingested = ragqa(config, "ingest", "--collection", "all", "--json")
+    assert ingested["notes"]["added"] == 3 and ingested["docs"]["chunks"] == 0
     models = {r["name"]: r["model"] for r in ragqa(config, "collections", "--json")}
     assert models == {"docs": "all-MiniLM-L6-v2", "notes": "intfloat/multilingual-e5-small"}
     both = searcher_over(config, "all")

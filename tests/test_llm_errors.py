@@ -1,13 +1,12 @@
 """Every way an OpenAI-compatible endpoint fails becomes one clear LLMError line.
 
 A real HTTP server on 127.0.0.1 plays the failing endpoint (the failing_endpoint fixture,
-tests/failing_endpoint.py); the real OpenAIChatModel talks to it. The request's model name picks the failure.
+tests/helpers/failing_endpoint.py); the real OpenAIChatModel talks to it. The request's model name picks the failure.
 """
 from __future__ import annotations
 
-import time
-
 import pytest
+from helpers.failing_endpoint import FailingEndpoint
 
 from ragqa.config import LLMSettings
 from ragqa.errors import LLMError
@@ -70,11 +69,11 @@ def test_403_names_model_and_key_variable(failing_endpoint, monkeypatch):
     assert "refused access to 'forbidden' (HTTP 403)" in message and "RAGQA_TEST_KEY" in message
 
 
-def test_slow_answer_times_out(failing_endpoint):
-    started = time.monotonic()
-    message = error_line(failing_endpoint, "slow", timeout_seconds=0.3)
+def test_slow_answer_times_out_once_without_a_retry(failing_endpoint):
+    asked = FailingEndpoint.posts["slow"]
+    message = error_line(failing_endpoint, "slow", timeout_seconds=0.3)  # it answers a 500 after SLOW_SECONDS
     assert "did not answer within 0.3 s: raise llm.timeout_seconds" in message
-    assert time.monotonic() - started < 1.4
+    assert FailingEndpoint.posts["slow"] == asked + 1  # max_retries 0: the one request, not tried again
 
 
 def test_closed_port_is_reported_down(unused_port):

@@ -1,32 +1,31 @@
 """`ragqa ask` when the LLM fails: one clear line, the retrieved passages still shown, no traceback.
 
-End to end through the CLI in a child process, against a real HTTP server on 127.0.0.1 that fails the way
-real endpoints do (the failing_endpoint fixture; tests/test_llm_errors.py covers OpenAIChatModel's messages
-one by one), and against the real local llama.cpp server stopped and started again.
+End to end through the real CLI (`ragqa.cli.main`, in this process: helpers.cli), against a real HTTP server on
+127.0.0.1 that fails the way real endpoints do (the failing_endpoint fixture; tests/test_llm_errors.py covers
+OpenAIChatModel's messages one by one), and against the real local llama.cpp server stopped and started again.
+The notes are embedded with the seeded-hash embedder: the model is not the point here.
 """
 from __future__ import annotations
 
 import os
 import subprocess
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from helpers import forked_cli
+from helpers import cli
 from helpers.local_model import needs_local_model
-from helpers.settings import make_settings
+from helpers.settings import HASH, make_settings
 
 from ingest.pipeline import ingest_folder
 from ragqa.config import LLMSettings
 from ragqa.models import local as local_llm
-
-pytestmark = pytest.mark.slow
+from ragqa.models.embedder import load_embedder
 
 QUESTION = "How much sun do tomato plants need?"
 KEY_VARIABLE = "NOTES_LLM_TEST_KEY"  # not RAGQA_*: those are settings
 
 
 @pytest.fixture(scope="module")
-def indexed(tmp_path_factory, minilm):
+def indexed(tmp_path_factory):
     """An index of a small real notes folder; returns the environment the CLI needs to use it."""
     tmp = tmp_path_factory.mktemp("llm-failures")
     notes = tmp / "notes"
@@ -34,16 +33,17 @@ def indexed(tmp_path_factory, minilm):
     (notes / "tomatoes.md").write_text("# Growing tomatoes\n\nTomatoes need six hours of direct sun and deep "
                                        "watering twice a week.\n", encoding="utf-8")
     (notes / "bread.md").write_text("# Bread\n\nSourdough rises with a wild yeast starter.\n", encoding="utf-8")
-    ingest_folder(make_settings(tmp, notes), minilm)
-    return {**os.environ, "RAGQA_EMBEDDING__MODEL": "all-MiniLM-L6-v2", "RAGQA_INDEX_DIR": str(tmp / "index"),
+    settings = make_settings(tmp, notes, model=HASH)
+    ingest_folder(settings, load_embedder(settings.embedding))
+    return {**os.environ, "RAGQA_EMBEDDING__MODEL": HASH, "RAGQA_INDEX_DIR": str(tmp / "index"),
             "RAGQA_EMBEDDING__CACHE_DIR": str(tmp / "cache"), "RAGQA_LLM__MAX_RETRIES": "0",
             "RAGQA_LLM__REWRITE_FOLLOWUPS": "false", "HF_HUB_OFFLINE": "1"}
 
 
 def ask(env: dict, **llm) -> subprocess.CompletedProcess:
-    """`ragqa ask QUESTION`, the real CLI in its own process (forked: it skips re-importing torch)."""
+    """`ragqa ask QUESTION`, the real CLI (in this process)."""
     overrides = {f"RAGQA_LLM__{key.upper()}": str(value) for key, value in llm.items()}
-    return forked_cli.run(["ask", QUESTION], env={**env, **overrides})
+    return cli.run(["ask", QUESTION], env={**env, **overrides})
 
 
 def failure_line(run: subprocess.CompletedProcess) -> str:
@@ -80,8 +80,7 @@ def test_every_llm_failure_is_one_line_and_the_passages_are_still_shown(failing_
         base_url = refused if name == "connection refused" else failing_endpoint
         return ask(indexed, provider="openai", base_url=base_url, **llm)
 
-    with ThreadPoolExecutor(max_workers=2) as pool:  # two at a time: each loads the embedding model
-        runs = dict(zip(CASES, pool.map(run, CASES)))
+    runs = {name: run(name) for name in CASES}
     for name, result in runs.items():
         line = failure_line(result)
         assert CASES[name][1] in line, (name, line)
@@ -101,6 +100,7 @@ SMOL = local_llm.LOCAL_MODELS["smollm2-135m"]
 
 
 @pytest.mark.llm
+@pytest.mark.slow
 @needs_local_model()
 def test_a_stopped_local_llm_is_started_again_by_the_next_ask(indexed):
     settings = LLMSettings(provider="local", local_model="smollm2-135m", context_window=2048,
@@ -111,11 +111,11 @@ def test_a_stopped_local_llm_is_started_again_by_the_next_ask(indexed):
            "RAGQA_LLM__TEMPERATURE": "0"}
     local_llm.ensure_local_server(settings, cache)  # running, as another ragqa process would leave it
     try:
-        first = forked_cli.run(["ask", QUESTION], env=env, timeout=600)
+        first = cli.run(["ask", QUESTION], env=env)
         assert first.returncode == 0 and "the LLM failed" not in first.stdout, first.stdout + first.stderr
         assert local_llm.stop_local_server(settings, cache)  # the server goes away between two questions
 
-        second = forked_cli.run(["ask", QUESTION], env=env, timeout=600)
+        second = cli.run(["ask", QUESTION], env=env)
         assert second.returncode == 0, second.stderr
         assert "the LLM failed" not in second.stdout and "Traceback" not in second.stderr, second.stdout
         assert "Sources:" in second.stdout or "Also retrieved:" in second.stdout

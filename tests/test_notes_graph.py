@@ -5,7 +5,7 @@ import sys
 
 import numpy as np
 import pytest
-from helpers import forked_cli
+from helpers import cli
 from helpers.data import REPO
 from helpers.garden_notes import SMOLLM2
 from helpers.local_model import live
@@ -191,16 +191,12 @@ def test_topics_keep_their_word_names_when_the_handed_model_fails(garden):
 
 
 @live
-def test_topics_named_by_a_real_local_llm_are_short_names(garden):
-    from ragqa.models import local as local_llm
-
-    settings = make_settings(garden.index_path.parent, garden.notes_path, llm=SMOLLM2)
+def test_topics_named_by_a_real_local_llm_are_short_names(garden, smollm2_server):
+    settings = make_settings(garden.index_path.parent, garden.notes_path, llm=SMOLLM2,
+                             embedding={"cache_dir": str(smollm2_server)})  # the session's SmolLM2 server
     notes = load_note_vectors(garden.index_path)
-    try:
-        topics, problem = find_topics(notes, note_texts(garden.index_path), k=3, settings=settings,
-                                      chat_model=make_chat_model(settings))
-    finally:
-        local_llm.stop_local_server(settings.llm, settings.resolve(settings.embedding.cache_dir))
+    topics, problem = find_topics(notes, note_texts(garden.index_path), k=3, settings=settings,
+                                  chat_model=make_chat_model(settings))
     assert problem is None and len(topics) == 3
     # a 135M model mostly echoes the titles: those replies are refused and the topic keeps its word name
     assert all(t["name"] and len(t["name"].split()) <= 6 and ";" not in t["name"] for t in topics)
@@ -231,7 +227,7 @@ def test_the_map_places_every_note_and_its_near_copy_next_to_it(garden):
 def _ragqa(settings, *args, ok=True):
     env = {**os.environ, "RAGQA_INDEX_DIR": str(settings.index_path), "RAGQA_NOTES_DIR": str(settings.notes_path),
            "RAGQA_EMBEDDING__MODEL": "all-MiniLM-L6-v2", "RAGQA_LLM__PROVIDER": "none"}
-    out = forked_cli.run(list(args), env=env, timeout=120)
+    out = cli.run(list(args), env=env)
     assert (out.returncode == 0) == ok, out.stderr
     return json.loads(out.stdout) if ok else out.stderr
 

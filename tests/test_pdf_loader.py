@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import csv
 import functools
-import importlib.util
 import logging
 
 import pytest
@@ -13,7 +12,6 @@ from ingest.documents import Document, SkipFile
 from ingest.pdf import load_pdf
 
 PDFS = SHARED_DATA / "pdfs"
-HAS_AES = importlib.util.find_spec("cryptography") is not None
 
 
 def manifest() -> dict[str, dict]:
@@ -38,10 +36,6 @@ def _outcome(name: str, passwords: tuple) -> Document | SkipFile:
         return load_pdf(PDFS / name, name, dict(passwords))
     except SkipFile as skip:
         return skip
-
-
-def is_aes_problem(result) -> bool:
-    return isinstance(result, SkipFile) and "cryptography" in str(result) and not HAS_AES
 
 
 @needs_data
@@ -73,10 +67,8 @@ def test_password_protected_pdfs_skip_without_password_and_open_with_it():
     assert len(locked) >= 5
     for name, row in locked.items():
         closed = outcome(name)
-        assert isinstance(closed, SkipFile) and "pdf.passwords" in str(closed) or is_aes_problem(closed), name
-        opened = outcome(name, {name: row["password"]})
-        if is_aes_problem(opened):
-            continue
+        assert isinstance(closed, SkipFile) and "pdf.passwords" in str(closed), (name, closed)
+        opened = outcome(name, {name: row["password"]})  # AES included: pypdf[crypto] is a dependency
         assert isinstance(opened, Document), (name, opened)
         assert sum(len(s.text) for s in opened.sections) > 0.9 * int(row["pypdf_text_chars"])
 
@@ -98,7 +90,7 @@ def test_encrypted_pdfs_that_the_empty_password_opens_need_no_configuration():
     for name in ("pypdf__encryption_r2-empty-password.pdf", "unstructured__pdf_copy-protected.pdf",
                  "pypdf__encryption_r6-owner-password.pdf"):
         result = outcome(name)
-        assert isinstance(result, Document) or is_aes_problem(result), (name, result)
+        assert isinstance(result, Document), (name, result)  # AES included: pypdf[crypto] is a dependency
 
 
 @needs_data

@@ -37,7 +37,8 @@ def _engine(settings, args):
     return open_searcher(settings, args, lambda: make_chat_model(settings), load_embedder)
 
 
-def print_sources(answer, out=sys.stdout) -> None:
+def print_sources(answer, out=None) -> None:
+    out = out or sys.stdout  # the current one (not the one at import), so main() can run inside another program
     if answer.error:
         print(f"\n(the LLM failed: {answer.error})\nShowing the best passages instead.", file=out)
     rows = answer.citation_rows()

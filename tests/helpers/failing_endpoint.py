@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import socket
 import time
+from collections import Counter
 from http.server import BaseHTTPRequestHandler
 
 
@@ -41,6 +42,7 @@ SLOW_SECONDS = 5  # longer than any llm.timeout_seconds the tests set
 
 class FailingEndpoint(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # as real servers: a stream is chunked, so a cut is a broken body
+    posts: Counter = Counter()  # requests received, by model name (e.g. to see that none was retried)
 
     def log_message(self, *args):  # keep pytest's output clean
         pass
@@ -63,6 +65,7 @@ class FailingEndpoint(BaseHTTPRequestHandler):
 
     def do_POST(self):
         model = json.loads(self.rfile.read(int(self.headers["Content-Length"])))["model"]
+        FailingEndpoint.posts[model] += 1
         if model == "slow":
             time.sleep(SLOW_SECONDS)
         if model == "cut-off":

@@ -41,3 +41,24 @@ def copy_index(settings, tmp: Path, notes: bool = False):
         shutil.copytree(settings.notes_path, tmp / "notes")
         update["notes_dir"] = str(tmp / "notes")
     return settings.model_copy(update=update)
+
+
+def write_notes(folder: Path) -> Path:
+    """Three small real notes in `folder` (made): garden/tomatoes.md (front matter, tags, a Pests section),
+    rust.md and bread.txt. The `notes` fixture's folder; for a module's or session's own copy."""
+    (folder / "garden").mkdir(parents=True)
+    (folder / "garden" / "tomatoes.md").write_text(
+        "---\ntitle: Growing tomatoes\ntags: [garden, food]\n---\n# Growing tomatoes\n\n"
+        "Tomatoes need six hours of direct sun and deep watering twice a week.\n\n"
+        "## Pests\n\nAphids and hornworms attack tomato plants; pick hornworms off by hand.\n",
+        encoding="utf-8",
+    )
+    (folder / "rust.md").write_text(
+        "# Rust ownership\n\nEach value in Rust has a single owner. When the owner goes out of scope, "
+        "the value is dropped. Borrowing lets code use a value without taking ownership.\n",
+        encoding="utf-8",
+    )
+    (folder / "bread.txt").write_text(
+        "Sourdough bread rises with a wild yeast starter fed with flour and water.\n", encoding="utf-8"
+    )
+    return folder
