@@ -254,8 +254,14 @@ def test_serve_refuses_a_public_host_without_a_token(tmp_path):
 
 @pytest.fixture(scope="module")
 def down_server(tmp_path_factory, server):
-    """A second `ragqa serve` over a copy of the index, its LLM endpoint down, with one CORS origin allowed."""
+    """The API over a copy of the index, in this process (TestClient: what a second server process would add is
+    covered above), its LLM endpoint down, with one CORS origin allowed."""
     import shutil
+
+    from helpers.api_client import api_client
+    from helpers.settings import write_config
+
+    from ragqa.config import load_settings
 
     tmp = tmp_path_factory.mktemp("api-down")
     down = {"provider": "openai", "base_url": f"http://127.0.0.1:{free_port()}/v1", "model": "nothing",
@@ -264,18 +270,20 @@ def down_server(tmp_path_factory, server):
     shutil.copytree(Path(server.settings["index_dir"]), tmp / "index")
     (tmp / "cache").mkdir()  # the embedder's identity, remembered: opening the index needs no model
     shutil.copy(Path(server.settings["embedding"]["cache_dir"]) / "embedder-identities.json", tmp / "cache")
-    # bm25 and whole passages: this server never loads the embedding model
-    second = Server(tmp, serve_settings(tmp, down, search={"mode": "bm25"}, api={"cors_origins": ["http://notes.example"]}))
-    yield second
-    second.stop()
+    # bm25 and whole passages: this API never loads the embedding model
+    config = write_config(tmp, serve_settings(tmp, down, search={"mode": "bm25"},
+                                              api={"cors_origins": ["http://notes.example"]}))
+    with api_client(load_settings(config, environ={})) as http:
+        yield http
 
 
 def test_503_when_the_llm_is_down_still_carries_the_passages(down_server):
     for stream in (False, True):
-        status, body = down_server.request("POST", "/v1/chat/completions", {"model": "ragqa", "stream": stream,
+        reply = down_server.post("/v1/chat/completions", json={"model": "ragqa", "stream": stream,
             "messages": [{"role": "user", "content": "How much sun do tomatoes need?"},
                          {"role": "assistant", "content": "Six hours [1]."},
                          {"role": "user", "content": "and which pests attack them?"}]})
+        status, body = reply.status_code, reply.json()
         assert status == 503 and _is_openai_error(body, "llm_unavailable"), body
         assert "127.0.0.1" in body["error"]["message"]
         assert body["sources"] and any(s["path"] == "garden/tomatoes.md" for s in body["sources"])
@@ -286,13 +294,8 @@ def test_503_when_the_llm_is_down_still_carries_the_passages(down_server):
 
 def test_cors_answers_only_the_origins_api_cors_origins_lists(down_server):
     def preflight(origin: str):
-        request = urllib.request.Request(down_server.url + "/v1/search", method="OPTIONS", headers={
-            "Origin": origin, "Access-Control-Request-Method": "POST"})
-        try:
-            with urllib.request.urlopen(request, timeout=10) as reply:
-                return reply.status, reply.headers.get("access-control-allow-origin")
-        except urllib.error.HTTPError as err:
-            return err.code, err.headers.get("access-control-allow-origin")
+        reply = down_server.options("/v1/search", headers={"Origin": origin, "Access-Control-Request-Method": "POST"})
+        return reply.status_code, reply.headers.get("access-control-allow-origin")
 
     assert preflight("http://notes.example") == (200, "http://notes.example")
     assert preflight("http://evil.example")[1] is None

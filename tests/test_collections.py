@@ -101,6 +101,7 @@ def searcher_over(config: Path, spec: str):
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("pdfs")  # the session's PDF and docs/ indexes: built once
 def test_a_search_in_one_collection_never_returns_another_collections_passages(three):
     settings = load_settings(three, environ={})
     files, searchers = {}, {}
@@ -120,6 +121,7 @@ def test_a_search_in_one_collection_never_returns_another_collections_passages(t
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("pdfs")  # the session's PDF and docs/ indexes: built once
 def test_all_puts_the_collection_a_query_is_aimed_at_on_top(three):
     aimed = {"docs": "What happens if ingest is killed or the machine crashes?",
              "papers": "Siege of Vicksburg guard rebel prisoners",
@@ -135,6 +137,7 @@ def test_all_puts_the_collection_a_query_is_aimed_at_on_top(three):
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("pdfs")  # the session's PDF and docs/ indexes: built once
 def test_collections_lists_each_one_and_ask_cites_across_them(three):
     rows = ragqa(three, "collections", "--json")
     assert [r["name"] for r in rows] == ["docs", "garden", "papers"]
@@ -215,6 +218,7 @@ def test_a_removed_collection_keeps_its_index_until_removed_with_confirmation(tm
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("pdfs")  # the session's PDF and docs/ indexes: built once
 def test_collections_with_different_embedding_models_are_searched_together(tmp_path, notes, e5, docs_index):
     config = write_config(tmp_path, {
         "index_dir": "ix", "llm": {"provider": "none"},

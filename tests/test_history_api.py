@@ -1,39 +1,48 @@
-"""Saved conversations through the HTTP API: a real `ragqa serve` process (retrieval-only answers, so no LLM
-is needed), driven by the real `openai` package. A turn is saved only when the client names a conversation,
-by the body's `conversation_id` or the `X-Conversation-Id` header."""
+"""Saved conversations through the HTTP API: the app `ragqa serve` serves, in this process (TestClient;
+retrieval-only answers, so no LLM is needed), driven by the real `openai` package. A turn is saved only when
+the client names a conversation, by the body's `conversation_id` or the `X-Conversation-Id` header."""
 from __future__ import annotations
 
 import hashlib
 import sqlite3
 
 import pytest
-from helpers.api_server import Server, serve_settings
+from helpers.api_client import api_client, openai_over
+from helpers.api_server import serve_settings
 from helpers.garden_notes import write_garden_notes
+from helpers.settings import write_config
 
+from ragqa.config import load_settings
 from ragqa.index.history import HISTORY_DB, History
 
-pytestmark = pytest.mark.slow  # a real server process loads torch and MiniLM first
-
 QUESTION = "What does sourdough bread rise with?"
+
+
+class InProcess:
+    """The API over a folder, with the parts of helpers.api_server.Server these tests use."""
+
+    def __init__(self, tmp, http):
+        self.tmp, self.http = tmp, http
+
+    def request(self, method: str, path: str, body=None) -> tuple[int, object]:
+        reply = self.http.request(method, path, json=body)
+        return reply.status_code, reply.json()
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("history-api")
     write_garden_notes(tmp / "notes")
-    running = Server(tmp, serve_settings(tmp, {"provider": "none"}))
-    try:
+    config = write_config(tmp, serve_settings(tmp, {"provider": "none"}))
+    with api_client(load_settings(config, environ={})) as http:
+        running = InProcess(tmp, http)
         assert running.request("POST", "/v1/ingest", {"wait": 60})[0] == 200
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture(scope="module")
 def client(server):
-    import openai
-
-    return openai.OpenAI(base_url=f"{server.url}/v1", api_key="unused", max_retries=0, timeout=300)
+    return openai_over(server.http, "unused")
 
 
 def history(server) -> History:

@@ -249,6 +249,7 @@ def test_cli_refuses_a_note_that_is_not_indexed_in_one_line(garden):
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("vault")  # the session's vault index: built once
 def test_on_the_vault_every_note_has_related_notes_and_one_topic(vault_index):
     settings, _ = vault_index
     notes = load_note_vectors(settings.index_path)

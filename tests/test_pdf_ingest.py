@@ -1,24 +1,14 @@
 """The 41 awkward real PDFs through the real ingest: each is indexed or skipped with a one-line reason."""
-import csv
-
 import pytest
-from helpers.data import need_shared
-from helpers.settings import make_settings
 
-from ingest.pipeline import ingest_folder
 from ragqa.retrieve.search import Searcher
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("pdfs")]
 
 
-@pytest.fixture(scope="module")
-def pdf_ingest(tmp_path_factory, minilm):
-    folder = need_shared("pdfs")
-    manifest = list(csv.DictReader(open(folder / "MANIFEST.tsv", encoding="utf-8"), delimiter="\t"))
-    passwords = {row["file"]: row["password"] for row in manifest if row["password"]}
-    tmp = tmp_path_factory.mktemp("pdfs")
-    settings = make_settings(tmp, folder, pdf={"passwords": passwords})
-    return settings, ingest_folder(settings, minilm), manifest
+@pytest.fixture
+def pdf_ingest(pdf_index):
+    return pdf_index  # conftest: the 41 PDFs with their passwords and OCR, ingested once per session
 
 
 def test_every_pdf_is_indexed_or_skipped_with_one_line_reason(pdf_ingest):

@@ -1,4 +1,6 @@
-"""`ragqa watch` and per-file index status, on real files with real MiniLM: saves reach the index within seconds."""
+"""`ragqa watch` and per-file index status, on real files: saves reach the index with no command run. The
+notes are embedded with the seeded-hash embedder (the model is not the point here); how many seconds a save
+takes to be searchable is measured by bench/incremental.py, not asserted."""
 import os
 import signal
 import time
@@ -6,17 +8,18 @@ from pathlib import Path
 
 import pytest
 from helpers import forked_cli
-from helpers.settings import make_settings
+from helpers.settings import HASH, make_settings
 
 from ingest.file_status import file_statuses, status_counts
 from ingest.pipeline import ingest_folder
 from ingest.watch import FolderWatcher
 from ragqa.index.store import connect
+from ragqa.models.embedder import load_embedder
 from ragqa.retrieve.search import Searcher
 
-# Seconds from a save to the change being searchable: 0.5 s quiet period + one incremental ingest (~0.2 s
-# on an idle 2-core machine; 1.4-3 s measured at load average 20, where embedding one sentence takes 1.6 s).
-SAVE_DEADLINE = 5.0
+# How long a test waits for the watcher before it fails: a hang guard, not a speed target (a save is searchable
+# after the 0.5 s quiet period and one incremental ingest: ~0.7 s idle, 1.4-3 s at load average 20).
+SAVE_DEADLINE = 60.0
 
 
 def poll(condition, seconds: float) -> float | None:
@@ -38,18 +41,19 @@ def indexed_paths(settings) -> set[str]:
 
 
 @pytest.fixture
-def watched(tmp_path, notes, minilm):
-    settings = make_settings(tmp_path, notes)
-    ingest_folder(settings, minilm)
-    watcher = FolderWatcher(settings, minilm).start()
+def watched(tmp_path, notes):
+    settings = make_settings(tmp_path, notes, model=HASH)
+    embedder = load_embedder(settings.embedding)
+    ingest_folder(settings, embedder)
+    watcher = FolderWatcher(settings, embedder).start()
     assert poll(lambda: watcher.runs >= 1, 30) is not None  # the catch-up run (nothing to do) is over
     yield settings, watcher
     watcher.stop()
 
 
-def test_a_saved_edit_is_searchable_within_seconds(watched, minilm):
+def test_a_saved_edit_becomes_searchable(watched):
     settings, _ = watched
-    searcher = Searcher(settings, minilm)
+    searcher = Searcher(settings, load_embedder(settings.embedding))
     (settings.notes_path / "rust.md").write_text("# Rust\n\nThe quokka is a small marsupial from Rottnest Island.\n")
 
     def found():
@@ -88,10 +92,11 @@ def test_hidden_and_unsupported_files_do_not_trigger_an_ingest(watched):
     assert poll(lambda: watcher.runs > before, 1.5) is None
 
 
-def test_file_status_shows_indexed_pending_and_skipped_with_reasons(tmp_path, notes, minilm):
-    settings = make_settings(tmp_path, notes)
+def test_file_status_shows_indexed_pending_and_skipped_with_reasons(tmp_path, notes):
+    settings = make_settings(tmp_path, notes, model=HASH)
+    embedder = load_embedder(settings.embedding)
     assert {r["status"] for r in file_statuses(settings)} == {"pending"}  # no index yet
-    ingest_folder(settings, minilm)
+    ingest_folder(settings, embedder)
     assert status_counts(file_statuses(settings)) == {"indexed": 3, "pending": 0, "skipped": 0}
     (notes / "rust.md").write_text("# Rust\n\nChanged.\n")
     (notes / "new.md").write_text("# New\n\nNot ingested yet.\n")
@@ -105,13 +110,12 @@ def test_file_status_shows_indexed_pending_and_skipped_with_reasons(tmp_path, no
         "empty.md": ("skipped", "empty file"),
         "bread.txt": ("pending", "deleted from the folder; leaves the index at the next ingest"),
     }
-    ingest_folder(settings, minilm)
+    ingest_folder(settings, embedder)
     assert status_counts(file_statuses(settings)) == {"indexed": 3, "pending": 0, "skipped": 1}
 
 
-@pytest.mark.slow
 def test_cli_watch_prints_each_change_and_stops_on_ctrl_c(tmp_path, notes):
-    env = {**os.environ, "RAGQA_EMBEDDING__MODEL": "all-MiniLM-L6-v2", "RAGQA_INDEX_DIR": str(tmp_path / "ix"),
+    env = {**os.environ, "RAGQA_EMBEDDING__MODEL": HASH, "RAGQA_INDEX_DIR": str(tmp_path / "ix"),
            "RAGQA_EMBEDDING__CACHE_DIR": str(tmp_path / "cache"), "RAGQA_LLM__PROVIDER": "none"}
     log = tmp_path / "watch.log"
     proc = forked_cli.start(["watch", str(notes)], Path.cwd(), env, log)  # stdout and stderr in `log`
