@@ -6,9 +6,10 @@
   watch, start-up imports) use `helpers.forked_cli` (a real child in < 1 s), or `python -m ragqa` for start-up.
 - The HTTP API: `fastapi.testclient.TestClient` over `ragqa.api.app`; `helpers.api_server.Server` (a real
   `ragqa serve` process) only for what a real server is the point of.
-- A model where the model is not the point: `embedding.model: hash-embedder` (helpers/hash_embedder.py, no
-  torch; `make_settings(tmp, notes, model=HASH)`). Where it is: the session's `minilm` (or `e5`) fixture, or
-  the same model name in a config: a model is loaded once per session, whatever the cache_dir.
+- A model where the model is not the point: the `hashed` fixture, or `embedding.model: hash-embedder` in a config
+  (helpers/hash_embedder.py: no torch; `make_settings(tmp, notes, model=HASH)`). Where it is: the session's
+  `minilm` (or `e5`) fixture, also when a config names it: a model is loaded once per process, whatever the
+  cache_dir. (Asking for the fixture marks the test slow: keep it out of `make test-fast`.)
 - A built index of a real corpus: the session's `vault_index`, `pdf_index`, `formats_index`, `docs_index`
   (read-only; `helpers.settings.copy_index(...)` for a test that writes).
 - A local LLM: the session's `smollm2_server` (one llama.cpp server, reused by any settings pointing their
@@ -38,7 +39,7 @@ from helpers.data import REPO, need_shared  # noqa: E402
 from helpers.failing_endpoint import FailingEndpoint  # noqa: E402
 from helpers.hash_embedder import register as register_hash_embedder  # noqa: E402
 from helpers.net import free_port, wait_for_health  # noqa: E402
-from helpers.settings import MINILM, make_settings, write_notes  # noqa: E402
+from helpers.settings import HASH, MINILM, make_settings, write_notes  # noqa: E402
 
 register_hash_embedder()
 
@@ -67,6 +68,18 @@ def _no_ragqa_variables_in_shared_fixtures():
         yield
 
 
+# A test that uses one of these (directly or through another fixture) loads a real model or reads a real corpus.
+REAL_PARTS = {"minilm", "e5", "smollm2_server", "vault_index", "pdf_index", "formats_index", "docs_index"}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Such a test is marked slow (not in `make test-fast`) whether or not it says so."""
+    for item in items:
+        if REAL_PARTS & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 def pytest_runtest_setup(item):
     """@pytest.mark.shared_data("NAME", ...): need_shared(NAME) before the test (skipped if absent; under
     CI=true, failed)."""
@@ -76,6 +89,16 @@ def pytest_runtest_setup(item):
 
 
 # ---- the real models, once per session -------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def hashed():
+    """The seeded-hash fake embedder (helpers/hash_embedder.py; `embedding.model: hash-embedder`), for the tests
+    where the model is not the point: no torch, microseconds per text, texts sharing words get close vectors."""
+    from ragqa.config import EmbeddingSettings
+    from ragqa.models.embedder import load_embedder
+
+    return load_embedder(EmbeddingSettings(model=HASH))
+
 
 @pytest.fixture(scope="session")
 def minilm():
@@ -155,6 +178,26 @@ def pdf_index(tmp_path_factory, minilm):
 
 
 @pytest.fixture(scope="session")
+def formats_index(tmp_path_factory, minilm):
+    """The 37 real documents of formats/ and two scanned PDFs in one notes folder, ingested once (the isolated
+    reader, real OCR): (settings, report, searcher)."""
+    from ingest.pipeline import ingest_folder
+    from ragqa.retrieve.search import Searcher
+
+    formats, pdfs = need_shared("formats"), need_shared("pdfs")
+    tmp = tmp_path_factory.mktemp("formats")
+    shutil.copytree(formats, tmp / "notes", ignore=shutil.ignore_patterns("MANIFEST.tsv"))
+    for name in FORMATS_SCANNED:
+        shutil.copy(pdfs / name, tmp / "notes" / name)
+    settings = make_settings(tmp, tmp / "notes")
+    report = ingest_folder(settings, minilm)
+    return settings, report, Searcher(settings, minilm)
+
+
+FORMATS_SCANNED = ["unstructured__pdf_loremipsum-flat.pdf", "pypdf__git.pdf"]  # a scanned page; a picture of a logo
+
+
+@pytest.fixture(scope="session")
 def docs_index(tmp_path_factory, minilm):
     """ragqa's own docs/ (read in place), ingested once: settings."""
     from ingest.pipeline import ingest_folder
@@ -193,9 +236,9 @@ def failing_endpoint():
 # ---- the app -------------------------------------------------------------------------------
 
 @pytest.fixture
-def app_env(tmp_path, notes, monkeypatch):
-    """Environment for app.py, as `ragqa app` hands it over: the `notes` folder, an index in tmp, MiniLM,
-    no LLM, an empty config.yaml. Returns tmp_path. (helpers.app.open_app runs it in this process.)"""
+def app_env(tmp_path, notes, monkeypatch, minilm):
+    """Environment for app.py, as `ragqa app` hands it over: the `notes` folder, an index in tmp, MiniLM (the
+    session's), no LLM, an empty config.yaml. Returns tmp_path. (helpers.app.open_app runs it in this process.)"""
     empty_config = tmp_path / "config.yaml"
     empty_config.write_text("{}\n")
     env = {"RAGQA_CONFIG": str(empty_config), "RAGQA_NOTES_DIR": str(notes),

@@ -5,11 +5,12 @@ from pathlib import Path
 import pytest
 from helpers import cli
 from helpers.data import REPO
-from helpers.settings import make_settings
+from helpers.settings import HASH, make_settings
 
 from ingest.pipeline import ingest_folder
 from ragqa.config import expand_env, load_settings
 from ragqa.errors import ConfigError
+from ragqa.models.embedder import load_embedder
 
 
 def test_defaults_load_from_the_repo_config_file():
@@ -102,9 +103,10 @@ def test_a_bad_setting_variable_gives_one_line_naming_it(environ, expected):
 
 
 def clean_env(tmp_path, **settings) -> dict[str, str]:
-    """This process's environment (no RAGQA_* variables in a test), plus MiniLM, an index in tmp and no LLM."""
+    """This process's environment (no RAGQA_* variables in a test), plus the seeded-hash embedder (the model is
+    not the point of these tests), an index in tmp and no LLM."""
     return {**os.environ, "RAGQA_CONFIG": str(REPO / "config.yaml"), "RAGQA_INDEX_DIR": str(tmp_path / "ix"),
-            "RAGQA_EMBEDDING__MODEL": "all-MiniLM-L6-v2", "RAGQA_EMBEDDING__CACHE_DIR": str(tmp_path / "cache"),
+            "RAGQA_EMBEDDING__MODEL": HASH, "RAGQA_EMBEDDING__CACHE_DIR": str(tmp_path / "cache"),
             "RAGQA_LLM__PROVIDER": "none", **settings}
 
 
@@ -119,8 +121,9 @@ def test_the_readmes_environment_recipes_work_through_the_real_cli(tmp_path, not
     assert json.loads(status.stdout)["files"] == 3
 
 
-def test_a_context_window_with_no_room_for_the_prompt_is_one_line_from_ragqa_ask(tmp_path, notes, minilm):
-    ingest_folder(make_settings(tmp_path, notes, index_dir=str(tmp_path / "ix")), minilm)
+def test_a_context_window_with_no_room_for_the_prompt_is_one_line_from_ragqa_ask(tmp_path, notes):
+    settings = make_settings(tmp_path, notes, model=HASH, index_dir=str(tmp_path / "ix"))
+    ingest_folder(settings, load_embedder(settings.embedding))
     env = clean_env(tmp_path, RAGQA_LLM__CONTEXT_WINDOW="384", RAGQA_LLM__MAX_ANSWER_TOKENS="384",
                     RAGQA_LLM__PROVIDER="openai", RAGQA_LLM__BASE_URL="http://127.0.0.1:9/v1", RAGQA_LLM__MODEL="x")
     out = cli.run(["ask", "how much sun do tomatoes need?"], env=env)

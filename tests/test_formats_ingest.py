@@ -15,10 +15,9 @@ from ragqa.answer.prompt import source_label
 from ragqa.index.store import IndexReader
 from ragqa.retrieve.search import Searcher
 
-pytestmark = [pytest.mark.slow, pytest.mark.shared_data("formats", "pdfs")]
+pytestmark = [pytest.mark.slow, pytest.mark.shared_data("formats", "pdfs"), pytest.mark.xdist_group("formats")]
 
 FORMATS = SHARED_DATA / "formats"
-SCANNED = ["unstructured__pdf_loremipsum-flat.pdf", "pypdf__git.pdf"]  # a scanned page; a picture of a logo
 
 
 def manifest() -> list[dict]:
@@ -26,16 +25,9 @@ def manifest() -> list[dict]:
         return list(csv.DictReader(handle, delimiter="\t"))
 
 
-@pytest.fixture(scope="module")
-def documents(tmp_path_factory, minilm):
-    """formats/ and two scanned PDFs in one notes folder, ingested once: (settings, report, searcher)."""
-    tmp = tmp_path_factory.mktemp("formats")
-    shutil.copytree(FORMATS, tmp / "notes", ignore=shutil.ignore_patterns("MANIFEST.tsv"))
-    for name in SCANNED:
-        shutil.copy(SHARED_DATA / "pdfs" / name, tmp / "notes" / name)
-    settings = make_settings(tmp, tmp / "notes")
-    report = ingest_folder(settings, minilm)
-    return settings, report, Searcher(settings, minilm)
+@pytest.fixture
+def documents(formats_index):
+    return formats_index  # conftest: formats/ and two scanned PDFs, ingested once per session
 
 
 def test_at_least_33_of_the_37_files_are_indexed_and_the_rest_say_why(documents):

@@ -1,4 +1,5 @@
-"""Incremental, crash-safe ingest through the real pipeline: real files, real MiniLM, real FAISS."""
+"""Incremental, crash-safe ingest through the real pipeline: real files, real FAISS; real MiniLM where the model
+matters, the seeded-hash embedder (`hash_model`) where it does not."""
 import json
 import os
 import shutil
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 from helpers import cli
 from helpers.data import need_shared
-from helpers.settings import make_settings, write_notes
+from helpers.settings import HASH, make_settings, write_notes
 
 from ingest.chunk import chunk_document
 from ingest.loaders import load_file
@@ -31,76 +32,76 @@ def test_first_ingest_adds_every_note_and_search_finds_them(tmp_path, notes, min
     assert hits[0].chunk.heading.startswith("Growing tomatoes")
 
 
-def test_second_ingest_embeds_nothing(tmp_path, notes, minilm):
-    settings = make_settings(tmp_path, notes)
-    ingest_folder(settings, minilm)
-    report = ingest_folder(settings, minilm)
+def test_second_ingest_embeds_nothing(tmp_path, notes, hashed):
+    settings = make_settings(tmp_path, notes, model=HASH)
+    ingest_folder(settings, hashed)
+    report = ingest_folder(settings, hashed)
     assert report.chunks == 0
     assert len(report.unchanged) == 3 and not (report.added or report.updated or report.removed)
 
 
-def test_touched_but_identical_file_is_not_re_embedded(tmp_path, notes, minilm):
-    settings = make_settings(tmp_path, notes)
-    ingest_folder(settings, minilm)
+def test_touched_but_identical_file_is_not_re_embedded(tmp_path, notes, hashed):
+    settings = make_settings(tmp_path, notes, model=HASH)
+    ingest_folder(settings, hashed)
     os.utime(notes / "rust.md", (time.time() + 5, time.time() + 5))
-    report = ingest_folder(settings, minilm)
+    report = ingest_folder(settings, hashed)
     assert report.chunks == 0 and "rust.md" in report.unchanged
 
 
-def test_editing_one_note_re_embeds_only_that_note_and_replaces_its_chunks(tmp_path, notes, minilm):
-    settings = make_settings(tmp_path, notes)
-    ingest_folder(settings, minilm)
+def test_editing_one_note_re_embeds_only_that_note_and_replaces_its_chunks(tmp_path, notes, hashed):
+    settings = make_settings(tmp_path, notes, model=HASH)
+    ingest_folder(settings, hashed)
     (notes / "rust.md").write_text("# Rust lifetimes\n\nLifetimes tell the compiler how long references live.\n")
-    report = ingest_folder(settings, minilm)
+    report = ingest_folder(settings, hashed)
     assert report.updated == ["rust.md"] and report.chunks == 1
-    searcher = Searcher(settings, minilm)
+    searcher = Searcher(settings, hashed)
     texts = [h.chunk.text for h in searcher.search("Rust ownership single owner", k=10) if h.chunk.path == "rust.md"]
     assert texts == ["Lifetimes tell the compiler how long references live."]
 
 
-def test_deleting_a_note_removes_its_chunks(tmp_path, notes, minilm):
-    settings = make_settings(tmp_path, notes)
-    ingest_folder(settings, minilm)
+def test_deleting_a_note_removes_its_chunks(tmp_path, notes, hashed):
+    settings = make_settings(tmp_path, notes, model=HASH)
+    ingest_folder(settings, hashed)
     (notes / "bread.txt").unlink()
-    report = ingest_folder(settings, minilm)
+    report = ingest_folder(settings, hashed)
     assert report.removed == ["bread.txt"]
     reader = IndexReader(settings.index_path)
     assert "bread.txt" not in {f.path for f in reader.files()}
     assert reader.vectors.count() == reader.stats()["chunks"]
 
 
-def test_changing_the_model_rebuilds_and_old_index_is_refused_for_search(tmp_path, notes, minilm):
-    settings = make_settings(tmp_path, notes)
-    ingest_folder(settings, minilm)
-    other = make_settings(tmp_path, notes, chunking={"chunk_tokens": 128})
+def test_changing_the_model_rebuilds_and_old_index_is_refused_for_search(tmp_path, notes, hashed):
+    settings = make_settings(tmp_path, notes, model=HASH)
+    ingest_folder(settings, hashed)
+    other = make_settings(tmp_path, notes, model=HASH, chunking={"chunk_tokens": 128})
     with pytest.raises(IndexMismatchError, match="--rebuild"):
-        Searcher(other, minilm)
-    report = ingest_folder(other, minilm)
+        Searcher(other, hashed)
+    report = ingest_folder(other, hashed)
     assert report.rebuilt and len(report.added) == 3
-    Searcher(other, minilm)  # now consistent
+    Searcher(other, hashed)  # now consistent
 
 
-def test_a_missing_notes_folder_is_a_clear_error(tmp_path, minilm):
+def test_a_missing_notes_folder_is_a_clear_error(tmp_path, hashed):
     with pytest.raises(ConfigError, match="notes folder not found"):
-        ingest_folder(make_settings(tmp_path, tmp_path / "nope"), minilm)
+        ingest_folder(make_settings(tmp_path, tmp_path / "nope", model=HASH), hashed)
 
 
-def test_bad_files_are_skipped_with_reasons_and_the_rest_is_indexed(tmp_path, notes, minilm):
+def test_bad_files_are_skipped_with_reasons_and_the_rest_is_indexed(tmp_path, notes, hashed):
     (notes / "photo.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(100))
     (notes / "empty.md").write_text("")
     (notes / "broken.pdf").write_bytes(b"%PDF-1.4 this is not really a pdf")
     (notes / "latin1.txt").write_bytes("Crème brûlée needs a blowtorch.".encode("latin-1"))
-    report = ingest_folder(make_settings(tmp_path, notes), minilm)
+    report = ingest_folder(make_settings(tmp_path, notes, model=HASH), hashed)
     reasons = {s["path"]: s["reason"] for s in report.skipped}
     assert set(reasons) == {"photo.png", "empty.md", "broken.pdf"}
     assert all(r and "\n" not in r for r in reasons.values())
     assert "latin1.txt" in report.added
 
 
-def test_filters_restrict_search_by_folder_tag_and_type(tmp_path, notes, minilm):
-    settings = make_settings(tmp_path, notes)
-    ingest_folder(settings, minilm)
-    searcher = Searcher(settings, minilm)
+def test_filters_restrict_search_by_folder_tag_and_type(tmp_path, notes, hashed):
+    settings = make_settings(tmp_path, notes, model=HASH)
+    ingest_folder(settings, hashed)
+    searcher = Searcher(settings, hashed)
     def paths(filters: Filters) -> set[str]:
         return {h.chunk.path for h in searcher.search("food", k=10, filters=filters)}
 
