@@ -167,8 +167,9 @@ def ingests(tmp_path):
     runner.stop_all()
 
 
-@pytest.mark.timeout(3600)  # 2.5 min at load 3; it paces its kills by how long an ingest takes, so it stretches
-def test_random_kills_never_break_the_index_and_a_rerun_matches_a_clean_ingest(tmp_path, ingests):  # with load
+# 2.5 min at load 3; it paces its kills by how long an ingest takes here, so it stretches with the load
+@pytest.mark.timeout(3600)
+def test_random_kills_never_break_the_index_and_a_rerun_matches_a_clean_ingest(tmp_path, ingests):
     runner, rng, started = ingests, random.Random(SEED), time.monotonic()
     notes, index, sources = runner.notes, runner.index, runner.sources
 
