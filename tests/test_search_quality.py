@@ -1,11 +1,12 @@
 """Search through the library API: filters restrict results in every mode, BM25 reads questions
-sensibly, and the rerank stage is chosen by config."""
+sensibly, and the rerank stage is chosen by config. The notes are embedded with the seeded-hash embedder
+(`hashed`): these are the search's rules, not the model's quality (tests/test_eval.py, test_vault.py)."""
 from __future__ import annotations
 
 import re
 
 import pytest
-from helpers.settings import make_settings
+from helpers.settings import HASH, make_settings
 
 from ingest.pipeline import ingest_folder
 from ragqa.cli import main
@@ -17,7 +18,7 @@ MODES = ["dense", "bm25", "hybrid"]
 
 
 @pytest.fixture(scope="module")
-def searcher(tmp_path_factory, minilm):
+def searcher(tmp_path_factory, hashed):
     """One index for the read-only tests of this module: the `notes` fixture's files plus a compost note."""
     tmp = tmp_path_factory.mktemp("quality")
     notes = tmp / "notes"
@@ -29,9 +30,9 @@ def searcher(tmp_path_factory, minilm):
     (notes / "rust.md").write_text("# Rust ownership\n\nEach value in Rust has a single owner.\n")
     (notes / "bread.txt").write_text("Sourdough bread rises with a wild yeast starter fed with flour and water.\n")
     (notes / "garden" / "compost.txt").write_text("Compost turns kitchen scraps into soil for the vegetable garden.\n")
-    settings = make_settings(tmp, notes)
-    ingest_folder(settings, minilm)
-    return Searcher(settings, minilm)
+    settings = make_settings(tmp, notes, model=HASH)
+    ingest_folder(settings, hashed)
+    return Searcher(settings, hashed)
 
 
 def paths(hits) -> set[str]:
@@ -92,27 +93,28 @@ def test_hybrid_finds_what_either_retriever_finds(searcher):
     assert hits[0].chunk.path == "garden/tomatoes.md"
 
 
-def test_mmr_rerank_moves_a_duplicate_passage_below_a_different_one(tmp_path, minilm):
+def test_mmr_rerank_moves_a_duplicate_passage_below_a_different_one(tmp_path, hashed):
     notes = tmp_path / "notes"
     notes.mkdir()
     text = "Tomatoes need six hours of direct sun and deep watering twice a week.\n"
     (notes / "a.md").write_text(text)
     (notes / "copy.md").write_text(text)
     (notes / "pests.md").write_text("Hornworms eat tomato leaves; pick them off by hand.\n")
-    plain = make_settings(tmp_path, notes, search={"mode": "dense"})
-    ingest_folder(plain, minilm)
-    before = Searcher(plain, minilm).search("how much sun do tomatoes need", k=2)
+    plain = make_settings(tmp_path, notes, model=HASH, search={"mode": "dense"})
+    ingest_folder(plain, hashed)
+    before = Searcher(plain, hashed).search("how much sun do tomatoes need", k=2)
     assert paths(before) == {"a.md", "copy.md"}
-    diverse = make_settings(tmp_path, notes, search={"mode": "dense", "rerank": "mmr", "mmr_lambda": 0.5})
-    after = Searcher(diverse, minilm).search("how much sun do tomatoes need", k=2)
+    diverse = make_settings(tmp_path, notes, model=HASH,
+                            search={"mode": "dense", "rerank": "mmr", "mmr_lambda": 0.5})
+    after = Searcher(diverse, hashed).search("how much sun do tomatoes need", k=2)
     assert after[0].chunk.path in {"a.md", "copy.md"} and after[1].chunk.path == "pests.md"
 
 
-def test_missing_cross_encoder_is_one_line_naming_what_to_download(tmp_path, notes, minilm, capsys):
-    settings = make_settings(tmp_path, notes)
-    ingest_folder(settings, minilm)
+def test_missing_cross_encoder_is_one_line_naming_what_to_download(tmp_path, notes, hashed, capsys):
+    settings = make_settings(tmp_path, notes, model=HASH)
+    ingest_folder(settings, hashed)
     config = tmp_path / "config.yaml"
-    config.write_text(f"notes_dir: {notes}\nindex_dir: {tmp_path / 'index'}\nembedding: {{model: all-MiniLM-L6-v2}}\n"
+    config.write_text(f"notes_dir: {notes}\nindex_dir: {tmp_path / 'index'}\nembedding: {{model: hash-embedder}}\n"
                       "llm: {provider: none}\nsearch: {rerank: cross-encoder, rerank_model: nobody/no-such-reranker}\n")
     code = main(["--config", str(config), "search", "tomatoes"])
     out, err = capsys.readouterr()
@@ -120,11 +122,11 @@ def test_missing_cross_encoder_is_one_line_naming_what_to_download(tmp_path, not
     assert "nobody/no-such-reranker" in err and "download" in err
 
 
-def test_llm_rerank_without_an_llm_is_refused(tmp_path, notes, minilm):
-    settings = make_settings(tmp_path, notes, search={"rerank": "llm"})
-    ingest_folder(settings, minilm)
+def test_llm_rerank_without_an_llm_is_refused(tmp_path, notes, hashed):
+    settings = make_settings(tmp_path, notes, model=HASH, search={"rerank": "llm"})
+    ingest_folder(settings, hashed)
     with pytest.raises(ConfigError, match="llm.provider is none"):
-        Searcher(settings, minilm)
+        Searcher(settings, hashed)
 
 
 class RankingModel:
@@ -142,18 +144,18 @@ class RankingModel:
         return ", ".join(re.findall(r"^\[(\d+)\]", messages[-1]["content"], re.MULTILINE)[::-1])
 
 
-def llm_reranking(searcher, minilm, chat_model) -> Searcher:
+def llm_reranking(searcher, hashed, chat_model) -> Searcher:
     """The module's index searched with `search.rerank: llm` and an endpoint configured."""
     settings = searcher.settings.model_copy(update={
         "search": searcher.settings.search.model_copy(update={"rerank": "llm"}),
         "llm": searcher.settings.llm.model_copy(update={"provider": "openai", "model": "m"})})
-    return Searcher(settings, minilm, searcher.index_dir, chat_model=chat_model)
+    return Searcher(settings, hashed, searcher.index_dir, chat_model=chat_model)
 
 
-def test_llm_rerank_orders_passages_by_the_chat_model_it_is_handed(searcher, minilm):
+def test_llm_rerank_orders_passages_by_the_chat_model_it_is_handed(searcher, hashed):
     model = RankingModel()
     query = "tomatoes rust bread compost"
-    reranked = llm_reranking(searcher, minilm, model).search(query, k=3, mode="bm25")
+    reranked = llm_reranking(searcher, hashed, model).search(query, k=3, mode="bm25")
     first_stage = searcher.search(query, k=20, mode="bm25")
     assert model.calls == 1
     assert [h.chunk_id for h in reranked] == [h.chunk_id for h in first_stage[::-1]][:3]
@@ -161,12 +163,12 @@ def test_llm_rerank_orders_passages_by_the_chat_model_it_is_handed(searcher, min
 
 @pytest.mark.parametrize("chat_model", [RankingModel(fails=True), NoChatModel("the local model is not installed")],
                          ids=["fails", "could not be started"])
-def test_llm_rerank_keeps_the_first_stage_order_when_its_model_fails(searcher, minilm, chat_model):
+def test_llm_rerank_keeps_the_first_stage_order_when_its_model_fails(searcher, hashed, chat_model):
     query = "tomatoes rust bread compost"
-    reranked = llm_reranking(searcher, minilm, chat_model).search(query, k=3, mode="bm25")
+    reranked = llm_reranking(searcher, hashed, chat_model).search(query, k=3, mode="bm25")
     assert [h.chunk_id for h in reranked] == [h.chunk_id for h in searcher.search(query, k=3, mode="bm25")]
 
 
-def test_llm_rerank_needs_the_chat_model_handed_to_the_searcher(searcher, minilm):
+def test_llm_rerank_needs_the_chat_model_handed_to_the_searcher(searcher, hashed):
     with pytest.raises(TypeError, match="chat_model"):
-        llm_reranking(searcher, minilm, None)
+        llm_reranking(searcher, hashed, None)

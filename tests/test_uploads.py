@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from helpers.data import REPO
-from helpers.settings import make_settings
+from helpers.settings import HASH, make_settings
 
 from ingest.background import IngestJobs, report_rows
 from ingest.pipeline import IngestReport
@@ -73,16 +73,16 @@ def test_an_upload_folder_that_links_outside_the_notes_is_refused(tmp_path):
     assert not list(outside.iterdir())
 
 
-def test_only_one_ingest_per_index_runs_at_a_time(tmp_path, notes, minilm):
-    jobs, settings = IngestJobs(), make_settings(tmp_path, notes)
+def test_only_one_ingest_per_index_runs_at_a_time(tmp_path, notes, hashed):
+    jobs, settings = IngestJobs(), make_settings(tmp_path, notes, model=HASH)
     with write_lock(settings.index_path):  # e.g. `ragqa ingest` in a terminal: the job waits for it
-        job = jobs.start(settings, minilm, notes)
+        job = jobs.start(settings, hashed, notes)
         with pytest.raises(IndexBusyError, match=f"an ingest of {notes} is already running: wait for it to finish"):
-            jobs.start(settings, minilm, notes)
+            jobs.start(settings, hashed, notes)
     assert job.wait(120) and job.error is None and jobs.current(settings.index_path) is job
     assert sorted(job.report.added) == ["bread.txt", "garden/tomatoes.md", "rust.md"]
     with pytest.raises(ConfigError, match="notes folder not found"):
-        jobs.start(settings, minilm, tmp_path / "missing")
+        jobs.start(settings, hashed, tmp_path / "missing")
 
 
 def test_ingest_result_rows_list_changes_and_skips_with_reasons():

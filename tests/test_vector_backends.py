@@ -14,6 +14,7 @@ import textwrap
 import numpy as np
 import pytest
 from helpers.data import REPO
+from helpers.settings import HASH
 
 from ingest.pipeline import ingest_folder
 from ragqa.config import load_settings
@@ -119,7 +120,7 @@ QUERIES = ["how much sun do tomato plants need", "who owns a value in Rust", "wi
 FILTERS = [None, Filters(folders=["garden"]), Filters(tags=["food"]), Filters(kinds=["text"])]
 
 
-def settings_for(backend, tmp_path, notes):
+def settings_for(backend, tmp_path, notes, model="all-MiniLM-L6-v2"):
     """Settings read from a config.yaml, as a user has them: the two backends differ only in `store`."""
     folder = tmp_path / backend
     folder.mkdir()
@@ -127,7 +128,7 @@ def settings_for(backend, tmp_path, notes):
     config.write_text(f"""\
 notes_dir: {json.dumps(str(notes))}
 index_dir: index
-embedding: {{model: all-MiniLM-L6-v2, cache_dir: {json.dumps(str(tmp_path / "cache"))}}}
+embedding: {{model: {model}, cache_dir: {json.dumps(str(tmp_path / "cache"))}}}
 llm: {{provider: none}}
 store: {{backend: {backend}, milvus_collection: e2e}}
 """, encoding="utf-8")
@@ -202,11 +203,11 @@ def test_switching_config_to_milvus_ranks_like_faiss_and_follows_edits(tmp_path,
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_a_reader_after_a_crash_rebuilds_from_sqlite(backend, tmp_path, notes, minilm):
-    settings = settings_for(backend, tmp_path, notes)
-    ingest_folder(settings, minilm)
+def test_a_reader_after_a_crash_rebuilds_from_sqlite(backend, tmp_path, notes, hashed):
+    settings = settings_for(backend, tmp_path, notes, HASH)
+    ingest_folder(settings, hashed)
     # A commit whose vector store was never published, as after a kill between the two.
-    writer = IndexWriter(settings.index_path, index_identity(settings, minilm))
+    writer = IndexWriter(settings.index_path, index_identity(settings, hashed))
     writer.apply([], removed=["bread.txt"])
     writer.close()
     reader = IndexReader(settings.index_path)
@@ -216,30 +217,30 @@ def test_a_reader_after_a_crash_rebuilds_from_sqlite(backend, tmp_path, notes, m
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_a_reader_during_an_ingest_keeps_every_committed_vector(backend, tmp_path, notes, minilm):
-    settings = settings_for(backend, tmp_path, notes)
-    ingest_folder(settings, minilm)
+def test_a_reader_during_an_ingest_keeps_every_committed_vector(backend, tmp_path, notes, hashed):
+    settings = settings_for(backend, tmp_path, notes, HASH)
+    ingest_folder(settings, hashed)
     with write_lock(settings.index_path):  # an ingest is running: committed, mirrored, not yet published
-        writer = IndexWriter(settings.index_path, index_identity(settings, minilm))
+        writer = IndexWriter(settings.index_path, index_identity(settings, hashed))
         writer.apply([], removed=["bread.txt"])
         reader = IndexReader(settings.index_path)
         assert sorted(reader.vectors.ids().tolist()) == sorted(reader.ids_where("1", []).tolist())
-        assert paths(Searcher(settings, minilm), "tomato sun")[0] == "garden/tomatoes.md"
+        assert paths(Searcher(settings, hashed), "tomato sun")[0] == "garden/tomatoes.md"
         writer.publish()
         writer.close()
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_closing_a_reader_lets_go_of_its_store_and_the_others_keep_searching(backend, tmp_path, notes, minilm):
-    settings = settings_for(backend, tmp_path, notes)
-    ingest_folder(settings, minilm)
+def test_closing_a_reader_lets_go_of_its_store_and_the_others_keep_searching(backend, tmp_path, notes, hashed):
+    settings = settings_for(backend, tmp_path, notes, HASH)
+    ingest_folder(settings, hashed)
     closed, open_ = IndexReader(settings.index_path), IndexReader(settings.index_path)
     closed.close()
     if backend == "milvus":  # its client is closed, not the process's connection nor the Lite server
         with pytest.raises(Exception, match="connection"):
             closed.vectors.count()
     assert sorted(open_.vectors.ids().tolist()) == sorted(open_.ids_where("1", []).tolist())
-    assert paths(Searcher(settings, minilm), "tomato sun")[0] == "garden/tomatoes.md"
+    assert paths(Searcher(settings, hashed), "tomato sun")[0] == "garden/tomatoes.md"
     open_.close()
 
 
