@@ -7,6 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
+test test-fast: export OMP_WAIT_POLICY := PASSIVE
 
 .PHONY: install run test test-fast browser bench-ingest bench-query bench-llm clean
 

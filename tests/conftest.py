@@ -34,6 +34,10 @@ import pytest
 # The hub is unreachable here; without this a hub name hangs ~74 s before failing.
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# OpenMP threads (torch's, FAISS's) that sleep instead of spinning while they wait: set before torch loads, for
+# this process and every child. On a shared 2-core machine spinning threads burnt 60% of an ingest's CPU
+# (docs/PERFORMANCE.md, "Threads on a busy machine"; the benches and the llama.cpp server set it too).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from helpers.data import REPO, need_shared  # noqa: E402
 from helpers.failing_endpoint import FailingEndpoint  # noqa: E402
