@@ -76,12 +76,28 @@ def _no_ragqa_variables_in_shared_fixtures():
 REAL_PARTS = {"minilm", "e5", "smollm2_server", "vault_index", "pdf_index", "formats_index", "docs_index"}
 
 
+# The longest units of work, longest first (an xdist_group, or a test file): with `-n 2` they start first, so
+# that neither worker is left running one of them alone at the end.
+LONGEST = ["test_crash.py", "vault", "test_browser.py", "pdfs", "formats"]
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """Such a test is marked slow (not in `make test-fast`) whether or not it says so."""
+    """Such a test is marked slow (not in `make test-fast`) whether or not it says so. Under xdist the longest
+    units are collected first."""
     for item in items:
         if REAL_PARTS & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
+    if hasattr(config, "workerinput"):  # an xdist worker (each collects the same order)
+        items.sort(key=_longest_first)
+
+
+def _longest_first(item) -> int:
+    group = item.get_closest_marker("xdist_group")
+    for rank, unit in enumerate(LONGEST):
+        if unit == item.path.name or (group and group.args and group.args[0] == unit):
+            return rank
+    return len(LONGEST)
 
 
 def pytest_runtest_setup(item):

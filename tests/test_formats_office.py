@@ -5,16 +5,14 @@ from __future__ import annotations
 import csv
 import os
 import re
-from pathlib import Path
 
 import pytest
+from helpers.data import SHARED_DATA
 
 from ingest.documents import SkipFile
 from ingest.formats import ReadOptions, read_document
 
-FORMATS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "formats"
-if os.environ.get("RAGQA_SHARED_DATA"):  # helpers.data's rule for where ../shared/data is
-    FORMATS = Path(os.environ["RAGQA_SHARED_DATA"]) / "formats"
+FORMATS = SHARED_DATA / "formats"
 KINDS = ("docx", "odt", "pptx", "xlsx")
 
 

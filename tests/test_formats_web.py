@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import csv
 import re
-from pathlib import Path
 
 import pytest
+from helpers.data import SHARED_DATA
 
 from ingest.documents import SkipFile
 from ingest.formats import read_document
 
-FORMATS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "formats"
+FORMATS = SHARED_DATA / "formats"
 KINDS = {"html": "html", "epub": "epub", "eml": "email", "rtf": "rtf", "org": "org", "rst": "rst"}
 
 pytestmark = pytest.mark.shared_data("formats")

@@ -138,7 +138,8 @@ def test_second_call_reuses_the_running_server(local):
     first = ensure_local_server(settings, cache)
     pid, started = _server_pid(settings, cache), _servers_started_by_this_process()
     assert ensure_local_server(settings, cache) == first
-    assert _server_pid(settings, cache) == pid and _servers_started_by_this_process() == started == {pid}
+    # no second server (this process may also run the session's own, for other tests)
+    assert _server_pid(settings, cache) == pid and pid in started and _servers_started_by_this_process() == started
 
 
 @pytest.mark.llm
