@@ -90,6 +90,23 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.slow)
     if hasattr(config, "workerinput"):  # an xdist worker (each collects the same order)
         items.sort(key=_longest_first)
+        if config.getvalue("loadgroup"):
+            _mark_groups_in_ids(items)
+
+
+def _mark_groups_in_ids(items) -> None:
+    """`--dist loadgroup` keeps an xdist_group on one worker by ids that end in "@group". pytest-xdist 3.8 appends
+    that to a field pytest 9.2 no longer reads (pytest-dev/pytest-xdist#1386, fix pending in #1388), so the
+    groups were spread over both workers and each built the vault's index. Set where pytest 9.2 keeps the id."""
+    try:
+        from _pytest.nodeid import NodeId
+    except ImportError:  # an older pytest: xdist's own suffix works there
+        return
+    for item in items:
+        names = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                        for m in item.iter_markers("xdist_group")})
+        if names and hasattr(item, "_id") and not item.nodeid.endswith("@" + "_".join(names)):
+            item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(names)}")
 
 
 def _longest_first(item) -> int:
@@ -149,10 +166,10 @@ def smollm2_server(tmp_path_factory):
     """One llama.cpp server with SmolLM2-135M (helpers.local_model.SMOLLM2's context window) for the session:
     the cache folder whose state file points at it. Settings whose embedding.cache_dir is this folder (or
     `ensure_local_server(settings, folder)`) reuse it, in this process or another. Not for tests that stop it."""
-    from helpers.local_model import SMOLLM2, local_model_missing
-
     from ragqa.config import LLMSettings
     from ragqa.models import local as local_llm
+
+    from helpers.local_model import SMOLLM2, local_model_missing
 
     why = local_model_missing()
     if why:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 
-from helpers.settings import make_settings
-
 from ragqa.answer.loop import NOTHING_MATCHES, answer_events, answer_question
 from ragqa.answer.refusals import QUOTE_LABEL, is_refusal
 from ragqa.models.chat import NoChatModel
 from ragqa.records import Chunk, Hit
+
+from helpers.settings import make_settings
 
 FAQ = Chunk("docs/FAQ.md", "FAQ", "FAQ > What happens if ingest is killed or the machine crashes?",
             "Nothing is lost. Every batch of files is written in one SQLite transaction that holds the passages, "

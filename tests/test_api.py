@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from helpers.api_server import LLM, TOKEN_ENV, Server, serve_settings
 from helpers.data import REPO
 from helpers.garden_notes import write_garden_notes
@@ -258,10 +259,10 @@ def down_server(tmp_path_factory, server):
     covered above), its LLM endpoint down, with one CORS origin allowed."""
     import shutil
 
+    from ragqa.config import load_settings
+
     from helpers.api_client import api_client
     from helpers.settings import write_config
-
-    from ragqa.config import load_settings
 
     tmp = tmp_path_factory.mktemp("api-down")
     down = {"provider": "openai", "base_url": f"http://127.0.0.1:{free_port()}/v1", "model": "nothing",

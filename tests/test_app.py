@@ -9,12 +9,13 @@ from __future__ import annotations
 import time
 
 import pytest
-from helpers.app import open_app
-from helpers.local_model import needs_local_model
-from helpers.settings import make_settings
 from streamlit.testing.v1 import AppTest
 
 from ingest.pipeline import ingest_folder
+
+from helpers.app import open_app
+from helpers.local_model import needs_local_model
+from helpers.settings import make_settings
 
 # ---- helpers (the app's environment app_env is in conftest, open_app in helpers.app) -------
 

@@ -8,8 +8,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers.app import open_app
-from helpers.settings import make_settings
 from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.testing.v1 import AppTest
 
@@ -17,6 +15,9 @@ from ingest.pipeline import ingest_folder
 from ragqa.notes.graph import find_topics, note_texts
 from ragqa.notes.vectors import load_note_vectors
 from ragqa.web import markup
+
+from helpers.app import open_app
+from helpers.settings import make_settings
 
 OWNERSHIP = ("# Rust ownership\n\nEach value in Rust has a single owner. When the owner goes out of scope, the value "
              "is dropped and its memory is freed. Moving a value transfers ownership; borrowing lends it out.\n")

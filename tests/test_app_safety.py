@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import pytest
-from helpers.app import open_app
-from helpers.settings import make_settings
 from test_app import ask
 
 from ingest.pipeline import ingest_folder
+
+from helpers.app import open_app
+from helpers.settings import make_settings
 
 HOSTILE = ("# Oven\n\nThe oven heats to 250 degrees for bread. <script>alert('pwned')</script> "
            "<img src=x onerror=\"alert('img')\"> <b>bold html</b>\n")

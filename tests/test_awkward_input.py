@@ -16,14 +16,15 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from helpers import cli
-from helpers.data import need_shared
-from helpers.settings import make_settings
 
 from ingest.pipeline import ingest_folder
 from ragqa.errors import ConfigError
 from ragqa.index.store import IndexReader
 from ragqa.retrieve.search import Searcher
+
+from helpers import cli
+from helpers.data import need_shared
+from helpers.settings import make_settings
 
 NOBODY = 65534
 

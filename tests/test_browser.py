@@ -16,6 +16,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from helpers.data import REPO
 from helpers.local_model import needs_local_model
 from helpers.net import outside_address

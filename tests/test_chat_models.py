@@ -11,12 +11,13 @@ import sys
 import typing
 
 import pytest
-from helpers.data import REPO
 
 from ragqa.config import LLMSettings, Settings
 from ragqa.errors import LLMError
 from ragqa.models.chat import PROVIDERS, NoChatModel, chat_model_or_problem, make_chat_model
 from ragqa.models.openai_chat import OpenAIChatModel
+
+from helpers.data import REPO
 
 HELLO = [{"role": "user", "content": "Hello"}]
 

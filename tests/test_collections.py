@@ -11,14 +11,15 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import forked_cli
-from helpers.collection_configs import clean_env, ragqa, small_config, write_config
-from helpers.data import REPO, need_shared
-from helpers.settings import HASH
 
 from ragqa.collections import choose, collections
 from ragqa.config import Settings, load_settings
 from ragqa.errors import ConfigError
+
+from helpers import forked_cli
+from helpers.collection_configs import clean_env, ragqa, small_config, write_config
+from helpers.data import REPO, need_shared
+from helpers.settings import HASH
 
 VAULT_NOTES = 60
 

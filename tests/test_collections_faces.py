@@ -3,12 +3,13 @@ picked ones, the HTTP API has a model per collection, and `ragqa watch` follows 
 from __future__ import annotations
 
 import pytest
-from helpers import forked_cli
-from helpers.collection_configs import clean_env, ragqa, small_config, texts, write_config
 
 from ragqa.collections import collections
 from ragqa.config import load_settings
 from ragqa.errors import ConfigError
+
+from helpers import forked_cli
+from helpers.collection_configs import clean_env, ragqa, small_config, texts, write_config
 
 pytestmark = pytest.mark.slow
 
@@ -16,10 +17,10 @@ pytestmark = pytest.mark.slow
 def test_the_app_opens_the_collection_it_is_given(tmp_path, notes, minilm, monkeypatch):
     from argparse import Namespace
 
-    from helpers.app import open_app
-
     from ingest.pipeline import ingest_folder
     from ragqa.cli.app_command import app_launch
+
+    from helpers.app import open_app
 
     (tmp_path / "other").mkdir()
     for n in range(5):
@@ -45,9 +46,9 @@ def test_the_app_opens_the_collection_it_is_given(tmp_path, notes, minilm, monke
 
 def test_the_chat_asks_across_the_picked_collections_and_each_source_says_its_own(tmp_path, notes, minilm,
                                                                                    monkeypatch):
-    from helpers.app import open_app
-
     from ingest.pipeline import ingest_folder
+
+    from helpers.app import open_app
 
     (tmp_path / "birds").mkdir()
     (tmp_path / "birds" / "heron.md").write_text("# Herons\n\nThe grey heron waits at the pond for fish at dawn.\n")
@@ -72,6 +73,7 @@ def test_the_chat_asks_across_the_picked_collections_and_each_source_says_its_ow
 
 def test_the_api_has_a_model_per_collection_and_searches_the_ones_asked(tmp_path, notes, minilm):
     import openai
+
     from helpers.api_client import api_client, openai_over
 
     (tmp_path / "birds").mkdir()

@@ -11,14 +11,15 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import forked_cli
-from helpers.settings import make_settings
 
 import ingest.pipeline as pipeline
 from ingest.pipeline import ingest_folder
 from ragqa.errors import IndexBusyError
 from ragqa.index.store import IndexReader
 from ragqa.retrieve.search import Searcher
+
+from helpers import forked_cli
+from helpers.settings import make_settings
 
 _VERSIONED = re.compile(r"Note (\d+) version (\d+)")
 

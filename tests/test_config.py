@@ -3,14 +3,15 @@ import os
 from pathlib import Path
 
 import pytest
-from helpers import cli
-from helpers.data import REPO
-from helpers.settings import HASH, make_settings
 
 from ingest.pipeline import ingest_folder
 from ragqa.config import expand_env, load_settings
 from ragqa.errors import ConfigError
 from ragqa.models.embedder import load_embedder
+
+from helpers import cli
+from helpers.data import REPO
+from helpers.settings import HASH, make_settings
 
 
 def test_defaults_load_from_the_repo_config_file():

@@ -23,12 +23,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import forked_cli
-from helpers.data import need_shared
 
 from ragqa.errors import IndexBusyError
 from ragqa.index.lock import LOCK_NAME, write_lock
 from ragqa.index.store import DB_NAME, IndexReader
+
+from helpers import forked_cli
+from helpers.data import need_shared
 
 pytestmark = pytest.mark.slow
 

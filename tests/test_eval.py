@@ -5,9 +5,10 @@ import json
 from pathlib import Path
 
 import pytest
-from helpers.data import need_shared
 
 from ragqa.cli import main
+
+from helpers.data import need_shared
 
 CONTRACT = ["ndcg@10", "recall@1", "recall@5", "recall@10", "recall@100", "mrr@10", "p50_ms", "p95_ms", "queries"]
 

@@ -7,13 +7,14 @@ import csv
 import shutil
 
 import pytest
-from helpers.data import SHARED_DATA
-from helpers.settings import make_settings
 
 from ingest.pipeline import ingest_folder
 from ragqa.answer.prompt import source_label
 from ragqa.index.store import IndexReader
 from ragqa.retrieve.search import Searcher
+
+from helpers.data import SHARED_DATA
+from helpers.settings import make_settings
 
 pytestmark = [pytest.mark.slow, pytest.mark.shared_data("formats", "pdfs"), pytest.mark.xdist_group("formats")]
 

@@ -7,10 +7,11 @@ import os
 import re
 
 import pytest
-from helpers.data import SHARED_DATA
 
 from ingest.documents import SkipFile
 from ingest.formats import ReadOptions, read_document
+
+from helpers.data import SHARED_DATA
 
 FORMATS = SHARED_DATA / "formats"
 KINDS = ("docx", "odt", "pptx", "xlsx")

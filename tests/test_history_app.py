@@ -6,11 +6,12 @@ from __future__ import annotations
 import time
 
 import pytest
-from helpers.app import open_app
-from helpers.settings import make_settings
 
 from ingest.pipeline import ingest_folder
 from ragqa.index.history import History
+
+from helpers.app import open_app
+from helpers.settings import make_settings
 
 pytestmark = pytest.mark.slow  # the first page load imports torch and loads MiniLM
 

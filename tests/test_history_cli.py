@@ -15,12 +15,13 @@ from pathlib import Path
 
 import pytest
 import yaml
+
+from ragqa.index.history import HISTORY_DB
+
 from helpers import cli, forked_cli
 from helpers.garden_notes import SMOLLM2
 from helpers.local_model import live
 from helpers.settings import make_settings
-
-from ragqa.index.history import HISTORY_DB
 
 LLM = SMOLLM2
 BREAD = "What does sourdough bread rise with?"  # SmolLM2 answers it with a [1] over these notes (tests/test_api.py)

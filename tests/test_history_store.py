@@ -12,13 +12,14 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import cli
-from helpers.data import REPO
 
 from ragqa.answer.saved import conversation_messages, turn_from_answer
 from ragqa.errors import HistoryError, HistoryFormatError
 from ragqa.index.history import HISTORY_DB, History, Turn
 from ragqa.records import Chunk, Hit
+
+from helpers import cli
+from helpers.data import REPO
 
 TOMATOES = {"n": 1, "path": "garden/tomatoes.md", "heading": "Growing tomatoes > Pests", "page": None,
             "text": "Aphids and hornworms attack tomato plants.", "collection": None}

@@ -11,7 +11,6 @@ import sqlite3
 
 import numpy as np
 import pytest
-from helpers.settings import make_settings
 
 from ingest.file_status import file_statuses
 from ragqa.errors import IndexFormatError, RagqaError
@@ -20,6 +19,8 @@ from ragqa.index.schema import DB_NAME, FORMAT_VERSION
 from ragqa.index.store import FileRecord, IndexReader, IndexWriter
 from ragqa.notes.vectors import load_note_vectors
 from ragqa.records import Chunk
+
+from helpers.settings import make_settings
 
 IDENTITY = {"model": "test", "dim": 4, "chunk_tokens": 64}
 NEWER = FORMAT_VERSION + 1

@@ -9,9 +9,6 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import cli
-from helpers.data import need_shared
-from helpers.settings import HASH, make_settings, write_notes
 
 from ingest.chunk import chunk_document
 from ingest.loaders import load_file
@@ -21,6 +18,10 @@ from ragqa.errors import ConfigError, IndexMismatchError
 from ragqa.index.store import IndexReader
 from ragqa.retrieve.search import Filters, Searcher
 from ragqa.tokens import count_tokens
+
+from helpers import cli
+from helpers.data import need_shared
+from helpers.settings import HASH, make_settings, write_notes
 
 
 def test_first_ingest_adds_every_note_and_search_finds_them(tmp_path, notes, minilm):

@@ -6,11 +6,12 @@ tests/helpers/failing_endpoint.py); the real OpenAIChatModel talks to it. The re
 from __future__ import annotations
 
 import pytest
-from helpers.failing_endpoint import FailingEndpoint
 
 from ragqa.config import LLMSettings
 from ragqa.errors import LLMError
 from ragqa.models.openai_chat import OpenAIChatModel
+
+from helpers.failing_endpoint import FailingEndpoint
 
 MESSAGES = [{"role": "user", "content": "hi"}]
 

@@ -11,14 +11,15 @@ import os
 import subprocess
 
 import pytest
-from helpers import cli
-from helpers.local_model import needs_local_model
-from helpers.settings import HASH, make_settings
 
 from ingest.pipeline import ingest_folder
 from ragqa.config import LLMSettings
 from ragqa.models import local as local_llm
 from ragqa.models.embedder import load_embedder
+
+from helpers import cli
+from helpers.local_model import needs_local_model
+from helpers.settings import HASH, make_settings
 
 QUESTION = "How much sun do tomato plants need?"
 KEY_VARIABLE = "NOTES_LLM_TEST_KEY"  # not RAGQA_*: those are settings

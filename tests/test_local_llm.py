@@ -13,13 +13,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers.local_model import needs_local_model
 
 from ragqa.config import LLMSettings, Settings
 from ragqa.errors import LLMError
 from ragqa.models import local as local_llm
 from ragqa.models.chat import make_chat_model
 from ragqa.models.local import LOCAL_MODELS, LocalModel, assemble, ensure_local_server
+
+from helpers.local_model import needs_local_model
 
 ROOT = Path(__file__).resolve().parents[1]
 SMOL = LOCAL_MODELS["smollm2-135m"]

@@ -5,7 +5,6 @@ import re
 from pathlib import Path
 
 import pytest
-from helpers.data import need_shared
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,6 +13,8 @@ from ingest.documents import SkipFile
 from ingest.loaders import load_file, parse_text
 from ingest.markdown import parse_markdown
 from ingest.scan import FoundFile, scan_folder
+
+from helpers.data import need_shared
 
 
 def sections_of(doc):

@@ -5,11 +5,6 @@ import sys
 
 import numpy as np
 import pytest
-from helpers import cli
-from helpers.data import REPO
-from helpers.garden_notes import SMOLLM2
-from helpers.local_model import live
-from helpers.settings import make_settings
 
 import ingest.pipeline as pipeline
 from ingest.pipeline import ingest_folder
@@ -18,6 +13,12 @@ from ragqa.models.chat import make_chat_model
 from ragqa.notes import note_map as notes_map
 from ragqa.notes.graph import duplicate_chunks, duplicate_notes, find_topics, note_texts, related_notes, resolve_note
 from ragqa.notes.vectors import load_note_vectors, refresh_note_vectors
+
+from helpers import cli
+from helpers.data import REPO
+from helpers.garden_notes import SMOLLM2
+from helpers.local_model import live
+from helpers.settings import make_settings
 
 OWNERSHIP = ("# Rust ownership\n\nEach value in Rust has a single owner. When the owner goes out of scope, the value "
              "is dropped and its memory is freed. Moving a value transfers ownership; borrowing lends it out.\n")

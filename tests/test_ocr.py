@@ -6,7 +6,6 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from helpers.data import SHARED_DATA
 from PIL import Image
 
 from ingest.documents import SkipFile
@@ -14,6 +13,8 @@ from ingest.formats import ReadOptions
 from ingest.formats import ocr as ocr_module
 from ingest.formats.images import NO_TEXT, OCR_OFF, read_image
 from ingest.pdf import load_pdf, read_pdf
+
+from helpers.data import SHARED_DATA
 
 FORMATS = SHARED_DATA / "formats"
 PDFS = SHARED_DATA / "pdfs"

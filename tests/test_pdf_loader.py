@@ -6,10 +6,11 @@ import functools
 import logging
 
 import pytest
-from helpers.data import SHARED_DATA
 
 from ingest.documents import Document, SkipFile
 from ingest.pdf import load_pdf
+
+from helpers.data import SHARED_DATA
 
 PDFS = SHARED_DATA / "pdfs"
 

@@ -6,7 +6,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from helpers.data import SHARED_DATA
 
 from ingest.file_status import classify
 from ingest.globs import matches_any
@@ -17,6 +16,8 @@ from ragqa.config import Settings
 from ragqa.filetypes import KINDS, SUFFIX_KINDS
 from ragqa.index.store import FileRecord
 from ragqa.retrieve.search import Filters
+
+from helpers.data import SHARED_DATA
 
 VAULT = SHARED_DATA / "notes-lesleylai-digital-garden"
 MB = 1 << 20

@@ -6,13 +6,14 @@ from __future__ import annotations
 import re
 
 import pytest
-from helpers.settings import HASH, make_settings
 
 from ingest.pipeline import ingest_folder
 from ragqa.cli import main
 from ragqa.errors import ConfigError, LLMError
 from ragqa.models.chat import NoChatModel
 from ragqa.retrieve.search import Filters, Searcher
+
+from helpers.settings import HASH, make_settings
 
 MODES = ["dense", "bm25", "hybrid"]
 

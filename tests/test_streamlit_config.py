@@ -12,6 +12,7 @@ import sys
 import tomllib
 
 import pytest
+
 from helpers.data import REPO
 from helpers.net import free_port, health, outside_address, wait_for_health
 

@@ -4,14 +4,15 @@ to app.py. The pages themselves are in test_app.py (Streamlit's AppTest)."""
 from __future__ import annotations
 
 import pytest
-from helpers.data import REPO
-from helpers.settings import HASH, make_settings
 
 from ingest.background import IngestJobs, report_rows
 from ingest.pipeline import IngestReport
 from ingest.uploads import UploadRejected, safe_upload_name, save_upload
 from ragqa.errors import ConfigError, IndexBusyError
 from ragqa.index.lock import write_lock
+
+from helpers.data import REPO
+from helpers.settings import HASH, make_settings
 
 # ---- upload names (ingest.uploads) ---------------------------------------------------------
 

@@ -4,12 +4,13 @@ copy. (How fast these are is measured by bench/incremental.py, not asserted here
 import random
 
 import pytest
-from helpers.settings import copy_index
 
 import ingest.pipeline as pipeline
 from ingest.pipeline import ingest_folder
 from ragqa.index.store import IndexReader
 from ragqa.retrieve.search import Searcher
+
+from helpers.settings import copy_index
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("vault")]
 

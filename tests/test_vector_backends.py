@@ -13,8 +13,6 @@ import textwrap
 
 import numpy as np
 import pytest
-from helpers.data import REPO
-from helpers.settings import HASH
 
 from ingest.pipeline import ingest_folder
 from ragqa.config import load_settings
@@ -23,6 +21,9 @@ from ragqa.index.lock import write_lock
 from ragqa.index.store import IndexReader, IndexWriter, index_identity
 from ragqa.index.vectors import backend_class
 from ragqa.retrieve.search import Filters, Searcher
+
+from helpers.data import REPO
+from helpers.settings import HASH
 
 _MISSING = [m for m in ("pymilvus", "milvus_lite") if importlib.util.find_spec(m) is None]
 _needs_milvus = pytest.mark.skipif(

@@ -7,8 +7,6 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import forked_cli
-from helpers.settings import HASH, make_settings
 
 from ingest.file_status import file_statuses, status_counts
 from ingest.pipeline import ingest_folder
@@ -16,6 +14,9 @@ from ingest.watch import FolderWatcher
 from ragqa.index.store import connect
 from ragqa.models.embedder import load_embedder
 from ragqa.retrieve.search import Searcher
+
+from helpers import forked_cli
+from helpers.settings import HASH, make_settings
 
 # How long a test waits for the watcher before it fails: a hang guard, not a speed target (a save is searchable
 # after the 0.5 s quiet period and one incremental ingest: ~0.7 s idle, 1.4-3 s at load average 20).

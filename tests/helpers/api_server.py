@@ -13,6 +13,7 @@ import urllib.request
 from pathlib import Path
 
 import yaml
+
 from helpers.local_model import SMOLLM2
 from helpers.net import free_port
 
@@ -96,9 +97,9 @@ class Server:
         return left
 
 
-def serve_settings(tmp: Path, llm: dict, **extra) -> dict:
-    """config.yaml for a server over tmp/notes, its index in tmp/index, MiniLM, and this `llm` section."""
+def serve_settings(tmp: Path, llm: dict, model: str = "all-MiniLM-L6-v2", **extra) -> dict:
+    """config.yaml for a server over tmp/notes, its index in tmp/index, MiniLM (or `model`), and this `llm`."""
     return {"notes_dir": str(tmp / "notes"), "index_dir": str(tmp / "index"),
             # MiniLM has no prompts of its own: E5's are set, so query and passage vectors differ as with E5
-            "embedding": {"model": "all-MiniLM-L6-v2", "cache_dir": str(tmp / "cache"), "query_prefix": "query: ",
+            "embedding": {"model": model, "cache_dir": str(tmp / "cache"), "query_prefix": "query: ",
                           "passage_prefix": "passage: "}, "llm": llm, **extra}

@@ -44,9 +44,9 @@ def run_cli(argv: list[str], cwd: str, env: dict[str, str], stdout: str, stderr:
     if stdin is not None:  # (multiprocessing gave the child /dev/null)
         os.dup2(os.open(stdin, os.O_RDONLY), 0)
         sys.stdin = open(0, encoding="utf-8", closefd=False)  # the process's own stdin
-    from helpers.hash_embedder import register
-
     from ragqa.cli import main
+
+    from helpers.hash_embedder import register
 
     register()  # `embedding.model: hash-embedder`, as in the tests' own process
     try:
