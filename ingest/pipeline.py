@@ -17,12 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.chunk import chunk_document
-from ingest.documents import SkipFile
+from ingest.documents import Document, SkipFile
 from ingest.loaders import load_file, read_options
+from ingest.note_meta import note_meta
 from ingest.preflight import check_notes_folder, index_write_error, is_write_failure
 from ingest.scan import scan_folder, unlisted_prefixes
 from ingest.worker import DocumentWorker
 from ragqa.config import Settings
+from ragqa.filetypes import PLAIN_KINDS
 from ragqa.index.lock import write_lock
 from ragqa.index.store import FileRecord, IndexWriter, index_identity
 from ragqa.notes.vectors import refresh_note_vectors
@@ -77,6 +79,7 @@ def _prepare(found, settings: Settings, embedder, out: queue.Queue, stop: thread
                 raise SkipFile("no text to index")
             record.title = doc.title
             record.meta = {"tags": doc.tags, "links": doc.links, "aliases": doc.metadata.get("aliases") or []}
+            record.note = note_meta(doc, item.mtime_ns)
             _put(out, (record, chunks, doc.warnings), stop)
         except SkipFile as reason:
             record.status, record.reason = "skipped", str(reason)
@@ -173,6 +176,29 @@ def _run(settings, embedder, notes: Path, writer: IndexWriter, report: IngestRep
         report.removed.extend(gone)
     with DocumentWorker(settings.pdf.timeout_seconds, read_options(settings)) as reader:
         _load_and_commit(to_load, known, settings, embedder, writer, report, progress, reader)
+    _add_missing_notes(found, known, writer)
+
+
+def _add_missing_notes(found, known: dict[str, FileRecord], writer: IndexWriter) -> None:
+    """Note metadata for the indexed files that have none: an index made before it existed (format 1) gets it
+    here, read again from each note, with nothing embedded again. Other documents take their file's time (their
+    own dates come with their next change: reading them again could mean OCR)."""
+    missing = writer.paths_without_notes()
+    records = []
+    for item in found:
+        if item.rel not in missing or item.rel not in known:
+            continue
+        record = known[item.rel]
+        doc = Document(item.rel, record.title, [], item.kind)
+        if item.kind in PLAIN_KINDS:
+            try:
+                doc = load_file(item)
+            except Exception:  # noqa: BLE001 (it was read before; what cannot be read now keeps the file's time)
+                pass
+        record.note = note_meta(doc, item.mtime_ns)
+        records.append(record)
+    for start in range(0, len(records), 1000):
+        writer.set_notes(records[start:start + 1000])
 
 
 def _load_and_commit(to_load, known, settings, embedder, writer, report, progress, reader) -> None:

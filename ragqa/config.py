@@ -22,6 +22,7 @@ from pydantic_settings import EnvSettingsSource
 from pydantic_settings.exceptions import SettingsError
 
 from ragqa.config_sections import (
+    AnswerSettings,
     APISettings,
     ChunkSettings,
     EmbeddingSettings,
@@ -69,6 +70,7 @@ class Settings(_Section):
     store: StoreSettings = Field(default_factory=StoreSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     topics: TopicSettings = Field(default_factory=TopicSettings)
+    answer: AnswerSettings = Field(default_factory=AnswerSettings)
     ui: UISettings = Field(default_factory=UISettings)
     api: APISettings = Field(default_factory=APISettings)
     history: HistorySettings = Field(default_factory=HistorySettings)

@@ -1,6 +1,11 @@
 """The read path end to end: question -> search query -> passages -> focus -> prompt -> LLM -> checks.
 
 `answer_events` yields events so both faces can stream:
+    ("plan", Plan)          what the question planner understood (ragqa.plan): Plan() for an ordinary
+                            question; a list, count or links question is then answered from the index's
+                            catalog (ragqa.answer.notes_answer), a summary by reading every matching note
+                            (ragqa.answer.summary)
+    ("progress", str)       a summary's progress ("read 3 of 8 notes")
     ("query", str)          the search query actually used (after follow-up rewriting)
     ("retrieved", Given)    the passages the search found, best first, each with the sentence sharing
                             most words with the question: sent the moment the search ends, before the
@@ -16,87 +21,25 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import replace
 
 from ragqa.answer.citations import check_citations
 from ragqa.answer.extractive import extractive_answer
 from ragqa.answer.focus import Focused, focus_passages
 from ragqa.answer.followup import standalone_query
+from ragqa.answer.notes_answer import notes_answer_events
 from ragqa.answer.prompt import PromptStyle, build_prompt, continued_prompt, fixed_messages, user_message
 from ragqa.answer.refusals import is_refusal, quoted_answer
+from ragqa.answer.results import Answer, Given
+from ragqa.answer.summary import summary_events
 from ragqa.errors import LLMError
 from ragqa.models.chat import ChatModel, NoChatModel
+from ragqa.plan import Plan, plan_for
 from ragqa.records import Hit
+from ragqa.retrieve.search import Filters
 from ragqa.tokens import count_tokens
 
 NOTHING_MATCHES = "No passage in your notes matches this question, so the language model was not asked."
-
-
-@dataclass
-class Given:
-    """What the model is given: passages numbered 1..n, what it reads of each, and each one's best sentence."""
-
-    passages: list[Hit]
-    texts: list[str]
-    best: list[str]
-
-
-@dataclass
-class Answer:
-    question: str
-    text: str
-    passages: list[Hit]  # numbered 1..n as in the prompt
-    cited: list[int] = field(default_factory=list)  # passage numbers the answer cites
-    invalid_citations: list[int] = field(default_factory=list)
-    model: str = "retrieval only"
-    generated: bool = False
-    prompt_tokens: int = 0
-    seconds: float = 0.0
-    first_token_seconds: float | None = None  # from the question to the model's first words
-    search_query: str = ""
-    error: str | None = None  # set when the LLM failed; text then holds the retrieval-only answer
-    best: list[str] = field(default_factory=list)  # per passage, the sentence matching the question best
-    quoted: bool = False  # the model refused although a passage answers: a quotation was added
-    raw: str = ""  # the model's own words, before the checks
-    sent: list[dict] = field(default_factory=list)  # the messages the model answered
-    texts: list[str] = field(default_factory=list)  # what the model read of each passage
-    continued: bool = False  # a follow-up over the same passages, continuing the last turn's prompt
-    retrieved_ids: list[tuple[str, int]] = field(default_factory=list)  # every passage found (Hit.key), best first
-
-    def citation_rows(self) -> list[dict]:
-        return [_row(n, self.passages[n - 1]) for n in self.cited]
-
-    def uncited(self) -> list[tuple[int, Hit]]:
-        return [(n, h) for n, h in enumerate(self.passages, 1) if n not in self.cited]
-
-    def as_json(self) -> dict:
-        """The `ragqa ask --json` contract."""
-        return {
-            "answer": self.text, "citations": self.citation_rows(),
-            "sources": [{**_row(n, h), "score": round(h.score, 6), "cited": n in self.cited,
-                         "best_sentence": self.best[n - 1] if n <= len(self.best) else ""}
-                        for n, h in enumerate(self.passages, 1)],
-            "model": self.model, "prompt_tokens": self.prompt_tokens, "seconds": round(self.seconds, 3),
-            "first_token_seconds": None if self.first_token_seconds is None else round(self.first_token_seconds, 3),
-            "generated": self.generated, "search_query": self.search_query, "error": self.error,
-            "invalid_citations": self.invalid_citations, "quoted": self.quoted,
-        }
-
-    def history_entry(self) -> dict:
-        """The assistant turn to keep for follow-ups: what was shown, and what lets the next question
-        over the same passages continue this prompt where the LLM server has it cached."""
-        entry = {"role": "assistant", "content": self.text}
-        if self.generated and self.sent:
-            entry.update(sent=self.sent, raw=self.raw, texts=self.texts,
-                         retrieved_ids=self.retrieved_ids,
-                         passages=[(h.chunk_id, h.score, h.chunk) for h in self.passages])
-        return entry
-
-
-def _row(n: int, hit: Hit) -> dict:
-    c = hit.chunk
-    return {"n": n, "path": c.path, "heading": c.heading, "page": c.page, "text": c.text,
-            "collection": c.collection or None}
 
 
 def _focus(question: str, hits: list[Hit], searcher, budget: int | None) -> list[Focused]:
@@ -107,8 +50,36 @@ def _focus(question: str, hits: list[Hit], searcher, budget: int | None) -> list
 
 
 def answer_events(question: str, *, searcher, chat_model: ChatModel, settings, history: list[dict] | None = None,
-                  filters=None, k: int | None = None, style: PromptStyle | None = None
+                  filters=None, k: int | None = None, style: PromptStyle | None = None, plan: Plan | None = None
                   ) -> Iterator[tuple[str, object]]:
+    """The events of one answer (see the module's docstring). `plan`: a plan to follow instead of planning the
+    question (a face that took a filter away); `filters`: the user's own, added to the plan's."""
+    plan = with_filters(plan if plan is not None else plan_for(question, searcher, settings), filters)
+    yield "plan", plan
+    if plan.kind in ("list", "count", "links"):
+        yield from notes_answer_events(question, plan, searcher=searcher, settings=settings)
+        return
+    if plan.kind == "summary":
+        yield from summary_events(question, plan, searcher=searcher, chat_model=chat_model, settings=settings)
+        return
+    if not plan.is_plain:
+        filters = Filters(**plan.filter_values())
+    yield from _lookup_events(question, searcher=searcher, chat_model=chat_model, settings=settings,
+                              history=history, filters=filters, k=k, style=style, plan=plan)
+
+
+def with_filters(plan: Plan, filters) -> Plan:
+    """The plan with the user's own filters (--tag, --folder, --type, dates) added to what it understood."""
+    if filters is None or filters.is_empty():
+        return plan
+    return replace(plan, tags=tuple(dict.fromkeys([*plan.tags, *filters.tags])),
+                   folders=tuple(dict.fromkeys([*plan.folders, *filters.folders])),
+                   types=tuple(dict.fromkeys([*plan.types, *filters.kinds])),
+                   created=filters.created or plan.created, modified=filters.modified or plan.modified)
+
+
+def _lookup_events(question: str, *, searcher, chat_model: ChatModel, settings, history, filters, k, style, plan
+                   ) -> Iterator[tuple[str, object]]:
     started = time.perf_counter()
     history = history or []
     rewriter = chat_model if settings.llm.rewrites_with_llm() else NoChatModel()
@@ -120,14 +91,14 @@ def answer_events(question: str, *, searcher, chat_model: ChatModel, settings, h
         yield "sources", Given(hits, [h.chunk.text for h in hits], [f.best for f in focused])
         answer = Answer(question, extractive_answer(question, [h.chunk.text for h in hits]), hits,
                         cited=list(range(1, min(len(hits), 3) + 1)), search_query=query,
-                        best=[f.best for f in focused])
+                        best=[f.best for f in focused], plan=plan)
         answer.seconds = time.perf_counter() - started
         yield "done", answer
         return
 
     if not hits:  # nothing to read: the model would only guess, so it is not asked
         yield "sources", Given([], [], [])
-        answer = Answer(question, NOTHING_MATCHES, [], search_query=query)
+        answer = Answer(question, NOTHING_MATCHES, [], search_query=query, plan=plan)
         answer.seconds = time.perf_counter() - started
         yield "done", answer
         return
@@ -159,7 +130,7 @@ def answer_events(question: str, *, searcher, chat_model: ChatModel, settings, h
         fallback = extractive_answer(question, [h.chunk.text for h in packed.passages])
         answer = Answer(question, fallback, packed.passages, cited=list(range(1, min(len(packed.passages), 3) + 1)),
                         search_query=query, error=str(err), prompt_tokens=packed.tokens,
-                        best=[b for b, _ in best], first_token_seconds=first_token)
+                        best=[b for b, _ in best], first_token_seconds=first_token, plan=plan)
         answer.seconds = time.perf_counter() - started
         yield "done", answer
         return
@@ -174,7 +145,7 @@ def answer_events(question: str, *, searcher, chat_model: ChatModel, settings, h
                     model=chat_model.name, generated=True, prompt_tokens=packed.tokens, search_query=query,
                     first_token_seconds=first_token, best=[b for b, _ in best], quoted=quoted, raw=raw,
                     sent=packed.messages, texts=packed.texts, continued=packed.continued,
-                    retrieved_ids=[h.key for h in hits])
+                    retrieved_ids=[h.key for h in hits], plan=plan)
     answer.seconds = time.perf_counter() - started
     yield "done", answer
 

@@ -20,6 +20,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from ragqa.api.app import Served, served
+from ragqa.api.date_filters import DateFilters
 from ragqa.api.errors import APIError
 from ragqa.api.openai_routes import MODEL_ID, collections_of_model
 from ragqa.tokens import count_tokens
@@ -35,7 +36,7 @@ class Message(BaseModel):
     content: str | list[dict] | None = None
 
 
-class ChatRequest(BaseModel):
+class ChatRequest(DateFilters):
     model_config = ConfigDict(extra="allow")  # sampling options (temperature, top_p…) are ragqa's to choose
 
     model: str = MODEL_ID
@@ -43,7 +44,7 @@ class ChatRequest(BaseModel):
     stream: bool = False
     k: int | None = Field(None, ge=1, le=200, description="passages to retrieve (default search.top_k)")
     folder: list[str] = Field(default_factory=list, description="only notes under these folders")
-    tag: list[str] = Field(default_factory=list, description="only notes with these tags")
+    tag: list[str] = Field(default_factory=list, description="only notes with these tags (or nested under them)")
     conversation_id: str | None = Field(
         None, description="save each turn under this id in ragqa's history (1-64 letters, digits, _ . : -); "
         "or send the header X-Conversation-Id")
@@ -88,7 +89,7 @@ def _events(body: ChatRequest, served: Served):
     names = collections_of_model(body.model, served)
     question, history = conversation(body.messages)
     chat_model = served.chat_model()
-    filters = Filters(folders=body.folder, tags=body.tag)
+    filters = Filters(folders=body.folder, tags=body.tag, **body.date_ranges())
     events = answer_events(question, searcher=served.searcher(names), chat_model=chat_model,
                            settings=served.settings, history=history, filters=filters, k=body.k)
     return events, chat_model
@@ -156,7 +157,8 @@ def chat_completions(body: ChatRequest, served: Served = Depends(served),
     return {"id": reply_id, "object": "chat.completion", "created": created, "model": MODEL_ID,
             "choices": [{"index": 0, "message": {"role": "assistant", "content": answer.text},
                          "finish_reason": "stop"}],
-            "usage": _usage(answer), "citations": answer.citation_rows(), **_save(served, conversation_id, answer)}
+            "usage": _usage(answer), "citations": answer.citation_rows(), "plan": answer.plan.as_json(),
+            **_save(served, conversation_id, answer)}
 
 
 def _checked_tail(answer) -> str:
@@ -192,5 +194,6 @@ def _sse(reply_id: str, created: int, first: list[str], events, answer, save=lam
         yield chunk({"content": _checked_tail(answer)})
     elif answer.error:  # the LLM failed after its first words: said in the answer, as the CLI does
         yield chunk({"content": f"\n\n(the LLM failed: {answer.error})"})
-    yield chunk({}, "stop", citations=answer.citation_rows(), usage=_usage(answer), **save(answer))
+    yield chunk({}, "stop", citations=answer.citation_rows(), usage=_usage(answer), plan=answer.plan.as_json(),
+                **save(answer))
     yield "data: [DONE]\n\n"

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ragqa.api.app import Served, served
+from ragqa.api.date_filters import DateFilters
 from ragqa.api.errors import APIError
 from ragqa.contracts import related_json, search_json, status_json
 from ragqa.filetypes import KINDS
@@ -25,14 +26,14 @@ def _as_list(value):
     return [value] if isinstance(value, str) else value
 
 
-class SearchRequest(BaseModel):
+class SearchRequest(DateFilters):
     model_config = ConfigDict(extra="forbid")
 
     query: str = Field(min_length=1)
     k: int | None = Field(None, ge=1, le=200, description="how many results (default search.top_k)")
     mode: Literal["dense", "bm25", "hybrid"] | None = None
     folder: list[str] = Field(default_factory=list, description="only notes under this folder (or these)")
-    tag: list[str] = Field(default_factory=list, description="only notes with this front-matter tag (or these)")
+    tag: list[str] = Field(default_factory=list, description="only notes with this tag, or one nested under it")
     type: list[str] = Field(default_factory=list, description=f"only these kinds of file: {', '.join(KINDS)}")
     collections: list[str] = Field(default_factory=list,
                                    description="search these collections (or 'all'); default: 'default' if "
@@ -55,7 +56,7 @@ class SearchRequest(BaseModel):
 @router.post("/v1/search")
 def search(body: SearchRequest, served: Served = Depends(served)) -> list[dict]:
     """The passages that best match the query: `ragqa search --json`."""
-    filters = Filters(folders=body.folder, tags=body.tag, kinds=body.type)
+    filters = Filters(folders=body.folder, tags=body.tag, kinds=body.type, **body.date_ranges())
     names = body.collections or served.default_names
     if names == ["all"]:
         names = list(served.collections)

@@ -42,14 +42,36 @@ def register(commands) -> None:
 
 def add_filter_args(p) -> None:
     p.add_argument("--folder", action="append", default=[], help="only notes under this folder (repeatable)")
-    p.add_argument("--tag", action="append", default=[], help="only notes with this front-matter tag (repeatable)")
+    p.add_argument("--tag", action="append", default=[],
+                   help="only notes with this tag, or a tag nested under it (repeatable: any of them)")
     p.add_argument("--type", dest="kinds", action="append", default=[], choices=KINDS)
+    for which in ("created", "modified"):
+        for side, means in (("after", "on or after"), ("before", "on or before")):
+            p.add_argument(f"--{which}-{side}", metavar="DATE", type=_day,
+                           help=f"only notes {which} {means} DATE (YYYY-MM-DD, or any date)")
+
+
+def _day(value: str) -> str:
+    """A command line's date as an ISO day; argparse says the one line when it is not one."""
+    import argparse
+
+    from ragqa.dates import parse_date
+
+    day = parse_date(value)
+    if day is None:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date (write it as YYYY-MM-DD)")
+    return day.isoformat()
 
 
 def filters_from(args):
     from ragqa.retrieve.search import Filters
 
-    return Filters(folders=args.folder, tags=args.tag, kinds=args.kinds)
+    def days(which: str):
+        after, before = getattr(args, f"{which}_after", None), getattr(args, f"{which}_before", None)
+        return (after, before) if after or before else None
+
+    return Filters(folders=args.folder, tags=args.tag, kinds=args.kinds, created=days("created"),
+                   modified=days("modified"))
 
 
 class _ProgressBar:

@@ -8,39 +8,20 @@ from pathlib import Path
 import numpy as np
 
 from ragqa.errors import IndexMismatchError
+from ragqa.index.conditions import path_condition
 from ragqa.index.history import HISTORY_DB
 from ragqa.index.identity import mismatch
-from ragqa.index.schema import FILE_COLUMNS, FileRecord, file_record, open_for_reading, open_store_vectors
+from ragqa.index.schema import (
+    CHUNK_COLUMNS,
+    FILE_COLUMNS,
+    FileRecord,
+    chunk_from_row,
+    file_record,
+    has_note_tables,
+    open_for_reading,
+    open_store_vectors,
+)
 from ragqa.records import Chunk, Hit
-
-
-def _row_to_chunk(row) -> Chunk:
-    path, ordinal, title, heading, page, text, tags = row
-    return Chunk(path=path, title=title, heading=heading, text=text, page=page, ordinal=ordinal, tags=json.loads(tags))
-
-
-def _like_prefix(prefix: str) -> str:
-    return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
-def chunk_condition(folders=(), tags=(), suffixes=()) -> tuple[str, list]:
-    """A WHERE condition over the chunks table: in any of the folders, AND with any of the tags, AND with any
-    of the suffixes (an empty list does not restrict).
-
-    >>> chunk_condition(suffixes=[".md", ".txt"]), chunk_condition()
-    (('(lower(path) LIKE ? OR lower(path) LIKE ?)', ['%.md', '%.txt']), ('1', []))
-    """
-    parts, params = [], []
-    if folders:
-        parts.append("(" + " OR ".join("path LIKE ? ESCAPE '\\'" for _ in folders) + ")")
-        params += [_like_prefix(f + "/") for f in folders]
-    if tags:
-        parts.append("(" + " OR ".join("EXISTS (SELECT 1 FROM json_each(tags) WHERE value = ?)" for _ in tags) + ")")
-        params += list(tags)
-    if suffixes:
-        parts.append("(" + " OR ".join("lower(path) LIKE ?" for _ in suffixes) + ")")
-        params += ["%" + s for s in suffixes]
-    return " AND ".join(parts) or "1", params
 
 
 class IndexReader:
@@ -57,6 +38,7 @@ class IndexReader:
                 f"re-ingest with `ragqa ingest --rebuild`"
             )
         self.generation = int(self.manifest.get("generation", 0))
+        self.has_notes = has_note_tables(self.conn)
         self.vectors = open_store_vectors(self.folder, self.conn, self.manifest, None, writing=False)
 
     def is_stale(self) -> bool:
@@ -69,8 +51,8 @@ class IndexReader:
         if not ids:
             return {}
         marks = ",".join("?" * len(ids))
-        sql = f"SELECT id, path, ordinal, title, heading, page, text, tags FROM chunks WHERE id IN ({marks})"
-        return {row[0]: _row_to_chunk(row[1:]) for row in self.conn.execute(sql, ids)}
+        sql = f"SELECT id, {CHUNK_COLUMNS} FROM chunks WHERE id IN ({marks})"
+        return {row[0]: chunk_from_row(row[1:]) for row in self.conn.execute(sql, ids)}
 
     def stored_vectors(self, ids: list[int]) -> np.ndarray:
         """The stored vectors of these chunks, in this order; zeros for an id deleted meanwhile (for MMR).
@@ -104,9 +86,9 @@ class IndexReader:
         rows = self.chunks(i for i, _ in scored)
         return [Hit(i, s, rows[i]) for i, s in scored if i in rows]
 
-    def ids_matching(self, folders=(), tags=(), suffixes=()) -> np.ndarray:
-        """Ids of the chunks that pass the filters (see `chunk_condition`), for a filtered search."""
-        return self.ids_where(*chunk_condition(folders, tags, suffixes))
+    def ids_matching(self, **conditions) -> np.ndarray:
+        """Ids of the chunks that pass the filters (ragqa.index.conditions.path_condition), for a filtered search."""
+        return self.ids_where(*path_condition(note_tables=self.has_notes, **conditions))
 
     def ids_where(self, sql_condition: str, params: list) -> np.ndarray:
         sql = f"SELECT id FROM chunks WHERE {sql_condition}"

@@ -96,6 +96,10 @@ class CollectionsSearcher:
     def names(self) -> list[str]:
         return list(self.searchers)
 
+    def index_dirs(self) -> dict:
+        """{collection: its index folder}, in config order."""
+        return {name: folder for s in self.searchers.values() for name, folder in s.index_dirs().items()}
+
     def search(self, query: str, k: int | None = None, mode: str | None = None, filters=None) -> list[Hit]:
         k = k or self.top_k
         if len(self.searchers) == 1:

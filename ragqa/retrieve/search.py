@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ragqa.filetypes import KIND_SUFFIXES
+from ragqa.index.conditions import DayRange
 from ragqa.index.store import IndexReader, index_identity
 from ragqa.models.chat import ChatModel
 from ragqa.records import Hit
@@ -25,23 +26,28 @@ from ragqa.retrieve.rerank import make_reranker
 
 @dataclass
 class Filters:
-    """Empty lists mean "no restriction". Folders are relative to the notes folder."""
+    """Empty lists mean "no restriction". Folders are relative to the notes folder; a tag also finds its nested
+    tags (`math` finds `math/LinearAlgebra`); dates are ISO days, both ends included, either end open (None)."""
 
     folders: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     kinds: list[str] = field(default_factory=list)  # "markdown" | "text" | "pdf"
+    created: DayRange | None = None
+    modified: DayRange | None = None
+    paths: list[str] | None = None  # only these notes (the question planner's matching notes)
 
     def is_empty(self) -> bool:
-        return not (self.folders or self.tags or self.kinds)
+        return not (self.folders or self.tags or self.kinds or self.created or self.modified) and self.paths is None
 
     def conditions(self) -> dict:
         """The filters as plain values for `IndexReader.ids_matching` (ANDed across kinds of filter).
 
         >>> Filters(folders=["/garden/"], tags=["#food"], kinds=["text"]).conditions()
-        {'folders': ['garden'], 'tags': ['food'], 'suffixes': ['.txt']}
-        """
+        {'folders': ['garden'], 'tags': ['food'], 'suffixes': ['.txt'], 'created': None, 'modified': None, 'paths': None}
+        """  # noqa: E501
         return {"folders": [f.strip("/") for f in self.folders], "tags": [t.lstrip("#") for t in self.tags],
-                "suffixes": [s for k in self.kinds for s in KIND_SUFFIXES.get(k, ("." + k,))]}
+                "suffixes": [s for k in self.kinds for s in KIND_SUFFIXES.get(k, ("." + k,))],
+                "created": self.created, "modified": self.modified, "paths": self.paths}
 
 
 class Searcher:
@@ -61,6 +67,10 @@ class Searcher:
             fresh = IndexReader(self.index_dir, index_identity(self.settings, self.embedder, self.index_dir))
             self.reader.close()
             self.reader = fresh
+
+    def index_dirs(self) -> dict[str, Path]:
+        """{collection: its index folder}: where the notes' catalog (ragqa.index.catalog) is read."""
+        return {self.settings.collection_name: self.index_dir}
 
     @contextmanager
     def reading(self) -> Iterator[Searcher]:

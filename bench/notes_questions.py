@@ -1,0 +1,154 @@
+"""Questions about the notes themselves (tags, months, backlinks, counts) over the real vault: a row per kind.
+
+    python bench/notes_questions.py [--questions ../shared/data/notes-qa/dev.jsonl] [--index DIR] [--model]
+    python bench/notes_questions.py --topics        # the topic threshold (answer.topic_threshold), measured
+    python bench/notes_questions.py --plain         # the planner leaves ordinary questions alone
+
+Scoring, as ../shared/data/notes-qa/README.md defines it: a list question is right when every gold note is named
+(its title in the answer, or cited) and at least 80% of the cited notes are gold; a count question is right when
+the gold number is in the answer (here: as a number of its own, not inside a date). Each question is answered in
+process through ragqa.answer.loop.answer_events, as `ragqa ask` does, with a chat model that counts its calls
+(none is expected); --model uses the configured local model instead (`llm.provider: local`).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+DATA = REPO.parent / "shared" / "data"
+VAULT = DATA / "notes-lesleylai-digital-garden"
+
+
+def open_vault(index: Path | None):
+    """Settings and a Searcher over the vault's index (ingested first if `index` holds none)."""
+    from ingest.pipeline import ingest_folder
+    from ragqa.config import Settings
+    from ragqa.models.lazy_embedder import LazyEmbedder
+    from ragqa.retrieve.search import Searcher
+
+    index = index or Path(tempfile.mkdtemp(prefix="ragqa-vault-"))
+    settings = Settings.model_validate({"notes_dir": str(VAULT), "index_dir": str(index)})
+    embedder = LazyEmbedder(settings.embedding)
+    report = ingest_folder(settings, embedder)
+    print(f"index {index}: {report.summary()['added']} added, {len(report.unchanged)} unchanged "
+          f"({report.seconds:.0f} s)", file=sys.stderr)
+    return settings, Searcher(settings, embedder)
+
+
+class CountingModel:
+    """No language model, counting any call (a list, count or links answer must need none)."""
+
+    generates, name, last_usage, calls = False, "retrieval only", None, 0
+
+    def stream(self, messages, max_tokens=None):
+        CountingModel.calls += 1
+        raise RuntimeError("the notes path called the model")
+
+    complete = stream
+
+
+def is_right(question: dict, answer: dict) -> bool:
+    """The notes-qa scoring (its README)."""
+    gold = question["gold"]
+    if isinstance(gold, int):  # the number as a number, not part of "2024-03-13"
+        return re.search(rf"(?<![\d\-]){gold}(?![\d\-])", answer["answer"]) is not None
+    cited = [c["path"] for c in answer["citations"]]
+    titles = {c["path"]: c.get("title") or Path(c["path"]).stem for c in answer["sources"]}
+    named = all(p in cited or Path(p).stem.lower() in answer["answer"].lower()
+                or (titles.get(p) or "~").lower() in answer["answer"].lower() for p in gold)
+    precise = not cited or sum(p in gold for p in cited) / len(cited) >= 0.8
+    return named and precise
+
+
+def run(questions: list[dict], settings, searcher, chat_model) -> list[dict]:
+    from ragqa.answer.loop import answer_question
+
+    rows = []
+    for q in questions:
+        started = time.perf_counter()
+        answer = answer_question(q["question"], searcher=searcher, chat_model=chat_model, settings=settings)
+        seconds = time.perf_counter() - started
+        data = answer.as_json()
+        rows.append({"kind": q["kind"], "right": is_right(q, data), "seconds": seconds, "plan": data["plan"],
+                     "question": q["question"], "cited": len(data["citations"])})
+    return rows
+
+
+def table(rows: list[dict]) -> str:
+    from bench.machine import machine_line
+
+    lines = [f"machine: {machine_line()}", "",
+             "| kind | right | median s | max s | model calls |", "|---|---|---|---|---|"]
+    kinds = list(dict.fromkeys(r["kind"] for r in rows))
+    for kind in [*kinds, "all"]:
+        mine = [r for r in rows if kind in ("all", r["kind"])]
+        right = sum(r["right"] for r in mine)
+        secs = [r["seconds"] for r in mine]
+        lines.append(f"| {kind} | {right}/{len(mine)} ({100 * right / len(mine):.0f}%) | "
+                     f"{statistics.median(secs):.2f} | {max(secs):.2f} | {CountingModel.calls if kind == 'all' else ''} |")
+    return "\n".join(lines)
+
+
+def plain_questions() -> None:
+    """How many ordinary questions (SQuAD, SciFact, ragqa's docs) the planner would change: none is the goal."""
+    import datetime as dt
+
+    from bench.docs_questions import DOCS_QUESTIONS
+    from ragqa.index.catalog import read_catalog
+    from ragqa.plan import plan_question
+
+    args = [a for a in sys.argv if a.startswith("--index=")]
+    vocab = None
+    if args:
+        with read_catalog(Path(args[0].split("=", 1)[1])) as catalog:
+            vocab = catalog.vocabulary()
+    from ragqa.index.catalog import Vocabulary
+
+    vocab = vocab or Vocabulary()
+    sets = {"squad-dev": [json.loads(line)["text"] for line in open(DATA / "squad-dev" / "queries.jsonl")],
+            "scifact": [json.loads(line)["text"] for line in open(DATA / "scifact" / "queries.jsonl")],
+            "docs": [q for q, *_ in DOCS_QUESTIONS]}
+    print("| set | questions | planned as other than an ordinary lookup |\n|---|---|---|")
+    for name, questions in sets.items():
+        changed = [(q, p) for q in questions if not (p := plan_question(q, vocab, dt.date(2026, 12, 5))).is_plain]
+        print(f"| {name} | {len(questions)} | {len(changed)} |")
+        for q, p in changed[:10]:
+            print(f"|  | {q} | {p.as_json()} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--questions", type=Path, default=DATA / "notes-qa" / "dev.jsonl")
+    parser.add_argument("--index", type=Path, help="the vault's index (made there if empty; default: a temp folder)")
+    parser.add_argument("--model", action="store_true", help="answer with the configured local model")
+    parser.add_argument("--plain", action="store_true", help="check the planner leaves ordinary questions alone")
+    parser.add_argument("--show", action="store_true", help="print each question, its plan and whether it was right")
+    args = parser.parse_args()
+    if args.plain:
+        plain_questions()
+        return
+    questions = [json.loads(line) for line in open(args.questions)]
+    settings, searcher = open_vault(args.index)
+    chat_model = CountingModel()
+    if args.model:
+        from ragqa.models.chat import make_chat_model
+
+        chat_model = make_chat_model(settings)
+    rows = run(questions, settings, searcher, chat_model)
+    if args.show:
+        for r in rows:
+            print(f"{'RIGHT' if r['right'] else 'WRONG'} {r['seconds']:.2f}s {r['question']}  {r['plan']}")
+    print(f"{len(questions)} questions from {args.questions}")
+    print(table(rows))
+
+
+if __name__ == "__main__":
+    main()

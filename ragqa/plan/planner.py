@@ -1,0 +1,221 @@
+"""The question planner: what kind of question this is, and which notes it is about. Rules, no model.
+
+    plan_question("How many notes do I have tagged #computing/parsing?", vocabulary, today)
+        -> Plan(kind="count", tags=("computing/parsing",))
+
+Kinds: "links" (what links to a note, or what a note links to), "count" (how many notes), "list" (which notes;
+what did I write in March), "summary" (summarize what I wrote about X), else "lookup". Filters: tags (written
+`#tag`, "tagged X", or a tag of the vault named in a list or count question: "my physics notes"), folders ("in
+my recipes folder"), file types ("in my PDFs"), created or modified dates (ragqa.plan.dates).
+
+A question that is not plainly about the notes themselves stays an ordinary lookup, unchanged: "How many
+people live in Paris?" is about what the notes say, not about the notes, so its plan is `Plan()`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from ragqa.index.catalog import Vocabulary
+from ragqa.plan.dates import find_dates
+from ragqa.plan.question_plan import Plan
+from ragqa.plan.vocabulary import match_note, match_tags
+
+# The notes as things a question is about: a plural ("notes", "files"), or one after a word that makes it a noun
+# ("my note", "which file"), so that "What did Shrewsbury note?" is not about notes.
+NOUN = (r"(?:(?:notes|files|documents|docs|pages|entries|pdfs|writings|articles|memos|journals|cards|backlinks)|"
+        r"(?:(?<=my )|(?<=a )|(?<=the )|(?<=which )|(?<=what )|(?<=any )|(?<=each )|(?<=every )|(?<=one )|(?<=no ))"
+        r"(?:note|file|document|page|entry|pdf|journal))")
+_NOUN = re.compile(rf"\b{NOUN}\b", re.I)
+_COUNT = re.compile(rf"\bhow\s+many\s+(?:\S+\s+){{0,3}}?{NOUN}\b|\b(?:the\s+)?(?:number|count|total|tally)\s+of\s+"
+                    rf"(?:\S+\s+){{0,3}}?{NOUN}\b|^\s*count\s+(?:\S+\s+){{0,3}}?{NOUN}\b|\bhow\s+many\b(?=.*#)", re.I)
+_SUMMARY = re.compile(r"\b(?:summari[sz]e|summary|sum\s+up|recap|overview|digest|synthesi[sz]e)\b", re.I)
+_LIST = re.compile(rf"\b(?:which|what|list|show|give|find|display|enumerate|name|get|pull\s+up|any)\b(?:\W+\w+){{0,5}}?"
+                   rf"\W+{NOUN}\b|^\s*(?:all\s+)?(?:my\s+)?{NOUN}\b|\b(?:list|show|enumerate)\b", re.I)
+_WROTE = re.compile(r"\bwhat\s+(?:(?:did|have|had|do)\s+)?i(?:'ve|\s+have)?\s+(?:\w+\s+){0,2}?"
+                    r"(?:write|written|wrote|writing|create|created|"
+                    r"creating|start|started|add|added|note|noted|jot|jotted|make|made|publish|published|save|saved|"
+                    r"edit|edited|modify|modified|update|updated|change|changed|touch|touched|capture|captured|"
+                    r"record|recorded|work\s+on|worked\s+on|put\s+down)\b", re.I)
+_MODIFIED = re.compile(r"\b(?:modif\w*|updat\w*|edit\w*|chang\w*|touch\w*|revis\w*|last\s+saved)\b", re.I)
+_SAYS = re.compile(rf"\b{NOUN}\s+(?:\w+\s+)?(?:say|says|said|tell|tells|describe|describes|explain|explains|suggest|"
+                   r"suggests|recommend|recommends|think|claim|claims)\b", re.I)
+_ABOUT = re.compile(rf"\b{NOUN}\s+(?:(?:that|which|do|did|have|i|you|we|are|were|is|\w+ed)\s+){{0,4}}"
+                    r"(?:about|on|regarding|concerning|mentioning|"
+                    r"mention|covering|discussing|related\s+to|relating\s+to|dealing\s+with|with\s+the\s+words?)\b",
+                    re.I)
+_BACKLINKS = re.compile(
+    r"\b(?:link(?:s|ed|ing)?\s+(?:back\s+)?(?:to|into|at)|back-?\s?links?|point(?:s|ed|ing)?\s+(?:to|at)|"
+    r"refer(?:s|red|ring)?\s+to|reference[sd]?|referencing|mention(?:s|ed|ing)?|cit(?:e|es|ed|ing)|"
+    r"connect(?:s|ed)?\s+to|incoming\s+links?)\b", re.I)
+_FORWARD = re.compile(r"\b(?:does|do)\s+(?P<a>.+?)\s+link\s+to\b|\b(?:outgoing|forward)\s+links?\s+"
+                      r"(?:of|in|from|for)\s+(?P<b>.+)$|\blinks?\s+(?:in|inside|from)\s+(?P<c>.+)$", re.I)
+_EXPLICIT_NOTE = re.compile(r"\[\[([^\[\]|#]+)(?:[#|][^\[\]]*)?\]\]|\bnote\s+(?:called\s+|named\s+|titled\s+)?"
+                            r"(?:\"([^\"]+)\"|“([^”]+)”|'([^']{2,})')", re.I)
+_NOTE_AFTER = re.compile(r"(?:to|of|for|at|on|mention|mentions|reference|references|cite|cites)\s+(?:the\s+|my\s+)?"
+                         r"(?:note\s+(?:called\s+|named\s+|titled\s+)?)?(?P<name>.+?)\s*[?.!]*\s*$", re.I)
+_TAG = re.compile(r"(?<![\w&/#])#([\w\-/]*[^\W\d][\w\-/]*)")
+_TAGGED = re.compile(r"\btag(?:s|ged)?\b(?:\s+(?:with|as|of|is|:))?(?:\s+the)?(?:\s+tag)?\s+[\"'“]?#?"
+                     r"(?P<tag>[\w\-/]+)", re.I)
+_FOLDER = re.compile(r"\b(?:in|under|inside|within|from)\s+(?:my\s+|the\s+)?(?P<a>[\w\-/ ]{1,60}?)\s+"
+                     r"(?:folder|directory|dir)\b|\b(?:folder|directory)\s+[\"'“]?(?P<b>[\w\-/ ]{1,60}?)[\"'”]?"
+                     r"(?=\s*(?:[?.!,]|$|\s+(?:in|from|"
+                     r"during|created|written|that|which|with)\b))|\b(?:in|under)\s+(?P<c>[\w\-]+(?:/[\w\-]+)*)/(?!\w)",
+                     re.I)
+TYPE_WORDS = {"pdf": "pdf", "pdfs": "pdf", "word documents": "docx", "word files": "docx", "docx": "docx",
+              "spreadsheets": "xlsx", "excel files": "xlsx", "presentations": "pptx", "slides": "pptx",
+              "slide decks": "pptx", "emails": "email", "mails": "email", "images": "image", "photos": "image",
+              "screenshots": "image", "pictures": "image", "scans": "image", "web pages": "html", "epubs": "epub",
+              "ebooks": "epub", "e-books": "epub", "text files": "text", "markdown notes": "markdown",
+              "markdown files": "markdown"}
+_TYPE = re.compile(r"\b(?:my|the|which|many|all|in|of|from)\s+(?P<t>" + "|".join(
+    re.escape(w) for w in sorted(TYPE_WORDS, key=len, reverse=True)) + r")(?:\s+files)?\b", re.I)
+_FILLER = set("""a an the of about on in at to for from during between and or with by as is are was were be been
+    what which who whom whose when where why how did do does have has had i me my mine we our you your it its this that
+    these those there here any all every each some many much few much number count total list show give find display
+    enumerate name get tell please can could would will shall should may might must notes note files file documents
+    document docs pages entries entry writings writing articles memos journals journal cards wrote write written
+    writes create created start started starting begin began add added noted jot jotted make made publish published
+    save saved edit edited modify modified update updated change changed touched touch capture captured record
+    recorded work worked put down up just only ever so far yet still tagged tag tags tagging folder directory
+    mention mentions mentioning mentioned regarding concerning covering discussing related relating dealing topic
+    topics subject thing things stuff everything anything something what's whats say says said kept keep
+    since before after until till through last past this year month
+    week day days weeks months years ago today yesterday recently lately me? vault library collection
+    """.split())
+
+
+def plan_question(question: str, vocabulary: Vocabulary, today: dt.date) -> Plan:
+    """What the question asks of the notes; `Plan()` when it is an ordinary question about their content."""
+    text = " ".join(question.split())
+    links = _links_plan(text, vocabulary)
+    if links is not None:
+        return links
+    kind = _kind(text)
+    used: list[str] = []  # the words the filters took, left out of the topic
+    tags = _explicit_tags(text, used)
+    if kind in ("list", "count", "summary") and not tags:
+        tags = match_tags(_without(text, used), vocabulary, used)
+    folders = _folders(text, vocabulary, used)
+    types = _types(text, used) if kind != "lookup" or re.search(r"\bin\s+my\b", text, re.I) else []
+    dates = find_dates(text, today) if _dates_apply(text, kind) else None
+    created = modified = None
+    if dates:
+        used.append(dates.words)
+        if _MODIFIED.search(text):
+            modified = dates.range
+        else:
+            created = dates.range
+    topic = _topic(text, used)
+    if kind == "lookup":
+        return Plan(tags=tuple(tags), folders=tuple(folders), types=tuple(types), created=created,
+                    modified=modified, date_words=dates.words if dates else "")
+    filtered = bool(tags or folders or types or dates)
+    if not filtered and topic and not _ABOUT.search(text) and kind != "summary":
+        return Plan()  # "Which files does ragqa skip?" asks what the notes say, not which notes there are
+    if kind == "summary" and not (filtered or topic):
+        return Plan()
+    return Plan(kind, tags=tuple(tags), folders=tuple(folders), types=tuple(types), created=created,
+                modified=modified, topic=topic, date_words=dates.words if dates else "")
+
+
+def _kind(text: str) -> str:
+    if _SUMMARY.search(text) and (_NOUN.search(text) or _WROTE.search(text) or "#" in text):
+        return "summary"
+    if _COUNT.search(text):
+        return "count"
+    if _SAYS.search(text):
+        return "lookup"  # "What do my notes say about X?" asks what they say
+    if _WROTE.search(text) or _LIST.search(text) and (_NOUN.search(text) or _TAGGED.search(text)):
+        return "list"
+    return "lookup"
+
+
+def _links_plan(text: str, vocabulary: Vocabulary) -> Plan | None:
+    """A links question when it names a note of the index ("What links to [[habit cue]]?"); None otherwise."""
+    forward = _FORWARD.search(text)
+    backward = _BACKLINKS.search(text)
+    if not (forward or backward):
+        return None
+    explicit = _EXPLICIT_NOTE.search(text)
+    if explicit:
+        words = next(g for g in explicit.groups() if g)
+    elif forward:
+        words = next(g for g in forward.groups() if g)
+    else:
+        after = _NOTE_AFTER.search(text, backward.start())
+        words = after.group("name") if after else ""
+    words = re.sub(r"^(?:the\s+|my\s+)?(?:note\s+(?:called\s+|named\s+|titled\s+)?)?", "", words.strip(" ?.!\"'"),
+                   flags=re.I)
+    match = match_note(words, vocabulary, exact_only=not explicit and not forward
+                       and not re.search(r"\blink|\bbacklink|\bpoint", text, re.I))
+    if match is None:
+        if explicit:
+            return Plan("links", note_words=words)  # a note the index does not have: said so, not searched
+        return None
+    if forward and not backward:
+        return Plan("links", links_from=match, note_words=words)
+    if forward and backward and forward.start() < backward.start() and "does" in forward.group(0).lower():
+        return Plan("links", links_from=match, note_words=words)
+    return Plan("links", links_to=match, note_words=words)
+
+
+def _explicit_tags(text: str, used: list[str]) -> list[str]:
+    found = []
+    for match in _TAG.finditer(text):
+        found.append(match.group(1).rstrip("/"))
+        used.append(match.group(0))
+    for match in _TAGGED.finditer(text):
+        tag = match.group("tag").rstrip("/")
+        if tag.lower() not in _FILLER and tag not in found:
+            found.append(tag)
+        used.append(match.group(0))
+    return found
+
+
+def _folders(text: str, vocabulary: Vocabulary, used: list[str]) -> list[str]:
+    found = []
+    for match in _FOLDER.finditer(text):
+        name = (match.group("a") or match.group("b") or match.group("c") or "").strip().lower()
+        name = re.sub(r"^(?:my|the)\s+", "", name)
+        folder = vocabulary.folders.get(name) or vocabulary.folders.get(name.replace(" ", "-")) or next(
+            (w for f, w in vocabulary.folders.items() if f.rsplit("/", 1)[-1] == name), None)
+        if folder:
+            found.append(folder)
+            used.append(match.group(0))
+    return found
+
+
+def _types(text: str, used: list[str]) -> list[str]:
+    found = []
+    for match in _TYPE.finditer(text):
+        kind = TYPE_WORDS[match.group("t").lower()]
+        if kind not in found:
+            found.append(kind)
+            used.append(match.group(0))
+    return found
+
+
+def _dates_apply(text: str, kind: str) -> bool:
+    """Dates name when notes were written in a question about the notes, or in one that says "I wrote" or "my
+    notes from"; in any other question a date is part of what is asked ("What happened in 1969?")."""
+    return kind != "lookup" or bool(_WROTE.search(text) or re.search(
+        rf"\b(?:i|I)\s+(?:wrote|noted|jotted|created|added|saved|edited|updated|modified|changed)\b|\b{NOUN}\s+(?:from|of|"
+        r"written|created|modified|updated|edited|made|added|since|before|after|between|during)\b", text, re.I))
+
+
+def _without(text: str, used: list[str]) -> str:
+    for words in used:
+        text = re.sub(re.escape(words), " ", text, flags=re.I)
+    return text
+
+
+def _topic(text: str, used: list[str]) -> str:
+    """The question's own words once the filters and the question's frame are taken out ("" when none are left).
+
+    >>> _topic("Which notes about sleep did I write in 2024?", ["2024"])
+    'sleep'
+    """
+    words = re.findall(r"[\w][\w'+.\-]*", _without(text, used))
+    kept = [w.strip(".") for w in words if w.lower().strip(".") not in _FILLER and not w.isdigit()]
+    return " ".join(w for w in kept if w)
