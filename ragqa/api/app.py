@@ -69,12 +69,15 @@ class Served:
         return CollectionsSearcher({n: self.index_of(n) for n in names}, top_k=options.top_k, rrf_k=options.rrf_k)
 
     def chat_model(self):
-        """The configured chat model; a NoChatModel holding the reason when it cannot be started."""
+        """The configured chat model, started when an answer first needs it (a question answered from the
+        notes' catalog needs none); a NoChatModel holding the reason when it cannot be started."""
         from ragqa.models.chat import chat_model_or_problem
+        from ragqa.models.lazy_chat import LazyChatModel
 
         with self._starting:
             if self._chat_model is None:
-                self._chat_model = chat_model_or_problem(self.settings)[0]
+                self._chat_model = LazyChatModel(lambda: chat_model_or_problem(self.settings)[0],
+                                                 self.settings.llm.provider != "none")
             return self._chat_model
 
 

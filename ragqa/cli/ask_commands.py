@@ -31,10 +31,13 @@ def register(commands) -> None:
 
 def _engine(settings, args):
     from ragqa.models.chat import make_chat_model
-    from ragqa.models.embedder import load_embedder
+    from ragqa.models.lazy_chat import LazyChatModel
+    from ragqa.models.lazy_embedder import LazyEmbedder
 
-    # the model is made before the Searchers (`search.rerank: llm` reranks with it), once an index is found
-    return open_searcher(settings, args, lambda: make_chat_model(settings), load_embedder)
+    # Both models are made when first needed: a question answered from the notes' catalog (which notes, how
+    # many, what links where) loads neither. (`search.rerank: llm` reranks with the same chat model.)
+    chat_model = LazyChatModel(lambda: make_chat_model(settings), settings.llm.provider != "none")
+    return open_searcher(settings, args, lambda: chat_model, LazyEmbedder)
 
 
 def print_sources(answer, out=sys.stdout) -> None:

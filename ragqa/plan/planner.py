@@ -95,7 +95,7 @@ def plan_question(question: str, vocabulary: Vocabulary, today: dt.date) -> Plan
     used: list[str] = []  # the words the filters took, left out of the topic
     tags = _explicit_tags(text, used)
     if kind in ("list", "count", "summary") and not tags:
-        tags = match_tags(_without(text, used), vocabulary, used)
+        tags = match_tags(_without(text, used), vocabulary, used, skip=_FILLER)
     folders = _folders(text, vocabulary, used)
     types = _types(text, used) if kind != "lookup" or re.search(r"\bin\s+my\b", text, re.I) else []
     dates = find_dates(text, today) if _dates_apply(text, kind) else None

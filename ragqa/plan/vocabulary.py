@@ -43,7 +43,7 @@ def _form_index(tags: tuple[tuple[str, str], ...]) -> dict[str, tuple[list[str],
     return index
 
 
-def match_tags(text: str, vocabulary: Vocabulary, used: list[str]) -> list[str]:
+def match_tags(text: str, vocabulary: Vocabulary, used: list[str], skip: set[str] = frozenset()) -> list[str]:
     """The vault's tags a question names without '#', longest name first; a name several tags end with stands
     for all of them, unless it is a tag's full name (whose nested tags it finds anyway).
 
@@ -55,6 +55,8 @@ def match_tags(text: str, vocabulary: Vocabulary, used: list[str]) -> list[str]:
     lowered = " " + " ".join(re.sub(r"[^\w/\-]+", " ", text.casefold()).split()) + " "
     found: list[str] = []
     for form in sorted(index, key=len, reverse=True):
+        if form in skip:
+            continue
         for spelled in {form, form.replace("_", " ")}:
             at = lowered.find(f" {spelled} ")
             if at < 0:

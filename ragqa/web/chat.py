@@ -18,6 +18,7 @@ import streamlit as st
 from ragqa.collections import labelled
 from ragqa.errors import RagqaError
 from ragqa.filetypes import place
+from ragqa.web.chips import chips_caption
 from ragqa.web.markup import plain, related_list
 from ragqa.web.snippets import highlight_terms
 
@@ -151,7 +152,7 @@ def stream_answer(events: Iterator, question: str):
     """Draw the answer as its events arrive: status, sources, words. Returns the final Answer, or raises
     the error that stopped it (a RagqaError, unless it is a bug). Must run in the page's own script thread
     (it draws)."""
-    status, body, pending = st.empty(), st.empty(), st.empty()
+    chips, status, body, pending = st.empty(), st.empty(), st.empty(), st.empty()
     inbox: queue.Queue = queue.Queue()
     threading.Thread(target=_pump, args=(events, inbox), daemon=True, name="ragqa-answer").start()
     started, passages, found, words, final = time.monotonic(), None, False, "", None
@@ -163,7 +164,12 @@ def stream_answer(events: Iterator, question: str):
             if not words:
                 status.caption(waiting_text(passages, time.monotonic() - started, found))
             continue
-        if kind in ("retrieved", "sources"):  # found by the search; then what the model reads, renumbered
+        if kind == "plan" and not value.is_plain:  # what was understood, above the answer as it comes
+            with chips.container():
+                st.caption(plain(chips_caption(value)))
+        elif kind == "progress":  # a summary reading its notes
+            status.caption(f"{value}… {time.monotonic() - started:.0f} s")
+        elif kind in ("retrieved", "sources"):  # found by the search; then what the model reads, renumbered
             passages, found = len(value.passages), kind == "retrieved"
             with pending.container():
                 show_pending_sources(pending_rows(value), question)
@@ -183,6 +189,7 @@ def stream_answer(events: Iterator, question: str):
             break
     status.empty()
     pending.empty()
+    chips.empty()  # drawn again above the answer, with the buttons that take a chip away
     body.markdown(final.text)
     return final
 
