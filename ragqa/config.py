@@ -27,6 +27,7 @@ from ragqa.config_sections import (
     EmbeddingSettings,
     HistorySettings,
     LLMSettings,
+    MCPSettings,
     OcrSettings,
     PdfSettings,
     SearchSettings,
@@ -71,6 +72,7 @@ class Settings(_Section):
     topics: TopicSettings = Field(default_factory=TopicSettings)
     ui: UISettings = Field(default_factory=UISettings)
     api: APISettings = Field(default_factory=APISettings)
+    mcp: MCPSettings = Field(default_factory=MCPSettings)
     history: HistorySettings = Field(default_factory=HistorySettings)
     collections: dict[str, CollectionSettings] = Field(default_factory=dict)
     _collection: str = PrivateAttr("default")  # which collection these settings are (ragqa.collections)
