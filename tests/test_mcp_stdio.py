@@ -150,7 +150,7 @@ def test_nothing_but_protocol_messages_reach_stdout(mcp, served):
     if not local_model_missing():  # llama.cpp started as a child, writing its own logs
         mcp.call("ask_notes", question="What is hybrid search?")
     lines = served[2].read_text(encoding="utf-8").splitlines()
-    assert len(lines) > 10
     for line in lines:
-        assert json.loads(line)["jsonrpc"] == "2.0", line[:200]
+        assert line.startswith("{") and json.loads(line)["jsonrpc"] == "2.0", line[:200]
+    assert len(lines) >= 2  # at least the answers to initialize and to the search
     assert "ragqa MCP server on stdio" in served[3].read_text()  # what it has to say went to stderr

@@ -44,7 +44,7 @@ def run_mcp(settings, args) -> int:
 
         print(f"ragqa MCP server on stdio ({', '.join(served.collections)}); logs here, on stderr", file=sys.stderr)
         serve_stdio(served)
-        return 0
+        _exit_at_once()
     from ragqa.mcp.transports import serve_http
 
     print(f"ragqa MCP server on http://{args.host}:{args.port}/mcp  (token {'required' if token else 'off'}; "
@@ -55,3 +55,16 @@ def run_mcp(settings, args) -> int:
 
 def _exit_normally(signum, frame):
     raise SystemExit(0)
+
+
+def _exit_at_once() -> None:
+    """The client closed stdin: run the exit hooks (they stop the local LLM server), then leave without the
+    interpreter's teardown, which takes ~2 s once torch is loaded (measured), the very time a client waits
+    before it kills its server."""
+    import atexit
+    import os
+
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
