@@ -8,5 +8,6 @@ The rooms, in the order a question goes through them (ingest/, beside this packa
     retrieve/   search: dense, BM25, hybrid, filters, reranking
     answer/     focus, prompt, follow-ups, the answer loop, citations, the final check
     notes/      related notes, topics, duplicates, the map
-    cli/, web/  the two faces (with app.py): the only code that sees both ingest/ and ragqa/
+    cli/, web/, api/, mcp/   the faces (with app.py): the only code that sees both ingest/ and ragqa/
+    served      what the long-running faces (api/, mcp/) share: collections, indexes, chat model
 """

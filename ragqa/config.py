@@ -28,6 +28,7 @@ from ragqa.config_sections import (
     EmbeddingSettings,
     HistorySettings,
     LLMSettings,
+    MCPSettings,
     OcrSettings,
     PdfSettings,
     SearchSettings,
@@ -73,6 +74,7 @@ class Settings(_Section):
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     ui: UISettings = Field(default_factory=UISettings)
     api: APISettings = Field(default_factory=APISettings)
+    mcp: MCPSettings = Field(default_factory=MCPSettings)
     history: HistorySettings = Field(default_factory=HistorySettings)
     collections: dict[str, CollectionSettings] = Field(default_factory=dict)
     _collection: str = PrivateAttr("default")  # which collection these settings are (ragqa.collections)

@@ -1,5 +1,5 @@
-"""The sections of config.yaml (embedding, chunking, pdf, ocr, search, store, llm, topics, ui, api, history),
-each a typed model with its defaults; ragqa.config puts them together into Settings and reads the file."""
+"""The sections of config.yaml (embedding, chunking, pdf, ocr, search, store, llm, topics, ui, api, mcp,
+history), each a typed model with its defaults; ragqa.config puts them together into Settings and reads the file."""
 from __future__ import annotations
 
 from typing import Annotated, Literal
@@ -144,6 +144,11 @@ class APISettings(_Section):
     token_env: str | None = "RAGQA_API_TOKEN"
     max_request_kb: int = Field(1024, ge=1)  # larger request bodies get 413
     cors_origins: list[str] = Field(default_factory=list)  # browser origins allowed to call the API; none: no CORS
+
+
+class MCPSettings(_Section):
+    # `ragqa mcp`: an assistant's tools may change the index only when this is true (an `ingest_notes` tool)
+    allow_ingest: bool = False
 
 
 class HistorySettings(_Section):

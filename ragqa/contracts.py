@@ -1,5 +1,5 @@
-"""The JSON the faces share: what `ragqa search/status/related --json` print, and what the HTTP API and the MCP
-server return. One function per contract, so the faces cannot drift apart."""
+"""The JSON the faces share: what `ragqa search/status/related/collections --json` print, and what the HTTP API
+and the MCP server return. One function per contract, so the faces cannot drift apart."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -39,3 +39,40 @@ def related_json(settings, index_dir: Path, note: str, k: int = 10) -> tuple[str
     notes = load_note_vectors(index_dir)
     path = resolve_note(notes, note, notes.notes_dir or settings.notes_path)
     return path, related_notes(notes, path, k=k)
+
+
+def collection_row(name: str, notes_dir, index_dir, configured: bool) -> dict:
+    """One row of `ragqa collections --json` (also the MCP server's list_collections): what a collection holds."""
+    from ragqa.errors import RagqaError
+    from ragqa.index.store import IndexReader, is_index
+
+    row = {"name": name, "notes_dir": str(notes_dir) if notes_dir else None, "index_dir": str(index_dir),
+           "files": 0, "chunks": 0, "model": None, "last_ingest": None, "configured": configured, "problem": None}
+    if notes_dir is not None and not notes_dir.is_dir():
+        row["problem"] = f"notes folder not found: {notes_dir}"
+    if not is_index(index_dir):
+        row["problem"] = row["problem"] or "no index yet: ragqa ingest --collection " + name
+        return row
+    try:
+        reader = IndexReader(index_dir)
+        try:
+            stats = reader.stats()
+        finally:
+            reader.close()
+    except RagqaError as err:
+        row["problem"] = str(err)
+        return row
+    row.update(files=stats["files"], chunks=stats["chunks"], model=stats["model"], last_ingest=stats["last_ingest"])
+    if not configured:
+        row["problem"] = f"not in config.yaml any more: `ragqa collections --remove {name}` deletes its index"
+    return row
+
+
+def collections_json(settings) -> list[dict]:
+    """The `ragqa collections --json` contract: the configured collections, then indexes left behind."""
+    from ragqa.collections import collections, leftover_indexes
+
+    rows = [collection_row(c.name, c.settings.notes_path, c.settings.index_path, True)
+            for c in collections(settings).values()]
+    rows += [collection_row(name, None, path, False) for name, path in leftover_indexes(settings).items()]
+    return rows

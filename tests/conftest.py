@@ -145,6 +145,18 @@ def vault_index(tmp_path_factory, minilm):
     return settings, ingest_folder(settings, minilm)
 
 
+@pytest.fixture(scope="session")
+def docs_index(tmp_path_factory, minilm) -> Path:
+    """The docs/ sample (ragqa's own docs, what `make run` indexes), ingested once with MiniLM for the tests that
+    serve it (the MCP server's): the index folder. Read it, never write it."""
+    from ingest.pipeline import ingest_folder
+
+    tmp = tmp_path_factory.mktemp("docs-index")
+    settings = make_settings(tmp, REPO / "docs")
+    ingest_folder(settings, minilm)
+    return settings.index_path
+
+
 @pytest.fixture
 def notes(tmp_path) -> Path:
     """A small real notes folder."""

@@ -9,7 +9,7 @@ import ast
 
 from conftest import REPO
 
-FACES = ("ragqa.cli", "ragqa.web", "ragqa.api", "ragqa.__main__")
+FACES = ("ragqa.cli", "ragqa.web", "ragqa.api", "ragqa.mcp", "ragqa.__main__")
 
 
 def imports(path) -> set[str]:
@@ -51,7 +51,13 @@ def test_the_browser_pieces_never_import_ingest_or_another_face():
 
 def test_the_http_api_never_imports_the_browser_pieces_or_ingest():
     # It serves the CLI's JSON (ragqa.cli), by design; `ragqa serve` hands it the ingest function.
-    assert offending("ragqa/api", ("ragqa.web", "ingest")) == []
+    assert offending("ragqa/api", ("ragqa.web", "ragqa.mcp", "ingest")) == []
+
+
+def test_the_mcp_server_never_imports_the_cli_or_the_browser_pieces():
+    # It shares the HTTP API's guard (token, body cap) and reads a note's bytes as ingest decodes them; `ragqa mcp`
+    # hands it the ingest function.
+    assert offending("ragqa/mcp", ("ragqa.web", "ragqa.cli")) == []
 
 
 def test_ingest_never_imports_a_face():

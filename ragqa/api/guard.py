@@ -37,8 +37,9 @@ def is_loopback(host: str) -> bool:
 class Guard:
     """401 without `Authorization: Bearer <token>` (constant-time compare); 413 for a body over `max_bytes`."""
 
-    def __init__(self, app, token: str | None, max_bytes: int, token_env: str | None = None):
-        self.app, self.max_bytes, self.token_env = app, max_bytes, token_env
+    def __init__(self, app, token: str | None, max_bytes: int, token_env: str | None = None,
+                 command: str = "ragqa serve"):
+        self.app, self.max_bytes, self.token_env, self.command = app, max_bytes, token_env, command
         self.token = token.encode() if token else None
 
     def _authorised(self, headers: dict[bytes, bytes]) -> bool:
@@ -52,7 +53,7 @@ class Guard:
         headers = dict(scope["headers"])
         if self.token is not None and scope["method"] != "OPTIONS" and not self._authorised(headers):
             reply = error_response(401, f"missing or wrong API token: send `Authorization: Bearer <token>` with the "
-                                        f"token in ${self.token_env} where ragqa serve runs", "invalid_api_key",
+                                        f"token in ${self.token_env} where {self.command} runs", "invalid_api_key",
                                    headers={"WWW-Authenticate": "Bearer"})
             return await reply(scope, receive, send)
         too_big = error_response(413, f"request body over api.max_request_kb ({self.max_bytes // 1024} KB): "

@@ -35,19 +35,28 @@ def with_folders(settings, args):
     return settings.model_copy(update=update) if update else settings
 
 
+def refused_host(settings, host: str, token: str | None) -> bool:
+    """True, said in one line on stderr, when `host` is not loopback and no token guards it (serve and mcp)."""
+    from ragqa.api.guard import is_loopback
+
+    if token is None and not is_loopback(host):
+        where = f"${settings.api.token_env}" if settings.api.token_env else "an env var named by api.token_env"
+        print(f"ragqa: refusing to serve on {host} without a token: set {where} to a secret "
+              "(clients send it as `Authorization: Bearer ...`), or serve on 127.0.0.1", file=sys.stderr)
+        return True
+    return False
+
+
 def run_serve(settings, args) -> int:
     import logging
 
     import uvicorn
 
     from ragqa.api import create_app
-    from ragqa.api.guard import api_token, is_loopback
+    from ragqa.api.guard import api_token
 
     token = api_token(settings)
-    if token is None and not is_loopback(args.host):
-        where = f"${settings.api.token_env}" if settings.api.token_env else "an env var named by api.token_env"
-        print(f"ragqa: refusing to serve on {args.host} without a token: set {where} to a secret "
-              "(clients send it as `Authorization: Bearer ...`), or serve on 127.0.0.1", file=sys.stderr)
+    if refused_host(settings, args.host, token):
         return 2
     from ingest.pipeline import ingest_folder
 

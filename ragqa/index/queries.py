@@ -81,6 +81,14 @@ class IndexSnapshot:
         """(path, text) of every chunk, by path then position in the note."""
         yield from self._conn.execute("SELECT path, text FROM chunks ORDER BY path, ordinal")
 
+    def chunk_count(self) -> int:
+        return self._conn.execute("SELECT count(*) FROM chunks").fetchone()[0]
+
+    def note_chunks(self, path: str) -> list[tuple[int | None, str, str]]:
+        """(page, heading, text) of each chunk of one note, in the note's order; [] for a note not indexed."""
+        sql = "SELECT page, heading, text FROM chunks WHERE path = ? ORDER BY ordinal"
+        return [tuple(row) for row in self._conn.execute(sql, [path])]
+
     def file_records(self) -> dict[str, FileRecord]:
         return {row[0]: file_record(row) for row in self._conn.execute(f"SELECT {FILE_COLUMNS} FROM files")}
 
