@@ -92,9 +92,57 @@ def table(rows: list[dict]) -> str:
         mine = [r for r in rows if kind in ("all", r["kind"])]
         right = sum(r["right"] for r in mine)
         secs = [r["seconds"] for r in mine]
+        calls = CountingModel.calls if kind == "all" else ""
         lines.append(f"| {kind} | {right}/{len(mine)} ({100 * right / len(mine):.0f}%) | "
-                     f"{statistics.median(secs):.2f} | {max(secs):.2f} | {CountingModel.calls if kind == 'all' else ''} |")
+                     f"{statistics.median(secs):.2f} | {max(secs):.2f} | {calls} |")
     return "\n".join(lines)
+
+
+def topic_cases(settings, min_notes: int = 3, max_notes: int = 40) -> list[tuple[str, str, list[str], set[str]]]:
+    """(topic, year, the year's notes, gold): a tag's last part as a topic ("convolution"), asked of one year's
+    notes; gold: that year's notes with the tag (nested). A proxy: an untagged note about the topic counts
+    against precision, so the F1 it gives is a floor, and the best threshold is what matters."""
+    import re as _re
+
+    from ragqa.index.catalog import read_catalog
+
+    cases = []
+    with read_catalog(settings.index_path) as catalog:
+        vocab = catalog.vocabulary()
+        for key, (written, notes) in sorted(vocab.tags.items()):
+            leaf = written.rsplit("/", 1)[-1]
+            topic = _re.sub(r"(?<=[a-z])(?=[A-Z])|[_\-]+", " ", leaf).lower()
+            if not min_notes <= notes <= max_notes or len(topic) < 4 or topic in ("stub", "moc", "opinion"):
+                continue
+            for year in ("2023", "2024"):
+                days = (f"{year}-01-01", f"{year}-12-31")
+                pool = [r.path for r in catalog.notes(created=days)]
+                gold = {r.path for r in catalog.notes(tags=[key], created=days)}
+                if len(gold) >= 2:
+                    cases.append((topic, year, pool, gold))
+    return cases
+
+
+def topic_thresholds(settings, searcher) -> None:
+    """The similarity above which a note counts as about a list's topic (answer.topic_threshold): mean F1 of the
+    kept notes against the tag's notes, over every threshold, in one run."""
+    from ragqa.answer.notes_answer import topic_evidence
+
+    cases = topic_cases(settings)
+    evidence = [(gold, topic_evidence(topic, pool, searcher)) for topic, _, pool, gold in cases]
+    print(f"{len(cases)} topics (a tag's last part, within one year's notes)\n")
+    print("| threshold | precision | recall | F1 | words only F1 |\n|---|---|---|---|---|")
+    for threshold in [x / 100 for x in range(76, 92)]:
+        scores, words_only = [], []
+        for gold, (_, similarity, every_word) in evidence:
+            for kept, into in (({p for p, v in similarity.items() if v >= threshold} | every_word, scores),
+                               (every_word, words_only)):
+                right = len(kept & gold)
+                precision, recall = right / max(len(kept), 1), right / len(gold)
+                into.append((precision, recall, 2 * precision * recall / max(precision + recall, 1e-9)))
+        mean = [statistics.mean(x[i] for x in scores) for i in range(3)]
+        print(f"| {threshold:.2f} | {mean[0]:.2f} | {mean[1]:.2f} | {mean[2]:.3f} | "
+              f"{statistics.mean(x[2] for x in words_only):.3f} |")
 
 
 def plain_questions() -> None:
@@ -131,12 +179,19 @@ def main() -> None:
     parser.add_argument("--model", action="store_true", help="answer with the configured local model")
     parser.add_argument("--plain", action="store_true", help="check the planner leaves ordinary questions alone")
     parser.add_argument("--show", action="store_true", help="print each question, its plan and whether it was right")
+    parser.add_argument("--topics", action="store_true", help="measure answer.topic_threshold")
     args = parser.parse_args()
     if args.plain:
         plain_questions()
         return
-    questions = [json.loads(line) for line in open(args.questions)]
     settings, searcher = open_vault(args.index)
+    if args.topics:
+        from bench.machine import machine_line
+
+        print(f"machine: {machine_line()}")
+        topic_thresholds(settings, searcher)
+        return
+    questions = [json.loads(line) for line in open(args.questions)]
     chat_model = CountingModel()
     if args.model:
         from ragqa.models.chat import make_chat_model

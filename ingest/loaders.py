@@ -38,7 +38,9 @@ def load_file(found: FoundFile, options: ReadOptions | None = None, worker=None)
     doc = parse_markdown(text, found.rel) if found.kind == "markdown" else parse_text(text, found.rel)
     if found.kind == "markdown":  # what the note's text says besides its prose: inline #tags, links to notes
         body = split_front_matter(text)[1]
-        doc.metadata["tags"] = list(dict.fromkeys([*doc.tags, *inline_tags(body)]))
+        inline = inline_tags(body)
+        if inline:
+            doc.metadata["tags"] = list(dict.fromkeys([*doc.tags, *inline]))
         doc.links += markdown_links(body, found.rel)
     if warning:
         doc.warnings.insert(0, warning)

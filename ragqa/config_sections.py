@@ -123,7 +123,7 @@ class AnswerSettings(_Section):
     plan: bool = True  # false: every question is searched and answered from passages, as before planning
     list_shown: int = Field(20, ge=1, le=1000)  # notes named in a list's text ("and N more"); --json has all
     max_notes_summarized: int = Field(8, ge=1, le=200)  # "summarize what I wrote about X": notes read, best first
-    topic_threshold: float = Field(0.83, ge=0, le=1)  # a note is about a list's topic at this E5 similarity
+    topic_threshold: float = Field(0.86, ge=0, le=1)  # a note is about a list's topic at this E5 similarity
     # (or when it holds every word of the topic): measured in bench/notes_questions.py --topics
 
 

@@ -47,8 +47,8 @@ def test_sources_come_before_the_first_words_and_timings_are_kept(tmp_path):
     events = list(answer_events("What happens if ingest is killed?", searcher=Searcher([FAQ, GUIDE]),
                                 chat_model=ScriptedModel("Nothing is lost [1]."), settings=settings(tmp_path)))
     kinds = [k for k, _ in events]
-    assert kinds[:3] == ["query", "retrieved", "sources"] and kinds[3] == "delta" and kinds[-1] == "done"
-    found, given = events[1][1], events[2][1]
+    assert kinds[:4] == ["plan", "query", "retrieved", "sources"] and kinds[4] == "delta" and kinds[-1] == "done"
+    found, given = events[2][1], events[3][1]
     # what the search found is shown before the focus step embeds sentences: every hit, whole, in rank order
     assert [h.chunk.path for h in found.passages][:1] == ["docs/FAQ.md"]
     assert found.texts == [h.chunk.text for h in found.passages] and all(found.best[:1])

@@ -185,3 +185,17 @@ def test_instructions_inside_a_note_stay_delimited_data(rig):
     assert any(h.chunk.path == "garden/compost.md" for h in answer.passages)
     stored = stored_chunks(rig)
     assert all((row["path"], row["text"]) in stored for row in answer.citation_rows())
+
+
+@live
+def test_a_summary_reads_every_matching_note_says_how_many_and_cites_them(rig):
+    events = list(answer_events("Summarize what I wrote about pests", searcher=rig["searcher"],
+                                chat_model=rig["chat_model"], settings=rig["settings"]))
+    progress = [value for kind, value in events if kind == "progress"]
+    deltas = [value for kind, value in events if kind == "delta"]
+    answer = events[-1][1]
+    assert answer.plan.kind == "summary" and answer.plan.topic == "pests"
+    assert progress == ["read 0 of 2 notes", "read 1 of 2 notes", "read 2 of 2 notes"]
+    assert sorted(h.chunk.path for h in answer.passages) == ["garden/tomatoes.md", "home/pests.md"]
+    assert answer.generated and deltas and answer.text.endswith("(Read 2 of 2 notes about “pests”)")
+    assert set(answer.cited) <= {1, 2} and not answer.invalid_citations

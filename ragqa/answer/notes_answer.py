@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from ragqa.answer.focus import focus_passages
 from ragqa.answer.results import Answer, Given
 from ragqa.index.catalog import NoteRow, read_catalog
+from ragqa.plan import index_dirs
 from ragqa.plan.describe import describe_plan, near_misses
 from ragqa.plan.question_plan import Plan
 from ragqa.records import Hit
@@ -54,7 +55,7 @@ def matching_notes(plan: Plan, searcher, settings) -> tuple[list[Listed], str]:
     and, when there are none, a line on what was nearly asked ("did you mean #physics?")."""
     listed: list[Listed] = []
     hint = ""
-    for collection, index_dir in searcher.index_dirs().items():
+    for collection, index_dir in index_dirs(searcher).items():
         with read_catalog(index_dir) as catalog:
             if plan.kind == "links":
                 target = plan.links_to or plan.links_from
@@ -81,26 +82,31 @@ def on_topic(question: str, plan: Plan, listed: list[Listed], searcher, settings
     """The listed notes that are about the plan's topic, each cited by its passage most like the topic."""
     if not listed:
         return []
-    paths = [item.row.path for item in listed]
-    filters = Filters(paths=paths)
-    depth = min(MAX_TOPIC_PASSAGES, max(50, 20 * len(paths)))
-    dense = searcher.search(plan.topic, k=depth, mode="dense", filters=filters)
-    lexical = searcher.search(plan.topic, k=depth, mode="bm25", filters=filters)
-    words = stems(plan.topic)
-    best: dict[str, Hit] = {}
-    for hit in dense:  # best first: the first passage of each note is its best
-        best.setdefault(hit.chunk.path, hit)
-    about = {p for p, h in best.items() if h.score >= settings.answer.topic_threshold}
-    for hit in lexical:
-        if words and words <= stems(f"{hit.chunk.heading} {hit.chunk.text}"):
-            about.add(hit.chunk.path)
-            best.setdefault(hit.chunk.path, hit)
+    best, similarity, every_word = topic_evidence(plan.topic, [item.row.path for item in listed], searcher)
+    about = {p for p, s in similarity.items() if s >= settings.answer.topic_threshold} | every_word
     kept = [Listed(item.row, best[item.row.path]) for item in listed if item.row.path in about]
     focused = focus_passages(plan.topic or question, [item.hit.chunk.text for item in kept], budget=None,
                              count_tokens=count_tokens, headings=[item.hit.chunk.heading for item in kept])
     for item, focus in zip(kept, focused):
         item.best = focus.best
     return kept
+
+
+def topic_evidence(topic: str, paths: list[str], searcher) -> tuple[dict[str, Hit], dict[str, float], set[str]]:
+    """For these notes: each one's passage most like the topic, its similarity (dense search: E5's cosine with
+    the default model), and the notes with a passage holding every word of the topic (BM25's stems)."""
+    filters = Filters(paths=paths)
+    depth = min(MAX_TOPIC_PASSAGES, max(50, 20 * len(paths)))
+    best: dict[str, Hit] = {}
+    for hit in searcher.search(topic, k=depth, mode="dense", filters=filters):  # best first
+        best.setdefault(hit.chunk.path, hit)
+    similarity = {path: hit.score for path, hit in best.items()}
+    words, every_word = stems(topic), set()
+    for hit in searcher.search(topic, k=depth, mode="bm25", filters=filters):
+        if words and words <= stems(f"{hit.chunk.heading} {hit.chunk.text}"):
+            every_word.add(hit.chunk.path)
+            best.setdefault(hit.chunk.path, hit)
+    return best, similarity, every_word
 
 
 def notes_text(plan: Plan, listed: list[Listed], shown: int, hint: str = "") -> str:

@@ -13,7 +13,7 @@ from ragqa.index.catalog import NoNoteMetadataError, Vocabulary, read_catalog
 from ragqa.plan.planner import plan_question
 from ragqa.plan.question_plan import Chip, Plan
 
-__all__ = ["Chip", "Plan", "plan_for", "plan_question", "today", "vocabulary_of"]
+__all__ = ["Chip", "Plan", "index_dirs", "plan_for", "plan_question", "today", "vocabulary_of"]
 
 
 def today() -> dt.date:
@@ -28,11 +28,18 @@ def today() -> dt.date:
         raise ConfigError(f"RAGQA_TODAY={fixed!r} is not a date: write it as YYYY-MM-DD") from None
 
 
+def index_dirs(searcher) -> dict:
+    """{collection: index folder} of what the searcher searches; {} for one that reads no index folder of its
+    own (a wrapper that only searches): it has no catalog, so its questions are planned on their words alone."""
+    dirs = getattr(searcher, "index_dirs", None)
+    return dirs() if dirs else {}
+
+
 def vocabulary_of(searcher) -> Vocabulary:
     """The tags, folders and note names of every collection the searcher covers (empty for an index that has
     no note metadata yet: its questions are planned on their own words alone)."""
     merged = Vocabulary()
-    for index_dir in searcher.index_dirs().values():
+    for index_dir in index_dirs(searcher).values():
         try:
             with read_catalog(index_dir) as catalog:
                 found = catalog.vocabulary()

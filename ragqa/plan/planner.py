@@ -80,6 +80,7 @@ _FILLER = set("""a an the of about on in at to for from during between and or wi
     recorded work worked put down up just only ever so far yet still tagged tag tags tagging folder directory
     mention mentions mentioning mentioned regarding concerning covering discussing related relating dealing topic
     topics subject thing things stuff everything anything something what's whats say says said kept keep
+    summarize summarise summary sum recap overview digest synthesize synthesise
     since before after until till through last past this year month
     week day days weeks months years ago today yesterday recently lately me? vault library collection
     """.split())
