@@ -68,6 +68,28 @@ def is_right(question: dict, answer: dict) -> bool:
     return named and precise
 
 
+def contract_gold(question: dict) -> list[str] | int | None:
+    """A tag question's gold by issue 23's rules, read from the vault's files here: front matter tags AND inline
+    `#tags` (outside code), a nested tag counting under its parents in every kind of question. The dev file's
+    golds read front matter tags only, and its tag_year golds count only the exact tag (3 of 6 differ).
+    None for the other kinds (their golds need no such rule)."""
+    import ast
+
+    from ingest.frontmatter import split_front_matter
+    from ingest.note_refs import inline_tags
+
+    if question["kind"] not in ("tag_list", "tag_count", "tag_year"):
+        return None
+    tag, year = ast.literal_eval(question["key"]) if question["kind"] == "tag_year" else (question["key"], "")
+    tag, found = tag.lower(), []
+    for path in sorted(VAULT.rglob("*.md")):
+        meta, body, _ = split_front_matter(path.read_text(encoding="utf-8"))
+        tags = [t.lower() for t in [*(meta.get("tags") or []), *inline_tags(body)]]
+        if str(meta.get("created", "")).startswith(year) and any(t == tag or t.startswith(tag + "/") for t in tags):
+            found.append(path.relative_to(VAULT).as_posix())
+    return len(found) if question["kind"] == "tag_count" else found
+
+
 def run(questions: list[dict], settings, searcher, chat_model) -> list[dict]:
     from ragqa.answer.loop import answer_question
 
@@ -79,6 +101,8 @@ def run(questions: list[dict], settings, searcher, chat_model) -> list[dict]:
         data = answer.as_json()
         rows.append({"kind": q["kind"], "right": is_right(q, data), "seconds": seconds, "plan": data["plan"],
                      "question": q["question"], "cited": len(data["citations"])})
+        gold = contract_gold(q)
+        rows[-1]["right_by_contract"] = rows[-1]["right"] if gold is None else is_right({**q, "gold": gold}, data)
     return rows
 
 
@@ -203,6 +227,10 @@ def main() -> None:
             print(f"{'RIGHT' if r['right'] else 'WRONG'} {r['seconds']:.2f}s {r['question']}  {r['plan']}")
     print(f"{len(questions)} questions from {args.questions}")
     print(table(rows))
+    print("\nAgainst golds re-derived by issue 23's rules (nested tags everywhere, inline #tags count):")
+    for kind in dict.fromkeys(r["kind"] for r in rows):
+        mine = [r for r in rows if r["kind"] == kind]
+        print(f"  {kind}: {sum(r['right_by_contract'] for r in mine)}/{len(mine)}")
 
 
 if __name__ == "__main__":

@@ -171,3 +171,12 @@ def test_no_squad_or_scifact_question_is_planned_as_anything_but_an_ordinary_loo
                  for line in open(need_shared(name) / "queries.jsonl", encoding="utf-8")]
     changed = [q for q in questions if not plan(q).is_plain]
     assert len(questions) > 6000 and changed == []
+
+
+def test_the_readmes_examples_plan_as_it_says():
+    assert plan("How many PDFs are in my recipes folder?") == Plan("count", folders=("recipes",), types=("pdf",))
+    edited = plan("Which notes did I edit last week?")
+    assert (edited.kind, edited.modified) == ("list", ("2024-03-11", "2024-03-17"))
+    lookup = plan("What did I decide about the launch in my notes from last week?")
+    assert (lookup.kind, lookup.created) == ("lookup", ("2024-03-11", "2024-03-17"))
+    assert plan("What does [[habit cue]] link to?").links_from == "Concepts/habit cue.md"
