@@ -17,9 +17,10 @@ import datetime as dt
 import re
 
 from ragqa.index.catalog import Vocabulary
+from ragqa.index.note_rows import fold
 from ragqa.plan.dates import find_dates
 from ragqa.plan.question_plan import Plan
-from ragqa.plan.vocabulary import match_note, match_tags
+from ragqa.plan.vocabulary import match_note, match_tags, named_note
 
 # The notes as things a question is about: a plural ("notes", "files"), or one after a word that makes it a noun
 # ("my note", "which file"), so that "What did Shrewsbury note?" is not about notes.
@@ -37,6 +38,8 @@ _WROTE = re.compile(r"\bwhat\s+(?:(?:did|have|had|do)\s+)?i(?:'ve|\s+have)?\s+(?
                     r"creating|start|started|add|added|note|noted|jot|jotted|make|made|publish|published|save|saved|"
                     r"edit|edited|modify|modified|update|updated|change|changed|touch|touched|capture|captured|"
                     r"record|recorded|work\s+on|worked\s+on|put\s+down)\b", re.I)
+_PASSIVE = re.compile(r"\b(?:what|which\s+\w+)\s+(?:was|were|got|has\s+been|have\s+been)\s+(?:written|created|added|"
+                      r"noted|started|made|jotted(?:\s+down)?|saved|edited|modified|updated|changed)\b", re.I)
 _MODIFIED = re.compile(r"\b(?:modif\w*|updat\w*|edit\w*|chang\w*|touch\w*|revis\w*|last\s+saved)\b", re.I)
 _SAYS = re.compile(rf"\b{NOUN}\s+(?:\w+\s+)?(?:say|says|said|tell|tells|describe|describes|explain|explains|suggest|"
                    r"suggests|recommend|recommends|think|claim|claims)\b", re.I)
@@ -47,7 +50,7 @@ _ABOUT = re.compile(rf"\b{NOUN}\s+(?:(?:that|which|do|did|have|i|you|we|are|were
 _BACKLINKS = re.compile(
     r"\b(?:link(?:s|ed|ing)?\s+(?:back\s+)?(?:to|into|at)|back-?\s?links?|point(?:s|ed|ing)?\s+(?:to|at)|"
     r"refer(?:s|red|ring)?\s+to|reference[sd]?|referencing|mention(?:s|ed|ing)?|cit(?:e|es|ed|ing)|"
-    r"connect(?:s|ed)?\s+to|incoming\s+links?)\b", re.I)
+    r"connect(?:s|ed)?\s+to|(?:incoming|inbound)\s+links?|linked\s+(?:from|to|in)|links?\s+(?:in)?to)\b", re.I)
 _FORWARD = re.compile(r"\b(?:does|do)\s+(?P<a>.+?)\s+link\s+to\b|\b(?:outgoing|forward)\s+links?\s+"
                       r"(?:of|in|from|for)\s+(?P<b>.+)$|\blinks?\s+(?:in|inside|from)\s+(?P<c>.+)$", re.I)
 _EXPLICIT_NOTE = re.compile(r"\[\[([^\[\]|#]+)(?:[#|][^\[\]]*)?\]\]|\bnote\s+(?:called\s+|named\s+|titled\s+)?"
@@ -55,8 +58,9 @@ _EXPLICIT_NOTE = re.compile(r"\[\[([^\[\]|#]+)(?:[#|][^\[\]]*)?\]\]|\bnote\s+(?:
 _NOTE_AFTER = re.compile(r"(?:to|of|for|at|on|mention|mentions|reference|references|cite|cites)\s+(?:the\s+|my\s+)?"
                          r"(?:note\s+(?:called\s+|named\s+|titled\s+)?)?(?P<name>.+?)\s*[?.!]*\s*$", re.I)
 _TAG = re.compile(r"(?<![\w&/#])#([\w\-/]*[^\W\d][\w\-/]*)")
-_TAGGED = re.compile(r"\btag(?:s|ged)?\b(?:\s+(?:with|as|of|is|:))?(?:\s+the)?(?:\s+tag)?\s+[\"'“]?#?"
-                     r"(?P<tag>[\w\-/]+)", re.I)
+_TAGGED = re.compile(r"(?:\btag(?:s|ged)?\b(?:\s+(?:with|as|of|is|:))?(?:\s+the)?(?:\s+tag)?|"
+                     r"\b(?:filed\s+)?under(?:\s+the)?(?=\s+[\"'“]?#?[\w\-]+/[\w\-/]+|\s+[\"'“]?#?[\w\-]+\s+tag\b))"
+                     r"\s+[\"'“]?#?(?P<tag>[\w\-/]+)", re.I)
 _FOLDER = re.compile(r"\b(?:in|under|inside|within|from)\s+(?:my\s+|the\s+)?(?P<a>[\w\-/ ]{1,60}?)\s+"
                      r"(?:folder|directory|dir)\b|\b(?:folder|directory)\s+[\"'“]?(?P<b>[\w\-/ ]{1,60}?)[\"'”]?"
                      r"(?=\s*(?:[?.!,]|$|\s+(?:in|from|"
@@ -80,7 +84,10 @@ _FILLER = set("""a an the of about on in at to for from during between and or wi
     recorded work worked put down up just only ever so far yet still tagged tag tags tagging folder directory
     mention mentions mentioning mentioned regarding concerning covering discussing related relating dealing topic
     topics subject thing things stuff everything anything something what's whats say says said kept keep
-    summarize summarise summary sum recap overview digest synthesize synthesise
+    summarize summarise summary sum recap overview digest synthesize synthesise carry carries carrying filed
+    labeled labelled marked new recent latest older have having got contain contains containing include includes
+    belong belonging bear bearing called named titled category categorised categorized under want wanted see
+    view look looking need like would let i'd i'm browse
     since before after until till through last past this year month
     week day days weeks months years ago today yesterday recently lately me? vault library collection
     """.split())
@@ -94,8 +101,9 @@ def plan_question(question: str, vocabulary: Vocabulary, today: dt.date) -> Plan
         return links
     kind = _kind(text)
     used: list[str] = []  # the words the filters took, left out of the topic
-    tags = _explicit_tags(text, used)
-    if kind in ("list", "count", "summary") and not tags:
+    tags = _explicit_tags(text, vocabulary, used)
+    about_notes = kind != "lookup" or bool(_NOUN.search(text) or _LIST.search(text) or _TAGGED.search(text))
+    if about_notes and not tags:  # "my physics notes": a tag of the vault, named in a question about notes
         tags = match_tags(_without(text, used), vocabulary, used, skip=_FILLER)
     folders = _folders(text, vocabulary, used)
     types = _types(text, used) if kind != "lookup" or re.search(r"\bin\s+my\b", text, re.I) else []
@@ -108,11 +116,14 @@ def plan_question(question: str, vocabulary: Vocabulary, today: dt.date) -> Plan
         else:
             created = dates.range
     topic = _topic(text, used)
-    if kind == "lookup":
-        return Plan(tags=tuple(tags), folders=tuple(folders), types=tuple(types), created=created,
-                    modified=modified, date_words=dates.words if dates else "")
     filtered = bool(tags or folders or types or dates)
-    if not filtered and topic and not _ABOUT.search(text) and kind != "summary":
+    if kind == "lookup" and filtered and about_notes and not _leftover(text, used) and not _SAYS.search(text):
+        kind = "list"  # "computing/cpp notes from 2023?", "list everything under #math": nothing else is asked
+    if kind == "lookup":  # a tag found only by its name stays out of an ordinary question's search
+        explicit = tags if _TAG.search(text) or _TAGGED.search(text) else []
+        return Plan(tags=tuple(explicit), folders=tuple(folders), types=tuple(types), created=created,
+                    modified=modified, date_words=dates.words if dates else "")
+    if not filtered and not topic and _leftover(text, used) and kind != "summary":
         return Plan()  # "Which files does ragqa skip?" asks what the notes say, not which notes there are
     if kind == "summary" and not (filtered or topic):
         return Plan()
@@ -127,7 +138,8 @@ def _kind(text: str) -> str:
         return "count"
     if _SAYS.search(text):
         return "lookup"  # "What do my notes say about X?" asks what they say
-    if _WROTE.search(text) or _LIST.search(text) and (_NOUN.search(text) or _TAGGED.search(text)):
+    if _WROTE.search(text) or _PASSIVE.search(text) or _LIST.search(text) and (
+            _NOUN.search(text) or _TAGGED.search(text) or _TAG.search(text)):
         return "list"
     return "lookup"
 
@@ -150,6 +162,9 @@ def _links_plan(text: str, vocabulary: Vocabulary) -> Plan | None:
                    flags=re.I)
     match = match_note(words, vocabulary, exact_only=not explicit and not forward
                        and not re.search(r"\blink|\bbacklink|\bpoint", text, re.I))
+    if match is None and not explicit:  # "What backlinks does unitary matrix have?": the longest name it holds
+        words = named_note(text, vocabulary) or words
+        match = match_note(words, vocabulary, exact_only=True)
     if match is None:
         if explicit:
             return Plan("links", note_words=words)  # a note the index does not have: said so, not searched
@@ -161,14 +176,21 @@ def _links_plan(text: str, vocabulary: Vocabulary) -> Plan | None:
     return Plan("links", links_to=match, note_words=words)
 
 
-def _explicit_tags(text: str, used: list[str]) -> list[str]:
+def _explicit_tags(text: str, vocabulary: Vocabulary, used: list[str]) -> list[str]:
+    """Tags written `#tag`, or after "tagged"/"tag"/"under": the vault's tag those words begin ("tagged mental
+    health" is `mental_health`), else the one word as written."""
     found = []
     for match in _TAG.finditer(text):
         found.append(match.group(1).rstrip("/"))
         used.append(match.group(0))
     for match in _TAGGED.finditer(text):
         tag = match.group("tag").rstrip("/")
-        if tag.lower() not in _FILLER and tag not in found:
+        if tag.lower() in _FILLER or tag in found:
+            continue
+        named = match_tags(" ".join(text[match.start("tag"):].split()[:4]), vocabulary, [], skip=_FILLER)
+        if fold(tag) not in vocabulary.tags and named:
+            found += [t for t in named[:1] if t not in found]
+        else:
             found.append(tag)
         used.append(match.group(0))
     return found
@@ -200,7 +222,7 @@ def _types(text: str, used: list[str]) -> list[str]:
 def _dates_apply(text: str, kind: str) -> bool:
     """Dates name when notes were written in a question about the notes, or in one that says "I wrote" or "my
     notes from"; in any other question a date is part of what is asked ("What happened in 1969?")."""
-    return kind != "lookup" or bool(_WROTE.search(text) or re.search(
+    return kind != "lookup" or bool(_WROTE.search(text) or _PASSIVE.search(text) or re.search(
         rf"\b(?:i|I)\s+(?:wrote|noted|jotted|created|added|saved|edited|updated|modified|changed)\b|\b{NOUN}\s+(?:from|of|"
         r"written|created|modified|updated|edited|made|added|since|before|after|between|during)\b", text, re.I))
 
@@ -211,12 +233,28 @@ def _without(text: str, used: list[str]) -> str:
     return text
 
 
-def _topic(text: str, used: list[str]) -> str:
-    """The question's own words once the filters and the question's frame are taken out ("" when none are left).
-
-    >>> _topic("Which notes about sleep did I write in 2024?", ["2024"])
-    'sleep'
-    """
+def _leftover(text: str, used: list[str]) -> list[str]:
+    """The question's words that are neither a filter's nor its frame's ("ragqa", "skip")."""
     words = re.findall(r"[\w][\w'+.\-]*", _without(text, used))
+    return [w for w in words if w.lower().strip(".") not in _FILLER and not w.isdigit()]
+
+
+_TOPIC = re.compile(r"\b(?:about|on|regarding|concerning|mentioning|mention|mentions|covering|discussing|"
+                    r"related\s+to|relating\s+to|dealing\s+with|involving|talk(?:s|ing)?\s+about|with\s+the\s+words?)"
+                    r"\s+(?P<words>.+?)(?=\s+(?:did|do|have|had|that|which|from|in|during|since|before|after|between|"
+                    r"created|written|modified|edited|updated|last|this|over|are|were|is)\b|[?.!,;]|$)"
+                    rf"|\bmy\s+(?P<adjective>[\w\-]+(?:\s+[\w\-]+)?)\s+{NOUN}\b", re.I)
+
+
+def _topic(text: str, used: list[str]) -> str:
+    """What the notes are to be about: the words after "about", "on", "mentioning"… or before "notes" ("my
+    sleep notes"), less the filters' words and the question's frame; "" when the question names no topic.
+    Words elsewhere ("Which notes carry the tag X?") are the question's frame, never a topic.
+
+    >>> _topic("Which notes about sleep did I write in 2024?", ["2024"]), _topic("Which notes carry #x?", ["#x"])
+    ('sleep', '')
+    """
+    spans = [m.group("words") or m.group("adjective") for m in _TOPIC.finditer(_without(text, used))]
+    words = re.findall(r"[\w][\w'+.\-]*", " ".join(spans))
     kept = [w.strip(".") for w in words if w.lower().strip(".") not in _FILLER and not w.isdigit()]
     return " ".join(w for w in kept if w)

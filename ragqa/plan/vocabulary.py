@@ -85,3 +85,15 @@ def match_note(words: str, vocabulary: Vocabulary, exact_only: bool = False) -> 
         return None
     close = difflib.get_close_matches(name, list(vocabulary.names), n=1, cutoff=0.85)
     return min(vocabulary.names[close[0]], key=lambda p: (p.count("/"), p)) if close else None
+
+
+def named_note(text: str, vocabulary: Vocabulary, shortest: int = 4) -> str | None:
+    """The longest note name (title, alias, file name) found whole in the text, or None.
+
+    >>> named_note("What backlinks does Unitary Matrix have?", Vocabulary(names={"unitary matrix": ["u.md"],
+    ...                                                                          "matrix": ["m.md"]}))
+    'unitary matrix'
+    """
+    lowered = " " + " ".join(re.sub(r"[^\w/\-']+", " ", text.casefold()).split()) + " "
+    found = [name for name in vocabulary.names if len(name) >= shortest and f" {name} " in lowered]
+    return max(found, key=len) if found else None
