@@ -43,10 +43,6 @@ _PASSIVE = re.compile(r"\b(?:what|which\s+\w+)\s+(?:was|were|got|has\s+been|have
 _MODIFIED = re.compile(r"\b(?:modif\w*|updat\w*|edit\w*|chang\w*|touch\w*|revis\w*|last\s+saved)\b", re.I)
 _SAYS = re.compile(rf"\b{NOUN}\s+(?:\w+\s+)?(?:say|says|said|tell|tells|describe|describes|explain|explains|suggest|"
                    r"suggests|recommend|recommends|think|claim|claims)\b", re.I)
-_ABOUT = re.compile(rf"\b{NOUN}\s+(?:(?:that|which|do|did|have|i|you|we|are|were|is|\w+ed)\s+){{0,4}}"
-                    r"(?:about|on|regarding|concerning|mentioning|"
-                    r"mention|covering|discussing|related\s+to|relating\s+to|dealing\s+with|with\s+the\s+words?)\b",
-                    re.I)
 _BACKLINKS = re.compile(
     r"\b(?:link(?:s|ed|ing)?\s+(?:back\s+)?(?:to|into|at)|back-?\s?links?|point(?:s|ed|ing)?\s+(?:to|at)|"
     r"refer(?:s|red|ring)?\s+to|reference[sd]?|referencing|mention(?:s|ed|ing)?|cit(?:e|es|ed|ing)|"
@@ -89,7 +85,7 @@ _FILLER = set("""a an the of about on in at to for from during between and or wi
     belong belonging bear bearing called named titled category categorised categorized under want wanted see
     view look looking need like would let i'd i'm browse
     since before after until till through last past this year month
-    week day days weeks months years ago today yesterday recently lately me? vault library collection
+    week day days weeks months years ago today yesterday recently lately vault library collection
     """.split())
 
 
