@@ -49,8 +49,14 @@ def app_launch(settings, args, environ) -> tuple[list[str], dict[str, str]]:
 
 
 def run_app(settings, args) -> int:
-    command, env = app_launch(settings, args, os.environ)
+    from ragqa.hosts import app_bind_refusal
+
     host, port = args.host or settings.ui.host, args.port or settings.ui.port
+    refusal = app_bind_refusal(host, settings.ui.password_env)
+    if refusal:  # the same rule, and line, as `ragqa serve` without a token
+        print(refusal, file=sys.stderr)
+        return 2
+    command, env = app_launch(settings, args, os.environ)
     print(f"ragqa chat on http://{host}:{port}  (Ctrl-C to stop)")
     sys.stdout.flush()
     # Become Streamlit (no child process), so Ctrl-C, SIGTERM or a service manager stop the app itself.

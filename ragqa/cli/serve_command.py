@@ -41,14 +41,16 @@ def run_serve(settings, args) -> int:
     import uvicorn
 
     from ragqa.api import create_app
-    from ragqa.api.guard import api_token, is_loopback
+    from ragqa.api.guard import api_token
+    from ragqa.hosts import api_bind_refusal
+    from ragqa.secrets import redact_secrets_in_logs
 
-    token = api_token(settings)
-    if token is None and not is_loopback(args.host):
-        where = f"${settings.api.token_env}" if settings.api.token_env else "an env var named by api.token_env"
-        print(f"ragqa: refusing to serve on {args.host} without a token: set {where} to a secret "
-              "(clients send it as `Authorization: Bearer ...`), or serve on 127.0.0.1", file=sys.stderr)
+    refusal = api_bind_refusal(args.host, settings.api.token_env)
+    if refusal:
+        print(refusal, file=sys.stderr)
         return 2
+    token = api_token(settings)
+    redact_secrets_in_logs()  # a token pasted into a URL is never written to the access log
     from ingest.pipeline import ingest_folder
 
     # conversations are kept in the top index folder, as `ragqa chat` keeps them, whichever collection is served
