@@ -54,6 +54,7 @@ def write_path() -> WritePath:
 def main() -> None:
     st.set_page_config(page_title="ragqa", page_icon="📚", layout="wide")
     st.set_option("client.toolbarMode", "minimal")  # no "Deploy" button: this app is local-only
+    st.set_option("client.showErrorDetails", "type")  # an unexpected error shows its kind, never a traceback or path
     pinned = os.environ.get(COLLECTION_VARIABLE)  # `ragqa app --collection NAME`
     try:
         everything = load_settings()

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from urllib.parse import urlsplit
 
 from ragqa.secrets import secret
@@ -34,18 +35,19 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+_HOST_HEADER = re.compile(r"\[(?P<v6>[0-9a-f:.]+)\](?::\d{1,5})?|(?P<name>[^:\[\]]+)(?::\d{1,5})?|(?P<bare>[0-9a-f:]+)")
+
+
 def host_of(header: str) -> str:
-    """The name or address of a `Host` header, without its port.
+    """The name or address of a `Host` header, without its port; '' when it is not a well-formed Host.
 
     >>> host_of("127.0.0.1:8000"), host_of("[::1]:8501"), host_of("LocalHost"), host_of("::1")
     ('127.0.0.1', '::1', 'localhost', '::1')
+    >>> host_of("[::1].evil.example"), host_of("127.0.0.1:80:80"), host_of("localhost:x")
+    ('', '', '')
     """
-    header = header.strip().lower()
-    if header.startswith("["):
-        return header[1:].partition("]")[0]
-    if header.count(":") == 1:
-        return header.partition(":")[0]
-    return header  # no port, or a bare IPv6 address
+    found = _HOST_HEADER.fullmatch(header.strip().lower())
+    return next((g for g in found.groups() if g), "") if found else ""
 
 
 def is_loopback_host_header(header: str | None) -> bool:
