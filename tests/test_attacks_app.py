@@ -270,3 +270,37 @@ def test_the_password_is_never_shown_nor_saved(app_on, site, monkeypatch):
     assert "Rust" in page and PASSWORD not in page
     history = site / "index" / "history.sqlite"
     assert history.is_file() and PASSWORD.encode() not in history.read_bytes()
+
+
+# ---- DNS rebinding, in a real browser -------------------------------------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+REBOUND = "rebind.example"  # a web page's own name, pointed at 127.0.0.1 (the browser's resolver is told so)
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is missing (make browser)")
+def test_a_page_that_rebinds_its_name_to_127_0_0_1_gets_only_the_refusal(site, start_app):
+    from playwright.sync_api import expect, sync_playwright
+
+    url = start_app({"notes_dir": str(site / "notes"), "index_dir": str(site / "index"), "llm": {"provider": "none"},
+                     "embedding": {"model": "all-MiniLM-L6-v2", "cache_dir": str(site / "cache")}})
+    port = url.rsplit(":", 1)[1]
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=[
+            "--no-sandbox", "--disable-gpu", f"--host-resolver-rules=MAP {REBOUND} 127.0.0.1"])
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(180_000)
+            expect.set_options(timeout=180_000)
+            page.goto(f"http://{REBOUND}:{port}/")
+            expect(page.get_by_text("This app has no password, so it answers only at")).to_be_visible()
+            body = page.inner_text("body")
+            assert "Rust" not in body and "Index" not in body and "Oven" not in body, body[:500]
+            assert not page.get_by_test_id("stSidebar").count()
+            page.goto(url)  # the same app, addressed as 127.0.0.1: the whole page
+            expect(page.get_by_text("Ask your notes").or_(page.get_by_placeholder(
+                "Ask a question about your notes"))).to_be_visible()
+            expect(page.get_by_test_id("stSidebar").get_by_text("Index", exact=True)).to_be_visible()
+        finally:
+            browser.close()

@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -181,3 +182,38 @@ def test_a_server_that_cannot_start_again_is_one_line(local, monkeypatch):
     with pytest.raises(LLMError, match=r"^the LLM at http://127\.0\.0\.1:\d+/v1 is down \(connection refused\): "
                                        "the local model server stopped and could not be started again"):
         list(model.stream(QUESTION))
+
+
+@pytest.mark.llm
+@needs_server
+def test_keep_alive_keeps_the_server_for_the_next_user_then_it_stops_by_itself(tmp_path):
+    settings = LLMSettings(provider="local", local_model="smollm2-135m", context_window=2048, timeout_seconds=60,
+                           max_retries=0, keep_alive="3s")
+    state = local_llm._state_file(tmp_path, settings.local_model, settings.context_window)
+    try:
+        ensure_local_server(settings, tmp_path)
+        pid = _server_pid(settings, tmp_path)
+        local_llm.release_lease(state)  # this process is done with it: no one uses it now
+        assert local_llm._is_our_server(pid), "kept for keep_alive"
+        ensure_local_server(settings, tmp_path)  # the next user, within keep_alive, gets the same server
+        assert _server_pid(settings, tmp_path) == pid
+        local_llm.release_lease(state)
+        deadline = time.monotonic() + 60
+        while local_llm._is_our_server(pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not local_llm._is_our_server(pid) and not state.exists(), "stopped by itself after keep_alive"
+    finally:
+        local_llm.stop_local_server(settings, tmp_path)
+
+
+@pytest.mark.llm
+@needs_server
+def test_a_lease_left_by_a_killed_process_holds_nothing(tmp_path):
+    from ragqa.models.llm_leases import live_leases, take_lease
+
+    leases = tmp_path / "leases"
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    take_lease(leases, dead.pid)  # as if it had been killed -9 while holding it
+    take_lease(leases)
+    assert live_leases(leases) == [os.getpid()] and [p.name for p in leases.iterdir()] == [str(os.getpid())]
