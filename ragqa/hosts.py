@@ -14,8 +14,6 @@ import ipaddress
 import re
 from urllib.parse import urlsplit
 
-from ragqa.secrets import secret
-
 LOOPBACK_NAMES = {"localhost", "ip6-localhost", "ip6-loopback"}
 
 
@@ -89,28 +87,29 @@ def public_bind_refusal(host: str, secret_kind: str, how: str) -> str:
     return f"ragqa: refusing to serve on {host or 'every address'} without {secret_kind}: {how}, or serve on 127.0.0.1"
 
 
-def api_bind_refusal(host: str, token_env: str | None, environ=None) -> str | None:
-    """`ragqa serve`'s refusal to listen on `host` with no token in $token_env; None when it may.
+def api_bind_refusal(host: str, token_env: str | None, has_token: bool) -> str | None:
+    """`ragqa serve`'s refusal to listen on `host` with no token (named by api.token_env); None when it may.
 
-    >>> api_bind_refusal("127.0.0.1", "T", {}) is None, api_bind_refusal("0.0.0.0", "T", {"T": "x"}) is None
+    >>> api_bind_refusal("127.0.0.1", "T", False) is None, api_bind_refusal("0.0.0.0", "T", True) is None
     (True, True)
-    >>> api_bind_refusal("0.0.0.0", "T", {})[:52]
+    >>> api_bind_refusal("0.0.0.0", "T", False)[:52]
     'ragqa: refusing to serve on 0.0.0.0 without a token:'
     """
-    if is_loopback(host) or secret(token_env, environ) is not None:
+    if is_loopback(host) or has_token:
         return None
     where = f"${token_env}" if token_env else "an env var named by api.token_env"
     return public_bind_refusal(host, "a token", f"set {where} to a secret (clients send it as "
                                                 "`Authorization: Bearer ...`)")
 
 
-def app_bind_refusal(host: str | None, password_env: str | None, environ=None) -> str | None:
-    """The app's refusal to listen on `host` ('' or None: every address) with no password in $password_env.
+def app_bind_refusal(host: str | None, password_env: str | None, has_password: bool) -> str | None:
+    """The app's refusal to listen on `host` ('' or None: every address) with no password (named by
+    ui.password_env); None when it may.
 
-    >>> app_bind_refusal("0.0.0.0", "PW", {})
+    >>> app_bind_refusal("0.0.0.0", "PW", False)
     'ragqa: refusing to serve on 0.0.0.0 without a password: set $PW to a password, or serve on 127.0.0.1'
     """
-    if host and is_loopback(host) or secret(password_env, environ) is not None:
+    if host and is_loopback(host) or has_password:
         return None
     how = (f"set ${password_env} to a password" if password_env else
            "set ui.password_env in config.yaml to the NAME of an environment variable holding a password")

@@ -5,7 +5,8 @@
 - `indexed_note`: a note looked up IN THE INDEX ONLY, never on disk, with errors that name no server path
   (so a caller learns nothing about which files exist on the server).
 - `is_inside`: whether a path, symlinks followed, stays inside a folder (uploads, saved chats, the app's box).
-- `hide_paths`: a message with the server's folders replaced by labels, for errors sent to a client.
+- `hide_paths`, `server_folders`: a message with the server's folders replaced by labels, for errors sent to
+  a client.
 """
 from __future__ import annotations
 
@@ -19,10 +20,12 @@ from ragqa.errors import NoteNotFoundError, NotePathError
 
 _ENCODED = re.compile(r"%(2e|2f|5c|00|25)", re.IGNORECASE)  # '.', '/', '\', NUL, '%' still URL-encoded
 _DRIVE = re.compile(r"^[A-Za-z]:")
+MAX_PATH_CHARS = 1024
 
 
 def relative_note_path(given: str, what: str = "a note's path") -> str:
-    """`given` if it is a path inside the notes folder as a client may write it; else NotePathError.
+    """`given` if it is a path inside the notes folder as a client may write it (no control character, at most
+    1,024 characters); else NotePathError.
 
     >>> relative_note_path("garden/tomatoes.md"), relative_note_path("./garden/")
     ('garden/tomatoes.md', 'garden')
@@ -35,8 +38,9 @@ def relative_note_path(given: str, what: str = "a note's path") -> str:
     ...         print("accepted", bad)
     """
     pure = PurePosixPath(given)
-    if (not given.strip() or "\x00" in given or "\\" in given or given.startswith("~") or pure.is_absolute()
-            or ".." in pure.parts or _DRIVE.match(given) or _ENCODED.search(given)):
+    if (not given.strip() or len(given) > MAX_PATH_CHARS or any(ord(c) < 32 or ord(c) == 127 for c in given)
+            or "\\" in given or given.startswith("~") or pure.is_absolute() or ".." in pure.parts
+            or _DRIVE.match(given) or _ENCODED.search(given)):
         raise NotePathError(f"{given!r} is not {what}: give it relative to the notes folder, without '..', "
                             "'~', '\\' or a leading '/' (e.g. garden/tomatoes.md)")
     return pure.as_posix().removeprefix("./") if pure.as_posix() != "." else "."
@@ -86,3 +90,16 @@ def hide_paths(text: str, labels: Mapping[str | os.PathLike, str]) -> str:
                               key=lambda pair: len(pair[0]), reverse=True):
         text = text.replace(path, label)
     return text
+
+
+def server_folders(collections: Mapping[str, object], history_folder: str | os.PathLike | None = None
+                   ) -> dict[str, str]:
+    """The server's folders an error may name (each collection's notes, index and cache folders, the history's,
+    the home and working folders), as given and with symlinks followed, each with the label a client sees."""
+    named = [(Path.home(), "~"), (Path.cwd(), "the server's folder")]
+    for name, own in collections.items():
+        named += [(own.notes_path, f"the notes folder of {name}"), (own.index_path, f"the index folder of {name}"),
+                  (own.resolve(own.embedding.cache_dir), "ragqa's cache folder")]
+    if history_folder is not None:
+        named.append((Path(history_folder), "the history's folder"))
+    return {str(p): label for path, label in named for p in (path, os.path.realpath(path))}

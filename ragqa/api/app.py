@@ -45,19 +45,6 @@ class Served:
         self._chat_model = None
         self._starting = threading.Lock()
 
-    def server_paths(self) -> dict[str, str]:
-        """The server's folders a message may name, each with the label a client sees instead."""
-        import os
-        from pathlib import Path
-
-        named = [(Path.home(), "~"), (Path.cwd(), "the server's folder")]
-        for name, own in self.collections.items():
-            named += [(own.notes_path, f"the notes folder of {name}"), (own.index_path, f"the index folder of {name}"),
-                      (own.resolve(own.embedding.cache_dir), "ragqa's cache folder")]
-        if self.history is not None:
-            named.append((self.history.folder, "the history's folder"))
-        return {str(p): label for path, label in named for p in (path, os.path.realpath(path))}
-
     def index_of(self, name: str):
         """The collection's shared index (made at first use)."""
         from ragqa.models.chat import reranking_model

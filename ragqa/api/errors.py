@@ -25,7 +25,7 @@ from ragqa.errors import (
     NotePathError,
     RagqaError,
 )
-from ragqa.note_paths import hide_paths
+from ragqa.note_paths import hide_paths, server_folders
 
 log = logging.getLogger("ragqa.api")
 
@@ -65,7 +65,10 @@ def error_response(status: int, message: str, code: str, headers: dict | None = 
 def _hidden(request: Request, message: str) -> str:
     """The message with the server's folders named by labels (the app's Served knows them)."""
     served = getattr(request.app.state, "served", None)
-    return hide_paths(message, served.server_paths()) if served is not None else message
+    if served is None:
+        return message
+    history = served.history.folder if served.history is not None else None
+    return hide_paths(message, server_folders(served.collections, history))
 
 
 def from_ragqa(err: RagqaError, request: Request | None = None) -> JSONResponse:

@@ -16,7 +16,7 @@ import hmac
 from pydantic import SecretStr
 
 from ragqa.api.errors import error_response
-from ragqa.hosts import is_loopback_host_header, same_origin
+from ragqa.hosts import is_loopback, is_loopback_host_header, same_origin  # noqa: F401 (is_loopback: for callers)
 from ragqa.secrets import secret
 
 
@@ -40,8 +40,8 @@ class Guard:
     """The checks above; `token` None means none is asked, and then only loopback Hosts are served."""
 
     def __init__(self, app, token: SecretStr | str | None, max_bytes: int, token_env: str | None = None,
-                 cors_origins: list[str] | None = None):
-        self.app, self.max_bytes, self.token_env = app, max_bytes, token_env
+                 command: str = "ragqa serve", cors_origins: list[str] | None = None):
+        self.app, self.max_bytes, self.token_env, self.command = app, max_bytes, token_env, command
         if isinstance(token, SecretStr):
             token = token.get_secret_value()
         self.token = token.encode() if token else None
@@ -75,7 +75,7 @@ class Guard:
                                       "origin_not_allowed")
         elif scope["method"] != "OPTIONS" and not self._authorised(headers):
             return error_response(401, "missing or wrong API token: send `Authorization: Bearer <token>` with "
-                                       f"the token in ${self.token_env} where ragqa serve runs", "invalid_api_key",
+                                       f"the token in ${self.token_env} where {self.command} runs", "invalid_api_key",
                                   headers={"WWW-Authenticate": "Bearer"})
         if scope["method"] == "POST" and not is_json(headers.get(b"content-type", b"")):
             return error_response(415, "send the request body as JSON with the header "

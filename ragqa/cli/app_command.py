@@ -50,9 +50,11 @@ def app_launch(settings, args, environ) -> tuple[list[str], dict[str, str]]:
 
 def run_app(settings, args) -> int:
     from ragqa.hosts import app_bind_refusal
+    from ragqa.secrets import secret
 
     host, port = args.host or settings.ui.host, args.port or settings.ui.port
-    refusal = app_bind_refusal(host, settings.ui.password_env)
+    name = settings.ui.password_env
+    refusal = app_bind_refusal(host, name, has_password=secret(name) is not None)
     if refusal:  # the same rule, and line, as `ragqa serve` without a token
         print(refusal, file=sys.stderr)
         return 2

@@ -35,6 +35,17 @@ def with_folders(settings, args):
     return settings.model_copy(update=update) if update else settings
 
 
+def refused_host(settings, host: str, token) -> bool:
+    """True, said in one line on stderr, when `host` is not loopback and no token guards it (the rule of
+    ragqa.hosts, for serve and any other face that serves HTTP)."""
+    from ragqa.hosts import api_bind_refusal
+
+    refusal = api_bind_refusal(host, settings.api.token_env, has_token=token is not None)
+    if refusal:
+        print(refusal, file=sys.stderr)
+    return refusal is not None
+
+
 def run_serve(settings, args) -> int:
     import logging
 
@@ -42,14 +53,11 @@ def run_serve(settings, args) -> int:
 
     from ragqa.api import create_app
     from ragqa.api.guard import api_token
-    from ragqa.hosts import api_bind_refusal
     from ragqa.secrets import redact_secrets_in_logs
 
-    refusal = api_bind_refusal(args.host, settings.api.token_env)
-    if refusal:
-        print(refusal, file=sys.stderr)
-        return 2
     token = api_token(settings)
+    if refused_host(settings, args.host, token):
+        return 2
     redact_secrets_in_logs()  # a token pasted into a URL is never written to the access log
     from ingest.pipeline import ingest_folder
 

@@ -27,7 +27,8 @@ def listening_on() -> str:
 
 def public_refusal(settings) -> str | None:
     """The one-line refusal for an app that listens beyond this machine with no password; else None."""
-    return app_bind_refusal(listening_on(), settings.ui.password_env)
+    name = settings.ui.password_env
+    return app_bind_refusal(listening_on(), name, has_password=secret(name) is not None)
 
 
 def single_user(settings) -> bool:
