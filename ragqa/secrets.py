@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from pydantic import SecretStr
 
 MASK = "***"
+MIN_REDACTED = 4  # a shorter secret is not masked in logs: every "abc" of every line would be
 _values: set[str] = set()  # every secret read in this process, for redact()
 _installed = False
 
@@ -32,7 +33,8 @@ def secret(env_name: str | None, environ: Mapping[str, str] | None = None) -> Se
     value = environ.get(env_name) if env_name else None
     if not value:
         return None
-    _values.add(value)
+    if len(value) >= MIN_REDACTED:
+        _values.add(value)
     return SecretStr(value)
 
 
