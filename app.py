@@ -25,7 +25,7 @@ from ingest.uploads import ALLOWED_SUFFIXES, UploadRejected, save_upload  # noqa
 from ragqa.collections import COLLECTION_VARIABLE, app_settings  # noqa: E402
 from ragqa.config import load_settings  # noqa: E402
 from ragqa.errors import RagqaError  # noqa: E402
-from ragqa.web.access import require_password  # noqa: E402
+from ragqa.web.access import allowed_in  # noqa: E402
 from ragqa.web.chat_page import chat_view  # noqa: E402
 from ragqa.web.collection_picker import chat_searcher, pick_collections  # noqa: E402
 from ragqa.web.conversations import history_store  # noqa: E402
@@ -54,6 +54,7 @@ def write_path() -> WritePath:
 def main() -> None:
     st.set_page_config(page_title="ragqa", page_icon="📚", layout="wide")
     st.set_option("client.toolbarMode", "minimal")  # no "Deploy" button: this app is local-only
+    st.set_option("client.showErrorDetails", "type")  # an unexpected error shows its kind, never a traceback or path
     pinned = os.environ.get(COLLECTION_VARIABLE)  # `ragqa app --collection NAME`
     try:
         everything = load_settings()
@@ -61,7 +62,7 @@ def main() -> None:
     except RagqaError as err:
         st.error(f"ragqa cannot start: {err}")
         return
-    if not require_password(everything):
+    if not allowed_in(everything):
         return
     st.session_state.setdefault("messages", [])
     st.session_state.setdefault("conversation_id", None)  # the saved conversation open here; None: a new chat

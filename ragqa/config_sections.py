@@ -2,6 +2,7 @@
 history), each a typed model with its defaults; ragqa.config puts them together into Settings and reads the file."""
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -80,10 +81,24 @@ class LLMSettings(_Section):
     context_window: int = Field(4096, ge=256)
     timeout_seconds: float = Field(120.0, gt=0)
     max_retries: int = Field(2, ge=0, le=10)
+    # provider local: how long the llama.cpp server stays up once no ragqa process uses it (Ollama's
+    # keep_alive): seconds, or "30s", "5m", "1h"; 0 stops it as soon as the last one exits.
+    keep_alive: float = Field(300.0, ge=0)
     # How a follow-up ("and its price?") becomes a search query: "llm" asks the model to rewrite it,
     # "words" joins it to the previous question (instant); "auto": words for the local model (a rewrite
     # costs it seconds of reading before the answer can start), llm for an endpoint. true/false: llm/words.
     rewrite_followups: Literal["auto", "llm", "words"] = "auto"
+
+    @field_validator("keep_alive", mode="before")
+    @classmethod
+    def _duration(cls, value):
+        """Seconds, or a duration as Ollama writes it: "90s", "5m", "1h"."""
+        if isinstance(value, str):
+            found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(s|m|h)?\s*", value.lower())
+            if not found:
+                raise ValueError(f"llm.keep_alive {value!r}: give seconds, or a duration like 30s, 5m, 1h")
+            return float(found[1]) * {"s": 1, "m": 60, "h": 3600}[found[2] or "s"]
+        return value
 
     @field_validator("rewrite_followups", mode="before")
     @classmethod
@@ -143,6 +158,9 @@ class APISettings(_Section):
     # is unset or empty, no token is asked, and only a loopback --host is allowed.
     token_env: str | None = "RAGQA_API_TOKEN"
     max_request_kb: int = Field(1024, ge=1)  # larger request bodies get 413
+    # /v1/embeddings: at most this many texts, and this many tokens in all, per request (more: 413)
+    max_embedding_texts: int = Field(256, ge=1)
+    max_embedding_tokens: int = Field(32768, ge=1)
     cors_origins: list[str] = Field(default_factory=list)  # browser origins allowed to call the API; none: no CORS
 
 

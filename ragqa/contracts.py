@@ -29,15 +29,23 @@ def status_json(index_dir: Path) -> dict:
         reader.close()
 
 
-def related_json(settings, index_dir: Path, note: str, k: int = 10) -> tuple[str, list[dict]]:
-    """(the note's path in the index, the `ragqa related --json` rows); also `GET /v1/related`."""
+def related_json(settings, index_dir: Path, note: str, k: int = 10, index_only: bool = False) -> tuple[str, list[dict]]:
+    """(the note's path in the index, the `ragqa related --json` rows); also `GET /v1/related`.
+
+    The CLI may name the note as a file on disk too (absolute, or from where it runs); a face that serves
+    other people passes `index_only=True`: the note is looked up in the index alone (ragqa.note_paths), and
+    the error names no server path."""
+    from ragqa.note_paths import indexed_note
     from ragqa.notes.graph import related_notes, resolve_note
     from ragqa.notes.vectors import load_note_vectors
 
     if k < 1:
         raise ConfigError("-k must be at least 1")
     notes = load_note_vectors(index_dir)
-    path = resolve_note(notes, note, notes.notes_dir or settings.notes_path)
+    if index_only:
+        path = indexed_note(note, notes.paths)
+    else:
+        path = resolve_note(notes, note, notes.notes_dir or settings.notes_path)
     return path, related_notes(notes, path, k=k)
 
 

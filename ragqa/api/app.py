@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
+from pydantic import SecretStr
 
 from ragqa.api.errors import install_error_handlers
 from ragqa.api.guard import Guard
@@ -19,7 +20,7 @@ def served(request: Request) -> Served:
     return request.app.state.served
 
 
-def create_app(settings, token: str | None = None, ingest=None, history_dir=None) -> FastAPI:
+def create_app(settings, token: SecretStr | None = None, ingest=None, history_dir=None) -> FastAPI:
     """The API over the collections of `settings` (or its one notes folder); with a token, every request must
     bear it. `ingest(settings, embedder, lock_wait=)` serves /v1/ingest (without it, that route says 501).
     Conversations a client names are saved in `history_dir` (default: settings' index folder)."""
@@ -31,7 +32,7 @@ def create_app(settings, token: str | None = None, ingest=None, history_dir=None
     for module in (openai_routes, chat_routes, ragqa_routes):
         app.include_router(module.router)
     app.add_middleware(Guard, token=token, max_bytes=settings.api.max_request_kb * 1024,
-                       token_env=settings.api.token_env)
+                       token_env=settings.api.token_env, cors_origins=settings.api.cors_origins)
     if settings.api.cors_origins:  # added last, so outermost: preflights and refusals get their headers too
         app.add_middleware(CORSMiddleware, allow_origins=settings.api.cors_origins, allow_methods=["GET", "POST"],
                            allow_headers=["Authorization", "Content-Type"])

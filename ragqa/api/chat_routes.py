@@ -17,12 +17,13 @@ import uuid
 
 from fastapi import APIRouter, Depends, Header
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ragqa.api.app import Served, served
 from ragqa.api.date_filters import DateFilters
 from ragqa.api.errors import APIError
 from ragqa.api.openai_routes import MODEL_ID, collections_of_model
+from ragqa.api.ragqa_routes import checked_folders
 from ragqa.tokens import count_tokens
 
 router = APIRouter(tags=["OpenAI-compatible"])
@@ -48,6 +49,11 @@ class ChatRequest(DateFilters):
     conversation_id: str | None = Field(
         None, description="save each turn under this id in ragqa's history (1-64 letters, digits, _ . : -); "
         "or send the header X-Conversation-Id")
+
+    @field_validator("folder")
+    @classmethod
+    def _folders_inside(cls, folders):
+        return checked_folders(folders)
 
 
 def text_of(message: Message) -> str:

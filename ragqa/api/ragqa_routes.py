@@ -1,7 +1,6 @@
 """ragqa's own endpoints. Each returns exactly what the CLI's `--json` prints, made by the same function."""
 from __future__ import annotations
 
-from pathlib import PurePosixPath
 from typing import Literal
 
 from fastapi import APIRouter, Body, Depends, Query
@@ -11,10 +10,21 @@ from ragqa.api.app import Served, served
 from ragqa.api.date_filters import DateFilters
 from ragqa.api.errors import APIError
 from ragqa.contracts import related_json, search_json, status_json
+from ragqa.errors import RagqaError
 from ragqa.filetypes import KINDS
 from ragqa.retrieve.search import Filters
 
 router = APIRouter(tags=["ragqa"])
+
+
+def checked_folders(folders: list[str]) -> list[str]:
+    """Folder filters as paths inside the notes folder (ragqa.note_paths): '..', '/etc' and the like are 400."""
+    from ragqa.note_paths import relative_note_path
+
+    try:
+        return [relative_note_path(f, "a folder of the notes") for f in folders]
+    except RagqaError as err:
+        raise ValueError(str(err)) from None
 
 
 def _as_list(value):
@@ -43,6 +53,11 @@ class SearchRequest(DateFilters):
     @classmethod
     def _one_or_many(cls, value):
         return _as_list(value)
+
+    @field_validator("folder")
+    @classmethod
+    def _folders_inside(cls, folders):
+        return checked_folders(folders)
 
     @field_validator("type")
     @classmethod
@@ -91,21 +106,9 @@ def ingest(body: IngestRequest | None = Body(None), served: Served = Depends(ser
     return served.ingest(served.settings, served.embedder, lock_wait=wait).summary()
 
 
-def note_path(path: str) -> str:
-    """A note's path as given to /v1/related: relative, inside the notes folder; else 400.
-
-    >>> note_path("garden/tomatoes.md")
-    'garden/tomatoes.md'
-    """
-    pure = PurePosixPath(path)
-    if not path.strip() or "\x00" in path or "\\" in path or pure.is_absolute() or ".." in pure.parts:
-        raise APIError(400, f"{path!r} is not a note's path: give it relative to the notes folder, "
-                            "without '..' (e.g. garden/tomatoes.md)", "bad_path")
-    return path
-
-
 @router.get("/v1/related")
-def related(path: str = Query(description="a note, relative to the notes folder"),
+def related(path: str = Query(description="a note, relative to the notes folder, as `ragqa search` shows it"),
             k: int = Query(10, ge=1, le=1000), served: Served = Depends(served)) -> list[dict]:
-    """The notes most similar to a note: `ragqa related --json`. 404 for a note not in the index."""
-    return related_json(served.settings, served.settings.index_path, note_path(path), k=k)[1]
+    """The notes most similar to a note: `ragqa related --json`. Looked up in the index only: 400 for a path
+    that is not a note's (absolute, '..'), 404 for a note not in the index."""
+    return related_json(served.settings, served.settings.index_path, path, k=k, index_only=True)[1]

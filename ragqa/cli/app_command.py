@@ -49,8 +49,16 @@ def app_launch(settings, args, environ) -> tuple[list[str], dict[str, str]]:
 
 
 def run_app(settings, args) -> int:
-    command, env = app_launch(settings, args, os.environ)
+    from ragqa.hosts import app_bind_refusal
+    from ragqa.secrets import secret
+
     host, port = args.host or settings.ui.host, args.port or settings.ui.port
+    name = settings.ui.password_env
+    refusal = app_bind_refusal(host, name, has_password=secret(name) is not None)
+    if refusal:  # the same rule, and line, as `ragqa serve` without a token
+        print(refusal, file=sys.stderr)
+        return 2
+    command, env = app_launch(settings, args, os.environ)
     print(f"ragqa chat on http://{host}:{port}  (Ctrl-C to stop)")
     sys.stdout.flush()
     # Become Streamlit (no child process), so Ctrl-C, SIGTERM or a service manager stop the app itself.

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import fcntl
 import logging
-import os
 import threading
 from contextlib import contextmanager, nullcontext
 from functools import cache
@@ -26,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from ragqa.errors import ConfigError, IndexBusyError, RagqaError
+from ragqa.secrets import secret
 
 
 class MilvusMissingError(RagqaError, ImportError):
@@ -64,9 +64,10 @@ def connect(uri: str, token_env: str | None = None) -> MilvusClient:
         raise ConfigError(f"store.milvus_uri {uri!r} must be a file ending in .db (Milvus Lite) or http://HOST:19530")
     token = ""
     if token_env:
-        token = os.environ.get(token_env, "")
-        if not token:
+        found = secret(token_env)
+        if found is None:
             raise ConfigError(f"store.milvus_token_env names {token_env}, which is not set: export {token_env}=<token>")
+        token = found.get_secret_value()
     if lite:
         Path(uri).parent.mkdir(parents=True, exist_ok=True)
     try:

@@ -17,6 +17,7 @@ from ragqa.answer.saved import answer_json, assistant_message, turn_from_answer
 from ragqa.errors import HistoryError
 from ragqa.index.atomic import write_atomically
 from ragqa.index.history import History, new_id, open_history
+from ragqa.note_paths import is_inside
 from ragqa.web.markup import plain
 
 LISTED = 30  # conversations shown in the sidebar; older ones in "More"
@@ -110,6 +111,10 @@ def conversation_bar(store: History | None, notes_dir: Path, save_folder: str, i
                        help=f"Writes this conversation as a note in {save_folder} of your notes, and ingests it"):
             relative = Path(save_folder) / file_name(conversation)
             target = notes_dir / relative
+            if not is_inside(target, notes_dir):  # e.g. the save folder is a symlink out of the notes
+                st.warning(f"Not saved: {plain(relative.as_posix())} would land outside the notes folder "
+                           "(a symlink?): set history.save_folder to a plain folder inside it")
+                return
             target.parent.mkdir(parents=True, exist_ok=True)
             write_atomically(target, markdown)
             st.session_state.saved_note = f"Saved as {relative.as_posix()} in your notes"
