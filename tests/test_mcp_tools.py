@@ -168,10 +168,14 @@ def test_a_path_that_could_leave_the_notes_folder_is_refused_before_any_lookup(g
 
 
 @pytest.mark.parametrize("given, expected", [("garden/tomatoes.md", "garden/tomatoes.md"), ("./rust.md", "rust.md"),
-                                             ("%2e%2e/a.md", "%2e%2e/a.md"), ("notes 2024/a b.md", "notes 2024/a b.md"),
-                                             ("..hidden.md", "..hidden.md")])
+                                             ("notes 2024/a b.md", "notes 2024/a b.md"), ("..hidden.md", "..hidden.md")])
 def test_a_plain_relative_path_is_taken_literally(given, expected):
-    assert checked_path(given) == expected  # %2e%2e is not decoded: as a name, it is in no index
+    assert checked_path(given) == expected
+
+
+def test_a_path_still_url_encoded_is_refused_as_every_face_refuses_it():
+    with pytest.raises(NoteNotFoundError, match="is not a note's path"):
+        checked_path("%2e%2e/a.md")  # the rule of ragqa.note_paths: never decoded, never taken for a name
 
 
 @pytest.mark.parametrize("uri", ["ragqa://default/..%2Fa.md", "ragqa://default/%2e%2e/%2e%2e/etc/passwd",

@@ -5,22 +5,20 @@ A path is checked as text first (relative, POSIX, no `..`, `~`, NUL, control cha
 looked up in the index; it is never looked up on disk, and never relative to the working folder. Only a note the
 index holds is opened, and only if its file (after symlinks) lies inside the notes folder. Percent-escapes are
 decoded once, in a URI only; a path is taken literally, so `%2e%2e` names no note. Refusals name no path on the
-server. (The HTTP API's shared note-path resolver, issue 25, can take this module's place.)
+server. The text checks are the ones every face applies (ragqa.note_paths).
 """
 from __future__ import annotations
 
 import difflib
-import re
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from ragqa.errors import NoteNotFoundError
+from ragqa.errors import NoteNotFoundError, NotePathError
 from ragqa.index.queries import read_snapshot
 from ragqa.index.schema import FileRecord
+from ragqa.note_paths import relative_note_path
 
 SCHEME = "ragqa"
-MAX_PATH_CHARS = 1024
-_DRIVE = re.compile(r"^[A-Za-z]:")
 
 
 def _shown(given: str) -> str:
@@ -39,14 +37,14 @@ def checked_path(given: str) -> str:
     if not isinstance(given, str):
         raise NoteNotFoundError("a note's path must be text, as search_notes returns it (e.g. garden/tomatoes.md)")
     path = given.removeprefix("./")
-    parts = path.split("/")
-    if (not path.strip() or len(path) > MAX_PATH_CHARS or any(ord(c) < 32 or ord(c) == 127 for c in path)
-            or "\\" in path or path.startswith(("/", "~")) or _DRIVE.match(path) or "://" in path
-            or any(part in ("", ".", "..") for part in parts) or PurePosixPath(path).is_absolute()):
+    try:  # the rules every face applies to a client's path (ragqa.note_paths), plus: no URL, no empty part
+        if "://" in path or any(part in ("", ".") for part in path.split("/")):
+            raise NotePathError(path)
+        return relative_note_path(path)
+    except NotePathError:
         raise NoteNotFoundError(f"{_shown(given)} is not a note's path: give it relative to the notes folder, as "
                                 "search_notes returns it (e.g. garden/tomatoes.md), without '..', '~', a leading '/' "
-                                "or backslashes")
-    return path
+                                "or backslashes") from None
 
 
 def from_uri(uri: str) -> tuple[str, str]:
