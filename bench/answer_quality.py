@@ -108,6 +108,7 @@ class WordsOnly:
 
 def answer_one(question, settings, searcher, chat_model, variant: str):
     """The final Answer, from the events exactly as a face sees them."""
+    from ragqa.answer.events import Done
     from ragqa.answer.loop import answer_events
     from ragqa.answer.prompt import SHORT_EXAMPLE, PromptStyle
 
@@ -116,11 +117,10 @@ def answer_one(question, settings, searcher, chat_model, variant: str):
         style_changes = {**style_changes, "example": SHORT_EXAMPLE}
     final = None
     with rank_weight(RANK_WEIGHTS.get(variant)):
-        for kind, value in answer_events(question, searcher=WordsOnly(searcher) if words_only else searcher,
-                                         chat_model=chat_model, settings=settings,
-                                         style=PromptStyle(**style_changes)):
-            if kind == "done":
-                final = value
+        for event in answer_events(question, searcher=WordsOnly(searcher) if words_only else searcher,
+                                   chat_model=chat_model, settings=settings, style=PromptStyle(**style_changes)):
+            if isinstance(event, Done):
+                final = event.answer
     return final
 
 

@@ -6,6 +6,7 @@ import re
 
 from conftest import make_settings
 
+from ragqa.answer.events import Delta, Done, Planned, Query, Retrieved, Sources
 from ragqa.answer.loop import NOTHING_MATCHES, answer_events, answer_question
 from ragqa.answer.refusals import QUOTE_LABEL, is_refusal
 from ragqa.models.chat import NoChatModel
@@ -46,15 +47,15 @@ def settings(tmp_path):
 def test_sources_come_before_the_first_words_and_timings_are_kept(tmp_path):
     events = list(answer_events("What happens if ingest is killed?", searcher=Searcher([FAQ, GUIDE]),
                                 chat_model=ScriptedModel("Nothing is lost [1]."), settings=settings(tmp_path)))
-    kinds = [k for k, _ in events]
-    assert kinds[:4] == ["plan", "query", "retrieved", "sources"] and kinds[4] == "delta" and kinds[-1] == "done"
-    found, given = events[2][1], events[3][1]
+    kinds = [type(e) for e in events]
+    assert kinds[:5] == [Planned, Query, Retrieved, Sources, Delta] and kinds[-1] == Done
+    found, given = events[2].given, events[3].given
     # what the search found is shown before the focus step embeds sentences: every hit, whole, in rank order
     assert [h.chunk.path for h in found.passages][:1] == ["docs/FAQ.md"]
     assert found.texts == [h.chunk.text for h in found.passages] and all(found.best[:1])
     assert given.passages[0].chunk.path == "docs/FAQ.md"
     assert given.best[0].startswith("Re-running ingest") or "SQLite transaction" in given.best[0]
-    answer = events[-1][1]
+    answer = events[-1].answer
     assert answer.text == "Nothing is lost [1]." and answer.cited == [1]
     reply = answer.as_json()
     assert 0 <= reply["first_token_seconds"] <= reply["seconds"]

@@ -168,7 +168,8 @@ def test_a_path_that_could_leave_the_notes_folder_is_refused_before_any_lookup(g
 
 
 @pytest.mark.parametrize("given, expected", [("garden/tomatoes.md", "garden/tomatoes.md"), ("./rust.md", "rust.md"),
-                                             ("notes 2024/a b.md", "notes 2024/a b.md"), ("..hidden.md", "..hidden.md")])
+                                             ("notes 2024/a b.md", "notes 2024/a b.md"),
+                                             ("..hidden.md", "..hidden.md")])
 def test_a_plain_relative_path_is_taken_literally(given, expected):
     assert checked_path(given) == expected
 

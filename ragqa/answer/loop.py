@@ -1,21 +1,21 @@
 """The read path end to end: question -> search query -> passages -> focus -> prompt -> LLM -> checks.
 
-`answer_events` yields events so both faces can stream:
-    ("plan", Plan)          what the question planner understood (ragqa.plan): Plan() for an ordinary
-                            question; a list, count or links question is then answered from the index's
-                            catalog (ragqa.answer.notes_answer), a summary by reading every matching note
-                            (ragqa.answer.summary)
-    ("progress", str)       a summary's progress ("read 3 of 8 notes")
-    ("query", str)          the search query actually used (after follow-up rewriting)
-    ("retrieved", Given)    the passages the search found, best first, each with the sentence sharing
-                            most words with the question: sent the moment the search ends, before the
-                            focus step (whose sentence embeddings take a second or two on a laptop CPU)
-                            picks what the model reads; not sent for a follow-up that continues the last
-                            prompt, nor without a model
-    ("sources", Given)      the passages given to the LLM, numbered 1..n, each with its best sentence;
-                            sent before the model starts, so a face can show them at once
-    ("delta", str)          a piece of the answer as it is generated
-    ("done", Answer)        the final answer with its citations
+`answer_events` yields events (ragqa.answer.events) so every face can stream:
+    Planned(plan)       what the question planner understood (ragqa.plan): Plan() for an ordinary
+                        question; a list, count or links question is then answered from the index's
+                        catalog (ragqa.answer.notes_answer), a summary by reading every matching note
+                        (ragqa.answer.summary)
+    Progress(text)      a summary's progress ("read 3 of 8 notes")
+    Query(text)         the search query actually used (after follow-up rewriting)
+    Retrieved(given)    the passages the search found, best first, each with the sentence sharing most
+                        words with the question: sent the moment the search ends, before the focus step
+                        (whose sentence embeddings take a second or two on a laptop CPU) picks what the
+                        model reads; not sent for a follow-up that continues the last prompt, nor without
+                        a model
+    Sources(given)      the passages given to the LLM, numbered 1..n, each with its best sentence; sent
+                        before the model starts, so a face can show them at once
+    Delta(text)         a piece of the answer as it is generated
+    Done(answer)        the final answer with its citations
 """
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from ragqa.answer.citations import check_citations
+from ragqa.answer.events import Delta, Done, Event, Planned, Query, Retrieved, Sources
 from ragqa.answer.extractive import extractive_answer
 from ragqa.answer.focus import Focused, focus_passages
 from ragqa.answer.followup import standalone_query
@@ -51,11 +52,11 @@ def _focus(question: str, hits: list[Hit], searcher, budget: int | None) -> list
 
 def answer_events(question: str, *, searcher, chat_model: ChatModel, settings, history: list[dict] | None = None,
                   filters=None, k: int | None = None, style: PromptStyle | None = None, plan: Plan | None = None
-                  ) -> Iterator[tuple[str, object]]:
+                  ) -> Iterator[Event]:
     """The events of one answer (see the module's docstring). `plan`: a plan to follow instead of planning the
     question (a face that took a filter away); `filters`: the user's own, added to the plan's."""
     plan = with_filters(plan if plan is not None else plan_for(question, searcher, settings), filters)
-    yield "plan", plan
+    yield Planned(plan)
     if plan.kind in ("list", "count", "links"):
         yield from notes_answer_events(question, plan, searcher=searcher, settings=settings)
         return
@@ -79,28 +80,28 @@ def with_filters(plan: Plan, filters) -> Plan:
 
 
 def _lookup_events(question: str, *, searcher, chat_model: ChatModel, settings, history, filters, k, style, plan
-                   ) -> Iterator[tuple[str, object]]:
+                   ) -> Iterator[Event]:
     started = time.perf_counter()
     history = history or []
     rewriter = chat_model if settings.llm.rewrites_with_llm() else NoChatModel()
     query = standalone_query(question, history, rewriter) if history else question
-    yield "query", query
+    yield Query(query)
     hits = searcher.search(query, k=k, filters=filters)
     if not chat_model.generates:  # retrieval only: the passages' best sentences are the answer
         focused = _focus(question, hits, searcher, None)
-        yield "sources", Given(hits, [h.chunk.text for h in hits], [f.best for f in focused])
+        yield Sources(Given(hits, [h.chunk.text for h in hits], [f.best for f in focused]))
         answer = Answer(question, extractive_answer(question, [h.chunk.text for h in hits]), hits,
                         cited=list(range(1, min(len(hits), 3) + 1)), search_query=query,
                         best=[f.best for f in focused], plan=plan)
         answer.seconds = time.perf_counter() - started
-        yield "done", answer
+        yield Done(answer)
         return
 
     if not hits:  # nothing to read: the model would only guess, so it is not asked
-        yield "sources", Given([], [], [])
+        yield Sources(Given([], [], []))
         answer = Answer(question, NOTHING_MATCHES, [], search_query=query, plan=plan)
         answer.seconds = time.perf_counter() - started
-        yield "done", answer
+        yield Done(answer)
         return
 
     budget = settings.llm.focus_budget()
@@ -111,13 +112,13 @@ def _lookup_events(question: str, *, searcher, chat_model: ChatModel, settings, 
         focused = _focus(question, packed.passages, searcher, None)
     else:
         found = _focus(question, hits, None, None)  # by shared words only: milliseconds
-        yield "retrieved", Given(hits, [h.chunk.text for h in hits], [f.best for f in found])
+        yield Retrieved(Given(hits, [h.chunk.text for h in hits], [f.best for f in found]))
         focused = _focus(question, hits, searcher, budget)
         packed = build_prompt(question, hits, history, texts=[f.text for f in focused] if budget is not None else None,
                               style=style or PromptStyle(), **window)
     best_of = {h.key: (f.best, f.match) for h, f in zip(packed.passages if packed.continued else hits, focused)}
     best = [best_of.get(h.key, ("", 0.0)) for h in packed.passages]
-    yield "sources", Given(packed.passages, packed.texts, [b for b, _ in best])
+    yield Sources(Given(packed.passages, packed.texts, [b for b, _ in best]))
     pieces: list[str] = []
     first_token = None
     try:
@@ -125,14 +126,14 @@ def _lookup_events(question: str, *, searcher, chat_model: ChatModel, settings, 
             if first_token is None:
                 first_token = time.perf_counter() - started
             pieces.append(delta)
-            yield "delta", delta
+            yield Delta(delta)
     except LLMError as err:
         fallback = extractive_answer(question, [h.chunk.text for h in packed.passages])
         answer = Answer(question, fallback, packed.passages, cited=list(range(1, min(len(packed.passages), 3) + 1)),
                         search_query=query, error=str(err), prompt_tokens=packed.tokens,
                         best=[b for b, _ in best], first_token_seconds=first_token, plan=plan)
         answer.seconds = time.perf_counter() - started
-        yield "done", answer
+        yield Done(answer)
         return
     raw = "".join(pieces)
     check = check_citations(raw, [h.chunk.text for h in packed.passages])
@@ -147,7 +148,7 @@ def _lookup_events(question: str, *, searcher, chat_model: ChatModel, settings, 
                     sent=packed.messages, texts=packed.texts, continued=packed.continued,
                     retrieved_ids=[h.key for h in hits], plan=plan)
     answer.seconds = time.perf_counter() - started
-    yield "done", answer
+    yield Done(answer)
 
 
 def warm_up(chat_model, style: PromptStyle | None = None) -> None:
@@ -164,7 +165,7 @@ def warm_up(chat_model, style: PromptStyle | None = None) -> None:
 
 def answer_question(question: str, **kwargs) -> Answer:
     """Non-streaming convenience: the final Answer."""
-    for kind, value in answer_events(question, **kwargs):
-        if kind == "done":
-            return value
+    for event in answer_events(question, **kwargs):
+        if isinstance(event, Done):
+            return event.answer
     raise RuntimeError("answer_events ended without an answer")

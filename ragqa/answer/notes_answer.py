@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from ragqa.answer.events import Done, Event, Sources
 from ragqa.answer.focus import focus_passages
 from ragqa.answer.results import Answer, Given
 from ragqa.index.catalog import NoteRow, read_catalog
@@ -35,19 +36,19 @@ class Listed:
     best: str = ""
 
 
-def notes_answer_events(question: str, plan: Plan, *, searcher, settings) -> Iterator[tuple[str, object]]:
-    """("sources", Given) then ("done", Answer), for a list, count or links plan."""
+def notes_answer_events(question: str, plan: Plan, *, searcher, settings) -> Iterator[Event]:
+    """Sources, then Done: the answer to a list, count or links plan."""
     started = time.perf_counter()
     listed, vocabulary_hint = matching_notes(plan, searcher, settings)
     if plan.topic and plan.kind in ("list", "count"):
         listed = on_topic(question, plan, listed, searcher, settings)
     hits = [item.hit for item in listed]
-    yield "sources", Given(hits, [h.chunk.text for h in hits], [item.best for item in listed])
+    yield Sources(Given(hits, [h.chunk.text for h in hits], [item.best for item in listed]))
     text = notes_text(plan, listed, settings.answer.list_shown, vocabulary_hint)
     answer = Answer(question, text, hits, cited=list(range(1, len(hits) + 1)), model="notes index",
                     search_query=plan.topic, best=[item.best for item in listed], plan=plan)
     answer.seconds = time.perf_counter() - started
-    yield "done", answer
+    yield Done(answer)
 
 
 def matching_notes(plan: Plan, searcher, settings) -> tuple[list[Listed], str]:

@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 
 from ragqa.answer.citations import check_citations
+from ragqa.answer.events import Delta, Done, Event, Progress, Sources
 from ragqa.answer.focus import focus_passages
 from ragqa.answer.notes_answer import Listed, matching_notes, notes_text, on_topic
 from ragqa.answer.prompt import build_prompt
@@ -30,7 +31,7 @@ MAP_PROMPT = ("Below is one of my notes. In one or two sentences, say what it sa
               "<note title=\"{title}\">\n{text}\n</note>")
 
 
-def summary_events(question: str, plan: Plan, *, searcher, chat_model, settings) -> Iterator[tuple[str, object]]:
+def summary_events(question: str, plan: Plan, *, searcher, chat_model, settings) -> Iterator[Event]:
     started = time.perf_counter()
     listed, hint = matching_notes(plan, searcher, settings)
     if plan.topic:
@@ -41,21 +42,21 @@ def summary_events(question: str, plan: Plan, *, searcher, chat_model, settings)
     total, chosen = len(listed), listed[:settings.answer.max_notes_summarized]
     hits = [item.hit for item in chosen]
     if not chosen:
-        yield "sources", Given([], [], [])
-        yield "done", _finish(Answer(question, notes_text(plan, [], 0, hint), [], plan=plan), started)
+        yield Sources(Given([], [], []))
+        yield Done(_finish(Answer(question, notes_text(plan, [], 0, hint), [], plan=plan), started))
         return
     texts = [_note_text(searcher, plan.topic or question, item) for item in chosen]
     if not chat_model.generates:
-        yield "sources", Given(hits, texts, [item.best for item in chosen])
-        yield "done", _finish(_extractive(question, plan, chosen, texts, total), started)
+        yield Sources(Given(hits, texts, [item.best for item in chosen]))
+        yield Done(_finish(_extractive(question, plan, chosen, texts, total), started))
         return
     digests = []
     for n, (item, text) in enumerate(zip(chosen, texts), 1):
-        yield "progress", f"read {n - 1} of {len(chosen)} notes"
+        yield Progress(f"read {n - 1} of {len(chosen)} notes")
         digests.append(_digest(chat_model, plan.topic or question, item, text))
-    yield "progress", f"read {len(chosen)} of {len(chosen)} notes"
+    yield Progress(f"read {len(chosen)} of {len(chosen)} notes")
     kept = [(h, d) for h, d in zip(hits, digests) if d]
-    yield "sources", Given([h for h, _ in kept], [d for _, d in kept], [item.best for item in chosen])
+    yield Sources(Given([h for h, _ in kept], [d for _, d in kept], [item.best for item in chosen]))
     packed = build_prompt(question, [h for h, _ in kept], [], texts=[d for _, d in kept],
                           context_window=settings.llm.context_window, answer_tokens=settings.llm.max_answer_tokens,
                           count_tokens=count_tokens)
@@ -63,11 +64,11 @@ def summary_events(question: str, plan: Plan, *, searcher, chat_model, settings)
     try:
         for delta in chat_model.stream(packed.messages):
             pieces.append(delta)
-            yield "delta", delta
+            yield Delta(delta)
     except LLMError as err:
         answer = _extractive(question, plan, chosen, texts, total)
         answer.error = str(err)
-        yield "done", _finish(answer, started)
+        yield Done(_finish(answer, started))
         return
     raw = "".join(pieces)
     check = check_citations(raw, packed.texts)
@@ -76,7 +77,7 @@ def summary_events(question: str, plan: Plan, *, searcher, chat_model, settings)
     answer = Answer(question, check.text + read, packed.passages, cited=check.cited, invalid_citations=check.invalid,
                     model=chat_model.name, generated=True, prompt_tokens=packed.tokens, raw=raw,
                     best=[item.best for item in chosen], texts=packed.texts, plan=plan)
-    yield "done", _finish(answer, started)
+    yield Done(_finish(answer, started))
 
 
 def _note_text(searcher, topic: str, item: Listed) -> str:

@@ -19,6 +19,7 @@ from fastapi import APIRouter, Depends, Header
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from ragqa.answer.events import Delta, Done
 from ragqa.api.app import Served, served
 from ragqa.api.date_filters import DateFilters
 from ragqa.api.errors import APIError
@@ -142,12 +143,12 @@ def chat_completions(body: ChatRequest, served: Served = Depends(served),
     events, chat_model = _events(body, served)
     reply_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
     first, answer = [], None
-    for kind, value in events:  # up to the first words: an LLM that is down is a 503, not a broken stream
-        if kind == "delta":
-            first.append(value)
+    for event in events:  # up to the first words: an LLM that is down is a 503, not a broken stream
+        if isinstance(event, Delta):
+            first.append(event.text)
             break
-        if kind == "done":
-            answer = value
+        if isinstance(event, Done):
+            answer = event.answer
             break
     if answer is not None and _problem(answer, chat_model):
         raise _unavailable(answer, _problem(answer, chat_model))
@@ -155,9 +156,9 @@ def chat_completions(body: ChatRequest, served: Served = Depends(served),
         save = functools.partial(_save, served, conversation_id)
         return StreamingResponse(_sse(reply_id, created, first, events, answer, save), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-    for kind, value in events:
-        if kind == "done":
-            answer = value
+    for event in events:
+        if isinstance(event, Done):
+            answer = event.answer
     if answer.error:  # failed after its first words
         raise _unavailable(answer, answer.error)
     return {"id": reply_id, "object": "chat.completion", "created": created, "model": MODEL_ID,
@@ -189,11 +190,11 @@ def _sse(reply_id: str, created: int, first: list[str], events, answer, save=lam
     for piece in first:
         yield chunk({"content": piece})
     if answer is None:
-        for kind, value in events:
-            if kind == "delta":
-                yield chunk({"content": value})
-            elif kind == "done":
-                answer = value
+        for event in events:
+            if isinstance(event, Delta):
+                yield chunk({"content": event.text})
+            elif isinstance(event, Done):
+                answer = event.answer
     if not answer.generated and not answer.error:  # retrieval only (llm.provider: none): the best sentences
         yield chunk({"content": answer.text})
     elif answer.generated and _checked_tail(answer):

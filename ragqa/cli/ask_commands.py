@@ -56,16 +56,18 @@ def print_sources(answer, out=sys.stdout) -> None:
 
 
 def _stream(question, settings, args, searcher, chat_model, history, quiet=False):
+    from ragqa.answer.events import Delta, Done
     from ragqa.answer.loop import answer_events
 
     answer = None
-    for kind, value in answer_events(question, searcher=searcher, chat_model=chat_model, settings=settings,
-                                     history=history, filters=filters_from(args), k=args.k):
-        if kind == "delta" and not quiet:
-            sys.stdout.write(value)
-            sys.stdout.flush()
-        elif kind == "done":
-            answer = value
+    for event in answer_events(question, searcher=searcher, chat_model=chat_model, settings=settings,
+                               history=history, filters=filters_from(args), k=args.k):
+        match event:
+            case Delta(text) if not quiet:
+                sys.stdout.write(text)
+                sys.stdout.flush()
+            case Done(answer):
+                pass
     return answer
 
 

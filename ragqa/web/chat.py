@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 
 import streamlit as st
 
+from ragqa.answer.events import Delta, Done, Planned, Progress, Retrieved, Sources
 from ragqa.collections import labelled
 from ragqa.errors import RagqaError
 from ragqa.filetypes import place
@@ -143,9 +144,9 @@ def _pump(events: Iterator, inbox: queue.Queue) -> None:
         for event in events:
             inbox.put(event)
     except Exception as err:  # noqa: BLE001  raised again in the page's thread, which shows a RagqaError
-        inbox.put(("error", err))  # (e.g. the index was rebuilt with another model meanwhile) as one line
+        inbox.put(err)  # (e.g. the index was rebuilt with another model meanwhile) as one line
     finally:
-        inbox.put(("end", None))
+        inbox.put(None)  # the end
 
 
 def stream_answer(events: Iterator, question: str):
@@ -159,34 +160,35 @@ def stream_answer(events: Iterator, question: str):
     status.caption(waiting_text(None, 0.0))
     while True:
         try:
-            kind, value = inbox.get(timeout=TICK_SECONDS)
+            event = inbox.get(timeout=TICK_SECONDS)
         except queue.Empty:
             if not words:
                 status.caption(waiting_text(passages, time.monotonic() - started, found))
             continue
-        if kind == "plan" and not value.is_plain:  # what was understood, above the answer as it comes
-            with chips.container():
-                st.caption(plain(chips_caption(value)))
-        elif kind == "progress":  # a summary reading its notes
-            status.caption(f"{value}… {time.monotonic() - started:.0f} s")
-        elif kind in ("retrieved", "sources"):  # found by the search; then what the model reads, renumbered
-            passages, found = len(value.passages), kind == "retrieved"
-            with pending.container():
-                show_pending_sources(pending_rows(value), question)
-            status.caption(waiting_text(passages, time.monotonic() - started, found))
-        elif kind == "delta":
-            if not words:
-                status.caption(f"Writing… (first words after {time.monotonic() - started:.1f} s)")
-            words += value
-            body.markdown(words + " ▌")
-        elif kind == "done":
-            final = value
-        elif kind == "error":
-            status.empty()
-            pending.empty()
-            raise value
-        elif kind == "end":
-            break
+        match event:
+            case Planned(plan) if not plan.is_plain:  # what was understood, above the answer as it comes
+                with chips.container():
+                    st.caption(plain(chips_caption(plan)))
+            case Progress(text):  # a summary reading its notes
+                status.caption(f"{text}… {time.monotonic() - started:.0f} s")
+            case Retrieved(given) | Sources(given):  # found by the search; then what the model reads, renumbered
+                passages, found = len(given.passages), isinstance(event, Retrieved)
+                with pending.container():
+                    show_pending_sources(pending_rows(given), question)
+                status.caption(waiting_text(passages, time.monotonic() - started, found))
+            case Delta(text):
+                if not words:
+                    status.caption(f"Writing… (first words after {time.monotonic() - started:.1f} s)")
+                words += text
+                body.markdown(words + " ▌")
+            case Done(answer):
+                final = answer
+            case Exception():
+                status.empty()
+                pending.empty()
+                raise event
+            case None:
+                break
     status.empty()
     pending.empty()
     chips.empty()  # drawn again above the answer, with the buttons that take a chip away
