@@ -180,3 +180,11 @@ def test_the_readmes_examples_plan_as_it_says():
     lookup = plan("What did I decide about the launch in my notes from last week?")
     assert (lookup.kind, lookup.created) == ("lookup", ("2024-03-11", "2024-03-17"))
     assert plan("What does [[habit cue]] link to?").links_from == "Concepts/habit cue.md"
+
+
+def test_several_tags_a_folder_by_its_name_and_the_newest_first():
+    assert plan("Give me the notes tagged physics or mental health").tags == ("physics", "mental_health")
+    assert plan("How many notes are in Writings?") == Plan("count", folders=("Writings",))
+    latest = plan("Show my latest physics notes")
+    assert (latest.kind, latest.tags, latest.newest_first) == ("list", ("physics",), True)
+    assert plan("notes from last summer").created == ("2023-06-01", "2023-08-31")  # today is 2024-03-20

@@ -42,6 +42,9 @@ def notes_answer_events(question: str, plan: Plan, *, searcher, settings) -> Ite
     listed, vocabulary_hint = matching_notes(plan, searcher, settings)
     if plan.topic and plan.kind in ("list", "count"):
         listed = on_topic(question, plan, listed, searcher, settings)
+    if plan.newest_first:
+        listed.sort(key=lambda item: (item.row.modified.day if plan.modified else item.row.created.day),
+                    reverse=True)
     hits = [item.hit for item in listed]
     yield Sources(Given(hits, [h.chunk.text for h in hits], [item.best for item in listed]))
     text = notes_text(plan, listed, settings.answer.list_shown, vocabulary_hint)

@@ -47,7 +47,8 @@ _RELATIVE = re.compile(
     rf"\b(?:(?P<past>(?:in\s+)?(?:the\s+)?(?:past|last|previous)\s+(?P<n>{NUMBER})\s+(?P<unit>{UNIT}))"
     rf"|(?P<ago>(?P<n2>{NUMBER})\s+(?P<unit2>{UNIT})\s+ago)"
     r"|(?P<named>(?:the\s+)?day\s+before\s+yesterday|yesterday|today|tonight|this\s+morning"
-    r"|(?:this|last|previous|past)\s+(?:week|month|year|weekend)|recently|lately|these\s+days))\b", re.I)
+    r"|(?:this|last|previous|past)\s+(?:week|month|year|weekend|spring|summer|autumn|fall|winter)"
+    r"|recently|lately|these\s+days))\b", re.I)
 _SPAN = re.compile(rf"\b(?:between|from)\s+(?P<a>{ATOM})\s+(?:and|to|until|till|through|thru|-)\s+(?P<b>{ATOM})\b"
                    rf"|\b(?P<a2>{ATOM})\s*(?:-|–|to|until|through)\s*(?P<b2>{ATOM})\b", re.I)
 _OPEN = re.compile(rf"\b(?P<op>since|after|before|until|till|up\s+to|prior\s+to|earlier\s+than|later\s+than)\s+"
@@ -133,6 +134,11 @@ def _relative_range(words: str, today: dt.date) -> Range | None:
     if words in ("recently", "lately", "these days"):
         return today - dt.timedelta(days=30), today
     which, _, unit = words.partition(" ")
+    if unit in SEASONS:  # "last summer": the latest one that has ended; "this summer": the latest begun
+        begun = _season(unit, None, today)
+        if which != "this" and begun[1] >= today:
+            begun = _season(unit, begun[0].year - 1, today)
+        return begun
     if which == "this":
         start = {"week": monday, "month": today.replace(day=1), "year": today.replace(month=1, day=1),
                  "weekend": monday + dt.timedelta(days=5)}[unit]

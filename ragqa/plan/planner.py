@@ -20,7 +20,7 @@ from ragqa.index.catalog import Vocabulary
 from ragqa.index.note_rows import fold
 from ragqa.plan.dates import find_dates
 from ragqa.plan.question_plan import Plan
-from ragqa.plan.vocabulary import match_note, match_tags, named_note
+from ragqa.plan.vocabulary import match_note, match_tags, named_note, tag_named
 
 # The notes as things a question is about: a plural ("notes", "files"), or one after a word that makes it a noun
 # ("my note", "which file"), so that "What did Shrewsbury note?" is not about notes.
@@ -40,19 +40,22 @@ _WROTE = re.compile(r"\bwhat\s+(?:(?:did|have|had|do)\s+)?i(?:'ve|\s+have)?\s+(?
                     r"record|recorded|work\s+on|worked\s+on|put\s+down)\b", re.I)
 _PASSIVE = re.compile(r"\b(?:what|which\s+\w+)\s+(?:was|were|got|has\s+been|have\s+been)\s+(?:written|created|added|"
                       r"noted|started|made|jotted(?:\s+down)?|saved|edited|modified|updated|changed)\b", re.I)
+_NEWEST = re.compile(r"\b(?:most\s+recent|recent|latest|newest|last\s+(?:\d+|few|several)\s+notes)\b", re.I)
 _MODIFIED = re.compile(r"\b(?:modif\w*|updat\w*|edit\w*|chang\w*|touch\w*|revis\w*|last\s+saved)\b", re.I)
 _SAYS = re.compile(rf"\b{NOUN}\s+(?:\w+\s+)?(?:say|says|said|tell|tells|describe|describes|explain|explains|suggest|"
                    r"suggests|recommend|recommends|think|claim|claims)\b", re.I)
 _BACKLINKS = re.compile(
     r"\b(?:link(?:s|ed|ing)?\s+(?:back\s+)?(?:to|into|at)|back-?\s?links?|point(?:s|ed|ing)?\s+(?:to|at)|"
     r"refer(?:s|red|ring)?\s+to|reference[sd]?|referencing|mention(?:s|ed|ing)?|cit(?:e|es|ed|ing)|"
-    r"connect(?:s|ed)?\s+to|(?:incoming|inbound)\s+links?|linked\s+(?:from|to|in)|links?\s+(?:in)?to)\b", re.I)
+    r"connect(?:s|ed)?\s+to|(?:incoming|inbound)\s+links?|linked\s+(?:from|to|in)|links?\s+(?:in)?to|links?\s+here)\b",
+    re.I)
 _FORWARD = re.compile(r"\b(?:does|do)\s+(?P<a>.+?)\s+link\s+to\b|\b(?:outgoing|forward)\s+links?\s+"
                       r"(?:of|in|from|for)\s+(?P<b>.+)$|\blinks?\s+(?:in|inside|from)\s+(?P<c>.+)$", re.I)
 _EXPLICIT_NOTE = re.compile(r"\[\[([^\[\]|#]+)(?:[#|][^\[\]]*)?\]\]|\bnote\s+(?:called\s+|named\s+|titled\s+)?"
                             r"(?:\"([^\"]+)\"|“([^”]+)”|'([^']{2,})')", re.I)
 _NOTE_AFTER = re.compile(r"(?:to|of|for|at|on|mention|mentions|reference|references|cite|cites)\s+(?:the\s+|my\s+)?"
                          r"(?:note\s+(?:called\s+|named\s+|titled\s+)?)?(?P<name>.+?)\s*[?.!]*\s*$", re.I)
+_MORE_TAGS = re.compile(r"\s*(?:,|\bor\b|\band\b|/)\s*#?(?P<tag>[\w\-/]+)", re.I)
 _TAG = re.compile(r"(?<![\w&/#])#([\w\-/]*[^\W\d][\w\-/]*)")
 _TAGGED = re.compile(r"(?:\btag(?:s|ged)?\b(?:\s+(?:with|as|of|is|:))?(?:\s+the)?(?:\s+tag)?|"
                      r"\b(?:filed\s+)?under(?:\s+the)?(?=\s+[\"'“]?#?[\w\-]+/[\w\-/]+|\s+[\"'“]?#?[\w\-]+\s+tag\b))"
@@ -62,6 +65,7 @@ _FOLDER = re.compile(r"\b(?:in|under|inside|within|from)\s+(?:my\s+|the\s+)?(?P<
                      r"(?=\s*(?:[?.!,]|$|\s+(?:in|from|"
                      r"during|created|written|that|which|with)\b))|\b(?:in|under)\s+(?P<c>[\w\-]+(?:/[\w\-]+)*)/(?!\w)",
                      re.I)
+_IN_FOLDER = re.compile(r"\b(?:in|under|inside|within)\s+(?:my\s+|the\s+)?(?P<name>[\w\-]+(?:/[\w\-]+)*)", re.I)
 TYPE_WORDS = {"pdf": "pdf", "pdfs": "pdf", "word documents": "docx", "word files": "docx", "docx": "docx",
               "spreadsheets": "xlsx", "excel files": "xlsx", "presentations": "pptx", "slides": "pptx",
               "slide decks": "pptx", "emails": "email", "mails": "email", "images": "image", "photos": "image",
@@ -83,7 +87,7 @@ _FILLER = set("""a an the of about on in at to for from during between and or wi
     summarize summarise summary sum recap overview digest synthesize synthesise carry carries carrying filed
     labeled labelled marked new recent latest older have having got contain contains containing include includes
     belong belonging bear bearing called named titled category categorised categorized under want wanted see
-    view look looking need like would let i'd i'm browse
+    view look looking need like would let i'd i'm browse most newest oldest first
     since before after until till through last past this year month
     week day days weeks months years ago today yesterday recently lately vault library collection
     """.split())
@@ -99,9 +103,9 @@ def plan_question(question: str, vocabulary: Vocabulary, today: dt.date) -> Plan
     used: list[str] = []  # the words the filters took, left out of the topic
     tags = _explicit_tags(text, vocabulary, used)
     about_notes = kind != "lookup" or bool(_NOUN.search(text) or _LIST.search(text) or _TAGGED.search(text))
+    folders = _folders(text, vocabulary, used, loose=kind != "lookup")
     if about_notes and not tags:  # "my physics notes": a tag of the vault, named in a question about notes
         tags = match_tags(_without(text, used), vocabulary, used, skip=_FILLER)
-    folders = _folders(text, vocabulary, used)
     types = _types(text, used) if kind != "lookup" or re.search(r"\bin\s+my\b", text, re.I) else []
     dates = find_dates(text, today) if _dates_apply(text, kind) else None
     created = modified = None
@@ -124,7 +128,8 @@ def plan_question(question: str, vocabulary: Vocabulary, today: dt.date) -> Plan
     if kind == "summary" and not (filtered or topic):
         return Plan()
     return Plan(kind, tags=tuple(tags), folders=tuple(folders), types=tuple(types), created=created,
-                modified=modified, topic=topic, date_words=dates.words if dates else "")
+                modified=modified, topic=topic, date_words=dates.words if dates else "",
+                newest_first=bool(_NEWEST.search(text)))
 
 
 def _kind(text: str) -> str:
@@ -159,7 +164,7 @@ def _links_plan(text: str, vocabulary: Vocabulary) -> Plan | None:
     match = match_note(words, vocabulary, exact_only=not explicit and not forward
                        and not re.search(r"\blink|\bbacklink|\bpoint", text, re.I))
     if match is None and not explicit:  # "What backlinks does unitary matrix have?": the longest name it holds
-        words = named_note(text, vocabulary) or words
+        words = named_note(text, vocabulary, skip=_FILLER) or words
         match = match_note(words, vocabulary, exact_only=True)
     if match is None:
         if explicit:
@@ -183,25 +188,40 @@ def _explicit_tags(text: str, vocabulary: Vocabulary, used: list[str]) -> list[s
         tag = match.group("tag").rstrip("/")
         if tag.lower() in _FILLER or tag in found:
             continue
-        named = match_tags(" ".join(text[match.start("tag"):].split()[:4]), vocabulary, [], skip=_FILLER)
-        if fold(tag) not in vocabulary.tags and named:
-            found += [t for t in named[:1] if t not in found]
-        else:
+        if fold(tag) not in vocabulary.tags:  # the longest run of words from here that names a tag
+            after = re.findall(r"[\w\-/]+", text[match.start("tag"):])[:4]
+            named = next((t for n in range(len(after), 0, -1) if (t := tag_named(" ".join(after[:n]), vocabulary))),
+                         [])
+            tag = named[0] if named else tag
+        if tag not in found:
             found.append(tag)
         used.append(match.group(0))
+        position = match.end()
+        while more := _MORE_TAGS.match(text, position):  # "tagged cuda or vulkan", "tagged a, b and c"
+            extra = more.group("tag").rstrip("/")
+            named = [extra] if fold(extra) in vocabulary.tags else tag_named(extra, vocabulary)
+            if not named:
+                break
+            found += [t for t in named[:1] if t not in found]
+            used.append(more.group(0))
+            position = more.end()
     return found
 
 
-def _folders(text: str, vocabulary: Vocabulary, used: list[str]) -> list[str]:
+def _folders(text: str, vocabulary: Vocabulary, used: list[str], loose: bool = False) -> list[str]:
+    """Folders named as such ("in my recipes folder", "under Writings/"), or, in a question about notes
+    (`loose`), a folder of the vault named after "in" ("How many notes are in Fleeting?")."""
     found = []
-    for match in _FOLDER.finditer(text):
-        name = (match.group("a") or match.group("b") or match.group("c") or "").strip().lower()
-        name = re.sub(r"^(?:my|the)\s+", "", name)
+    matches = [(m.group(0), m.group("a") or m.group("b") or m.group("c") or "") for m in _FOLDER.finditer(text)]
+    if loose:
+        matches += [(m.group(0), m.group("name")) for m in _IN_FOLDER.finditer(text)]
+    for words, name in matches:
+        name = re.sub(r"^(?:my|the)\s+", "", name.strip().lower())
         folder = vocabulary.folders.get(name) or vocabulary.folders.get(name.replace(" ", "-")) or next(
             (w for f, w in vocabulary.folders.items() if f.rsplit("/", 1)[-1] == name), None)
-        if folder:
+        if folder and folder not in found:
             found.append(folder)
-            used.append(match.group(0))
+            used.append(words)
     return found
 
 

@@ -36,6 +36,7 @@ class Plan:
     note_words: str = ""  # links: how the question named the note (for "no note is called ...")
     topic: str = ""  # list, count, summary: the words left once the filters are taken out ("sleep")
     date_words: str = ""  # how the question named its dates ("March 2024"), for the chip
+    newest_first: bool = False  # list: "my most recent notes", newest first (else oldest first)
 
     @property
     def is_plain(self) -> bool:

@@ -68,6 +68,17 @@ def match_tags(text: str, vocabulary: Vocabulary, used: list[str], skip: set[str
     return found
 
 
+def tag_named(phrase: str, vocabulary: Vocabulary) -> list[str]:
+    """The tags these words are exactly a name of ("mental health" is `mental_health`), [] when none.
+
+    >>> tag_named("Mental Health", Vocabulary(tags={"mental_health": ("mental_health", 5)}))
+    ['mental_health']
+    """
+    index = _form_index(tuple(sorted((k, w) for k, (w, _) in vocabulary.tags.items())))
+    whole, leaf = index.get(fold(phrase), ([], []))
+    return whole or leaf
+
+
 def match_note(words: str, vocabulary: Vocabulary, exact_only: bool = False) -> str | None:
     """The path of the note these words name (title, alias or file name), or None.
 
@@ -87,7 +98,7 @@ def match_note(words: str, vocabulary: Vocabulary, exact_only: bool = False) -> 
     return min(vocabulary.names[close[0]], key=lambda p: (p.count("/"), p)) if close else None
 
 
-def named_note(text: str, vocabulary: Vocabulary, shortest: int = 4) -> str | None:
+def named_note(text: str, vocabulary: Vocabulary, shortest: int = 4, skip: set[str] = frozenset()) -> str | None:
     """The longest note name (title, alias, file name) found whole in the text, or None.
 
     >>> named_note("What backlinks does Unitary Matrix have?", Vocabulary(names={"unitary matrix": ["u.md"],
@@ -95,5 +106,6 @@ def named_note(text: str, vocabulary: Vocabulary, shortest: int = 4) -> str | No
     'unitary matrix'
     """
     lowered = " " + " ".join(re.sub(r"[^\w/\-']+", " ", text.casefold()).split()) + " "
-    found = [name for name in vocabulary.names if len(name) >= shortest and f" {name} " in lowered]
+    found = [name for name in vocabulary.names
+             if len(name) >= shortest and name not in skip and f" {name} " in lowered]
     return max(found, key=len) if found else None
