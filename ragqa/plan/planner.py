@@ -178,8 +178,8 @@ def _links_plan(text: str, vocabulary: Vocabulary) -> Plan | None:
 
 
 def _explicit_tags(text: str, vocabulary: Vocabulary, used: list[str]) -> list[str]:
-    """Tags written `#tag`, or after "tagged"/"tag"/"under": the vault's tag those words begin ("tagged mental
-    health" is `mental_health`), else the one word as written."""
+    """Tags written `#tag`, or after "tagged"/"tag"/"under" (and any more after "or", "and", ","): the vault's tag
+    the words from there name ("tagged mental health" is `mental_health`), else the one word as written."""
     found = []
     for match in _TAG.finditer(text):
         found.append(match.group(1).rstrip("/"))
@@ -188,24 +188,28 @@ def _explicit_tags(text: str, vocabulary: Vocabulary, used: list[str]) -> list[s
         tag = match.group("tag").rstrip("/")
         if tag.lower() in _FILLER or tag in found:
             continue
-        if fold(tag) not in vocabulary.tags:  # the longest run of words from here that names a tag
-            after = re.findall(r"[\w\-/]+", text[match.start("tag"):])[:4]
-            named = next((t for n in range(len(after), 0, -1) if (t := tag_named(" ".join(after[:n]), vocabulary))),
-                         [])
-            tag = named[0] if named else tag
-        if tag not in found:
-            found.append(tag)
-        used.append(match.group(0))
-        position = match.end()
-        while more := _MORE_TAGS.match(text, position):  # "tagged cuda or vulkan", "tagged a, b and c"
-            extra = more.group("tag").rstrip("/")
-            named = [extra] if fold(extra) in vocabulary.tags else tag_named(extra, vocabulary)
-            if not named:
+        tag, end = _tag_at(text, match.start("tag"), vocabulary) or (tag, match.end())
+        found += [tag] if tag not in found else []
+        used.append(text[match.start():end])
+        while more := _MORE_TAGS.match(text, end):  # "tagged cuda or vulkan", "tagged a, b and c"
+            named = _tag_at(text, more.start("tag"), vocabulary)
+            if named is None:
                 break
-            found += [t for t in named[:1] if t not in found]
-            used.append(more.group(0))
-            position = more.end()
+            found += [named[0]] if named[0] not in found else []
+            used.append(text[more.start():named[1]])
+            end = named[1]
     return found
+
+
+def _tag_at(text: str, start: int, vocabulary: Vocabulary) -> tuple[str, int] | None:
+    """(the vault's tag named by the longest run of up to 4 words from `start`, where that run ends), or None."""
+    words = list(re.finditer(r"#?[\w\-/]+", text[start:]))[:4]
+    for n in range(len(words), 0, -1):
+        phrase = text[start:start + words[n - 1].end()].lstrip("#")
+        named = [phrase] if fold(phrase) in vocabulary.tags else tag_named(phrase, vocabulary)
+        if named:
+            return named[0], start + words[n - 1].end()
+    return None
 
 
 def _folders(text: str, vocabulary: Vocabulary, used: list[str], loose: bool = False) -> list[str]:
