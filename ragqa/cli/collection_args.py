@@ -62,6 +62,13 @@ def each_collection(run):
     return run_each
 
 
+def no_index(settings, index: Path) -> IndexMissingError:
+    """The one line for a notes folder without an index yet: which folder, where its index goes, what to run."""
+    run = (f"ragqa ingest {settings.notes_path}` (or pass --notes FOLDER)" if settings.collection_name == "default"
+           else f"ragqa ingest --collection {settings.collection_name}`")
+    return IndexMissingError(f"no index yet for the notes in {settings.notes_path} (index folder {index}): run `{run}")
+
+
 def open_searcher(settings, args, make_chat_model, embedder_for):
     """(the chosen collections behind one `search`, the chat model). A collection without an index yet is
     skipped with a line on stderr when others are searched; the chat model is made (a local one started) only
@@ -79,7 +86,7 @@ def open_searcher(settings, args, make_chat_model, embedder_for):
             ready.append((collection, index))
         except IndexMissingError as err:
             if len(picked) == 1:
-                raise
+                raise no_index(collection.settings, index) from None
             print(f"ragqa: collection {collection.name}: {err}; searching the others", file=sys.stderr)
     if not ready:
         names = ", ".join(c.name for c in picked)

@@ -5,7 +5,7 @@ import json
 import sys
 from pathlib import Path
 
-from ragqa.cli.collection_args import add_collection_arg, each_collection, open_searcher
+from ragqa.cli.collection_args import add_collection_arg, each_collection, no_index, open_searcher
 from ragqa.collections import labelled
 from ragqa.contracts import search_json, status_json
 from ragqa.filetypes import KINDS, place
@@ -139,7 +139,15 @@ def run_search(settings, args) -> int:
 
 
 def run_status(settings, args) -> int:
-    stats = status_json(Path(args.index) if args.index else settings.index_path)
+    from ragqa.config import config_file
+    from ragqa.index.schema import is_index
+
+    index = Path(args.index) if args.index else settings.index_path
+    file = config_file(args.config)
+    config = file.resolve() if file else "none (the defaults)"
+    if not is_index(index):
+        raise no_index(settings, index)
+    stats = status_json(index)
     if args.json:
         print(json.dumps(stats))
         return 0
@@ -148,4 +156,6 @@ def run_status(settings, args) -> int:
     files = f"files {stats['files']}" + (f" ({types})" if types else "")
     print(f"{files}, chunks {stats['chunks']}, model {stats['model']} ({stats['dim']}-d), "
           f"{stats['bytes'] / 1e6:.1f} MB on disk, last ingest {when}")
+    print(f"index {stats['index_dir']}; notes {stats['notes_dir'] or settings.notes_path}; config {config}; "
+          f"ragqa {stats['version']}")
     return 0

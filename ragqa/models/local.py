@@ -1,6 +1,6 @@
 """`llm.provider: local`: a GGUF model from PyPI packages, served by llama.cpp's own server.
 
-The model's file comes from ragqa.models.local_files (packages installed by scripts/install_llm.sh),
+The model's file comes from ragqa.models.local_files (packages installed by `ragqa models install`),
 then `python -m ragqa.models.llama_server` (llama.cpp's C++ server in-process, from the prebuilt
 xllamacpp wheel) runs as a child on 127.0.0.1. Its {pid, port, model} sit in a state file in the cache
 folder, so every other ragqa process reuses it. Each process that uses it holds a lease

@@ -10,6 +10,7 @@ from datetime import datetime
 
 import streamlit as st
 
+from ragqa import __version__
 from ragqa.filetypes import KINDS
 from ragqa.retrieve.shared import SharedIndex
 from ragqa.web.access import single_user
@@ -51,7 +52,9 @@ def sidebar(settings, embedder, index: SharedIndex, stats: dict | None, problem:
         st.multiselect("Only these tags", tags, key="filter_tags")
         st.multiselect("Only these file types", KINDS, key="filter_kinds")
         st.subheader("Language model")
-        return st.container()  # filled last, so a slow endpoint never holds up the chat
+        box = st.container()  # filled last, so a slow endpoint never holds up the chat
+        st.caption(f"ragqa {__version__}")
+        return box
 
 
 def llm_status(settings, box) -> None:
