@@ -26,7 +26,7 @@ from ingest.worker import DocumentWorker
 from ragqa.config import Settings
 from ragqa.filetypes import PLAIN_KINDS
 from ragqa.index.lock import write_lock
-from ragqa.index.store import FileRecord, IndexWriter, index_identity
+from ragqa.index.store import FileRecord, index_identity, open_writer
 from ragqa.notes.vectors import refresh_note_vectors
 from ragqa.tokens import count_tokens
 
@@ -114,7 +114,7 @@ def ingest_folder(settings: Settings, embedder, notes_dir: Path | None = None, i
     report = IngestReport()
     with write_lock(index, wait_seconds=lock_wait, on_wait=on_wait):
         try:
-            writer = IndexWriter(index, index_identity(settings, embedder, index), rebuild=rebuild)
+            writer = open_writer(index, index_identity(settings, embedder, index), rebuild=rebuild)
         except (sqlite3.Error, OSError) as err:
             raise index_write_error(index, err) from None
         try:
@@ -134,7 +134,7 @@ def ingest_folder(settings: Settings, embedder, notes_dir: Path | None = None, i
     return report
 
 
-def _run(settings, embedder, notes: Path, writer: IndexWriter, report: IngestReport, progress) -> None:
+def _run(settings, embedder, notes: Path, writer, report: IngestReport, progress) -> None:
     found, scan_skipped = scan_folder(notes, settings.include, settings.exclude,
                                       int(settings.max_file_mb * 1024 * 1024))
     known = writer.known_files()
@@ -179,7 +179,7 @@ def _run(settings, embedder, notes: Path, writer: IndexWriter, report: IngestRep
     _add_missing_notes(found, known, writer)
 
 
-def _add_missing_notes(found, known: dict[str, FileRecord], writer: IndexWriter) -> None:
+def _add_missing_notes(found, known: dict[str, FileRecord], writer) -> None:
     """Note metadata for the indexed files that have none: an index made before it existed (format 1) gets it
     here, read again from each note, with nothing embedded again. Other documents take their file's time (their
     own dates come with their next change: reading them again could mean OCR)."""
@@ -233,7 +233,7 @@ def _count_unchanged(record: FileRecord, report: IngestReport) -> None:
         report.unchanged.append(record.path)
 
 
-def _commit(batch, known, embedder, writer: IndexWriter, report: IngestReport) -> int:
+def _commit(batch, known, embedder, writer, report: IngestReport) -> int:
     if not batch:
         return 0
     texts = [c.embed_text for _, chunks in batch for c in chunks]

@@ -22,7 +22,10 @@ def backend_of(settings, index_dir: Path | None = None) -> dict:
     uri = store.milvus_uri
     if "://" not in uri:
         uri = str((Path(index_dir or settings.index_path) / uri).resolve())
-    return {"name": "milvus", "uri": uri, "collection": store.milvus_collection, "token_env": store.milvus_token_env}
+    found = {"name": "milvus", "uri": uri, "collection": store.milvus_collection, "token_env": store.milvus_token_env}
+    if store.milvus_holds == "everything":  # (left out otherwise, so an index of the vectors alone stays as it was)
+        found["holds"] = "everything"
+    return found
 
 
 def mismatch(manifest: dict, identity: dict) -> str | None:
