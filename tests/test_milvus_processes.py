@@ -147,6 +147,9 @@ def visible_chunks(settings, quiet: bool) -> dict[tuple[str, int], str]:
     `quiet` (no ingest running, the last one finished): no leftover row or pending intent either."""
     index = MilvusIndex(settings.index_path, milvus_location(settings.index_path))
     try:
+        if not index.exists():  # a --rebuild killed after it dropped the old index: empty until the next ingest
+            assert not quiet
+            return {}
         files = {row["path"]: row for row in index.file_rows()}
         rows = index.query(index.names["chunks"], "", ["id", "path", "gen", "ordinal", "text"])
         shown = [r for r in rows if r["path"] in files and files[r["path"]]["gen"] == r["gen"]]
@@ -165,7 +168,7 @@ def visible_chunks(settings, quiet: bool) -> dict[tuple[str, int], str]:
 
 def test_kill_9_at_random_moments_never_shows_a_half_written_note_and_the_next_ingest_finishes(
         tmp_path, milvus, minilm):
-    notes, shelves, rng = tmp_path / "notes", 90, random.Random(28)
+    notes, shelves, rng = tmp_path / "notes", 45, random.Random(28)
     write_shelves(notes, shelves, version=0)
     config = settings_dict(tmp_path, notes, milvus, "crash")
     settings = make_settings(tmp_path, notes, **{k: v for k, v in config.items() if k != "notes_dir"})
@@ -200,7 +203,7 @@ def test_kill_9_at_random_moments_never_shows_a_half_written_note_and_the_next_i
     full = time.monotonic() - begun
     with write_lock(settings.index_path):
         clean = visible_chunks(settings, quiet=True)
-    assert len(clean) > 300
+    assert len(clean) > 150
     kills = 0
     while kills < KILLS:
         proc = start(rebuild=rng.random() < 0.3)
@@ -212,7 +215,7 @@ def test_kill_9_at_random_moments_never_shows_a_half_written_note_and_the_next_i
         assert proc.wait(timeout=600) in (0, -signal.SIGKILL), proc.log.read_text()
         with write_lock(settings.index_path):
             visible_chunks(settings, quiet=False)
-            for shelf in rng.sample(range(shelves), 12):  # work for the next run: edits and deletions
+            for shelf in rng.sample(range(shelves), 8):  # work for the next run: edits and deletions
                 path = notes / "shelf" / f"s{shelf:02d}" / "note.md"
                 if rng.random() < 0.2:
                     path.unlink(missing_ok=True)
