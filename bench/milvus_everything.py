@@ -115,7 +115,8 @@ def main() -> None:
         store = {"backend": "milvus", "milvus_holds": "everything", "milvus_collection": f"bench_{variant}"}
         stores[variant] = settings_for(work / f"milvus-{variant}", notes, args.model, store)
     real_terms, real_query = milvus_writer.terms, milvus_reader.query_text
-    print("| store | BM25 terms | mode | nDCG@10 | recall@100 | p50 ms | p95 ms | load |\n|---|---|---|---|---|---|---|---|")
+    print("| store | BM25 terms | mode | nDCG@10 | recall@100 | p50 ms | p95 ms | load |")
+    print("|---|---|---|---|---|---|---|---|")
     for name, settings in stores.items():
         if name == "words":
             milvus_writer.terms, milvus_reader.query_text = words, query_words

@@ -110,7 +110,8 @@ def main() -> None:
         stores["all-Milvus (Milvus Lite server)"] = {"backend": "milvus", "milvus_holds": "everything",
                                                       "milvus_uri": f"http://127.0.0.1:{port}"}
     print(f"# {args.chunks} chunks, {len(questions)} queries, k=10, hybrid 300 deep; {machine_line()}")
-    print("| store | build s | dense p50/p95 ms | BM25 p50/p95 ms | hybrid p50/p95 ms | load |\n|---|---|---|---|---|---|")
+    print("| store | build s | dense p50/p95 ms | BM25 p50/p95 ms | hybrid p50/p95 ms | load |")
+    print("|---|---|---|---|---|---|")
     try:
         for number, (name, store) in enumerate(stores.items()):
             settings = Settings.model_validate({"index_dir": str(work / f"store{number}"), "store": store})
