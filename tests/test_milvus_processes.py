@@ -204,14 +204,17 @@ def test_kill_9_at_random_moments_never_shows_a_half_written_note_and_the_next_i
     with write_lock(settings.index_path):
         clean = visible_chunks(settings, quiet=True)
     assert len(clean) > 150
-    kills = 0
+    kills, took = 0, {True: full, False: full / 3}  # how long a rebuild and an incremental run take
     while kills < KILLS:
-        proc = start(rebuild=rng.random() < 0.3)
+        rebuild = rng.random() < 0.5
+        proc = start(rebuild=rebuild)
         writing(proc)
-        time.sleep(rng.uniform(0, full))
+        time.sleep(rng.uniform(0, 0.9 * took[rebuild]))
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGKILL)
             kills += 1
+        else:  # it ended before its kill time: aim earlier next time
+            took[rebuild] *= 0.7
         assert proc.wait(timeout=600) in (0, -signal.SIGKILL), proc.log.read_text()
         with write_lock(settings.index_path):
             visible_chunks(settings, quiet=False)
