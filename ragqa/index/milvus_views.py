@@ -15,10 +15,10 @@ import numpy as np
 
 from ragqa.index.catalog import Catalog
 from ragqa.index.milvus_filters import literal
-from ragqa.index.milvus_layout import CHUNK_FIELDS, chunk_from_row, record_from_row
+from ragqa.index.milvus_layout import CHUNK_FIELDS, chunk_from_row, chunk_id, record_from_row
 from ragqa.index.milvus_state import IN_LIST, MilvusIndex, said
 from ragqa.index.note_rows import write_note_rows
-from ragqa.index.queries import IndexSnapshot
+from ragqa.index.queries import IndexedNote, IndexSnapshot
 from ragqa.index.schema import SCHEMA, FileRecord
 from ragqa.records import Chunk
 
@@ -68,33 +68,54 @@ class MilvusCatalog(Catalog):
 
 
 class MilvusSnapshot(IndexSnapshot):
-    """IndexSnapshot over the file rows in memory; the visible chunks are copied in when first needed."""
+    """IndexSnapshot of an all-Milvus index. The manifest is read at once (`generation` costs nothing more); the
+    file rows when first needed; all visible chunks are copied in only for what reads every one (the map, topics)."""
 
     def __init__(self, index: MilvusIndex, manifest: dict):
         self._index = index
-        conn, self._records, self._gens = _files_in_memory(index)
+        self._memory: tuple | None = None
         self._copied = False
-        super().__init__(conn, manifest)
+        super().__init__(None, manifest)
+
+    def _files(self) -> tuple[sqlite3.Connection, dict[str, FileRecord], dict[str, int]]:
+        if self._memory is None:
+            self._memory = _files_in_memory(self._index)
+            self._conn = self._memory[0]
+        return self._memory
 
     def _with_chunks(self) -> MilvusSnapshot:
+        conn, _, gens = self._files()
         if not self._copied:
             rows = self._index.query(self._index.names["chunks"], "", ["id", "gen", "dense", *CHUNK_FIELDS])
-            self._conn.execute("BEGIN")
-            self._conn.executemany(
+            conn.execute("BEGIN")
+            conn.executemany(
                 "INSERT INTO chunks(id, path, ordinal, title, heading, page, text, tags, vector)"
                 " VALUES (?,?,?,?,?,?,?,?,?)",
                 [(r["id"], r["path"], r["ordinal"], r["title"], r["heading"], r["page"], r["text"],
                   json.dumps(list(r["tags"] or [])), np.asarray(r["dense"], np.float32).tobytes())
-                 for r in rows if self._gens.get(r["path"]) == r["gen"]])
-            self._conn.execute("COMMIT")
+                 for r in rows if gens.get(r["path"]) == r["gen"]])
+            conn.execute("COMMIT")
             self._copied = True
         return self
 
-    def indexed_notes(self):
-        return IndexSnapshot.indexed_notes(self._with_chunks())
+    def indexed_notes(self) -> list[IndexedNote]:
+        """From the file rows alone: a note's newest chunk is the largest of its chunk ids, which name its content."""
+        _, records, _ = self._files()
+        return [IndexedNote(r.path, r.title, r.sha256, r.chunks,
+                            max(chunk_id(r.path, r.sha256, i) for i in range(r.chunks)))
+                for r in records.values() if r.status == "indexed" and r.chunks]
 
     def chunk_vectors_by_note(self, paths):
-        return IndexSnapshot.chunk_vectors_by_note(self._with_chunks(), paths)
+        """The visible chunk vectors of these notes, by path then ordinal, a batch of notes at a time."""
+        for start in range(0, len(paths), IN_LIST):
+            batch = paths[start:start + IN_LIST]
+            with said(self._index.location):
+                rows = self._index.query(self._index.names["chunks"],
+                                         f"path in [{', '.join(literal(p) for p in batch)}]",
+                                         ["path", "gen", "ordinal", "dense"])
+            rows = sorted(self._index.visible(rows), key=lambda r: (r["path"], r["ordinal"]))
+            if rows:
+                yield [r["path"] for r in rows], np.asarray([r["dense"] for r in rows], np.float32)
 
     def chunk_vectors(self):
         return IndexSnapshot.chunk_vectors(self._with_chunks())
@@ -103,7 +124,8 @@ class MilvusSnapshot(IndexSnapshot):
         return IndexSnapshot.chunk_texts(self._with_chunks())
 
     def chunk_count(self) -> int:
-        return sum(r.chunks for r in self._records.values() if r.status == "indexed")
+        _, records, _ = self._files()
+        return sum(r.chunks for r in records.values() if r.status == "indexed")
 
     def note_chunks(self, path: str) -> list[tuple[int | None, str, str]]:
         with said(self._index.location):
@@ -113,7 +135,8 @@ class MilvusSnapshot(IndexSnapshot):
         return [(r["page"], r["heading"], r["text"]) for r in rows]
 
     def file_records(self) -> dict[str, FileRecord]:
-        return dict(self._records)
+        return dict(self._files()[1])
 
     def close(self) -> None:
-        self._conn.close()
+        if self._memory is not None:
+            self._memory[0].close()
