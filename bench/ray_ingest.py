@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -48,6 +49,7 @@ def main() -> None:
     import ray
 
     started = time.perf_counter()
+    os.environ.setdefault("RAY_worker_niceness", "0")  # as ragqa's own local Ray: workers at normal priority
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     print(f"# {args.docs} SciFact abstracts, {args.model}; ray.init took {time.perf_counter() - started:.1f} s; "
           f"{machine_line()}")

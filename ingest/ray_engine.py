@@ -13,6 +13,7 @@ Every node must see the notes folder at the same path (a shared or synced folder
 from __future__ import annotations
 
 import logging
+import os
 
 from ragqa.errors import ConfigError
 
@@ -31,6 +32,9 @@ def connect(address: str | None) -> bool:
     """Join the cluster at `address`, or start a Ray on this machine; True when this call started it."""
     if ray.is_initialized():
         return False
+    # A Ray this call starts runs its workers at the ingest's own priority (Ray's default is nice 15: on a busy
+    # machine the embedding actors then wait behind everything else).
+    os.environ.setdefault("RAY_worker_niceness", "0")
     ray.init(address=address or None, include_dashboard=False, logging_level=logging.WARNING, log_to_driver=False,
              ignore_reinit_error=True)
     return True
