@@ -17,6 +17,7 @@ cleans those paths (step 4 for them), and re-embeds the files whose rows never c
 """
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 from pathlib import Path
@@ -156,8 +157,6 @@ class MilvusWriter:
 
 
 def _strings(values: list[str]) -> str:
-    import json
-
     return json.dumps(values, ensure_ascii=False)
 
 
