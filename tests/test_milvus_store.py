@@ -106,6 +106,7 @@ def test_the_index_folder_keeps_no_index_file_of_its_own(pair):
     assert not [p.name for p in folder.iterdir() if p.suffix in (".sqlite", ".faiss")]
 
 
+@pytest.mark.slow
 def test_an_edit_and_a_removal_are_seen_and_ids_name_the_content(tmp_path, minilm):
     notes = write_garden_notes(tmp_path / "notes")
     settings = make_settings(tmp_path, notes, store=MILVUS)
@@ -135,6 +136,7 @@ def _location(settings):
     return milvus_location(settings.index_path)
 
 
+@pytest.mark.slow
 def test_a_writer_that_dies_between_its_chunks_and_its_commit_shows_nothing_new_and_the_next_ingest_finishes(
         tmp_path, minilm, monkeypatch):
     notes = write_garden_notes(tmp_path / "notes")
@@ -197,6 +199,7 @@ def test_holding_everything_needs_the_milvus_backend(tmp_path):
         load_settings(config)
 
 
+@pytest.mark.slow
 def test_a_rebuild_starts_a_new_milvus_index(tmp_path, minilm):
     notes = write_garden_notes(tmp_path / "notes")
     settings = make_settings(tmp_path, notes, store=MILVUS)
@@ -208,3 +211,30 @@ def test_a_rebuild_starts_a_new_milvus_index(tmp_path, minilm):
     shutil.rmtree(notes / "garden")
     assert ingest_folder(settings, minilm).removed == ["garden/compost.md", "garden/tomato-seeds.md",
                                                        "garden/tomatoes.md"]
+
+
+@pytest.mark.slow
+def test_an_ingest_from_another_host_holds_the_store_and_a_dead_one_does_not(tmp_path, minilm):
+    import os
+    import socket
+    import time
+
+    from ragqa.errors import IndexBusyError
+
+    notes = write_garden_notes(tmp_path / "notes")
+    settings = make_settings(tmp_path, notes, store=MILVUS)
+    ingest_folder(settings, minilm)
+    index = MilvusIndex(settings.index_path, _location(settings))
+    try:
+        index.set_manifest({"writer": {"host": "other-host", "pid": 1, "token": "x", "until": time.time() + 60}})
+        (notes / "rust.md").write_text("# Rust\n\nBorrowing lends a value without moving it.\n", encoding="utf-8")
+        with pytest.raises(IndexBusyError, match="another ingest \\(on other-host, pid 1\\) is writing"):
+            ingest_folder(settings, minilm)
+        dead = 2**22 + 12345  # above any pid this machine hands out
+        assert not os.path.exists(f"/proc/{dead}")
+        index.set_manifest({"writer": {"host": socket.gethostname(), "pid": dead, "token": "y",
+                                       "until": time.time() + 60}})
+        assert ingest_folder(settings, minilm).updated == ["rust.md"]
+        assert "writer" not in index.manifest()  # released at the end
+    finally:
+        index.close()

@@ -33,6 +33,7 @@ from ragqa.index.milvus_layout import (
     new_generation,
     record_from_row,
 )
+from ragqa.index.milvus_lease import Lease
 from ragqa.index.milvus_state import IN_LIST, MilvusIndex, said
 from ragqa.index.milvus_terms import terms
 from ragqa.index.schema import FORMAT_VERSION, FileRecord, check_format, is_newer_format
@@ -53,12 +54,16 @@ class MilvusWriter:
         if is_newer_format(manifest) and not rebuild:
             check_format(manifest, Path(folder))
         self.rebuilt = bool(manifest.get("model")) and (rebuild or mismatch(manifest, identity) is not None)
+        self.lease = Lease(self.index)  # one writer per store across hosts (the write lock is per host)
+        if exists:
+            self.lease.take()
         with said(location):
             if self.rebuilt or not manifest.get("model"):
                 create_collections(self.index.client, location.prefix, int(identity["dim"]))
                 generation = new_generation(_as_int(manifest.get("generation")))
                 self.index.set_manifest({**identity, "format": FORMAT_VERSION, "milvus_format": FORMAT,
                                          "generation": generation, "store_id": secrets.randbits(62)})
+                self.lease.take()
                 manifest = self.index.manifest()
             else:
                 for name in self.names.values():
@@ -66,7 +71,11 @@ class MilvusWriter:
         self.manifest = manifest
         self.generation = int(manifest["generation"])
         self._gens: dict[str, int] = {}
-        self._finish_pending()
+        try:
+            self._finish_pending()
+        except BaseException:
+            self.close()
+            raise
 
     def _finish_pending(self) -> None:
         """Clean up after a writer that was killed mid-batch (its pending intents)."""
@@ -118,6 +127,7 @@ class MilvusWriter:
     def apply(self, files: list[tuple[FileRecord, list[Chunk], np.ndarray]], removed: list[str] = ()) -> None:
         """Commit a batch: each file's chunks replaced, each removed path dropped; see the module's steps."""
         gen = new_generation(self.generation)
+        self.lease.renew()
         paths = [record.path for record, _, _ in files] + list(removed)
         client, where = self.index.client, self.names
         self.index.set_manifest({f"pending.{gen}": paths})
@@ -153,7 +163,11 @@ class MilvusWriter:
             self.index.set_manifest({"last_ingest": last_ingest})
 
     def close(self) -> None:
-        self.index.close()
+        try:
+            with said(self.index.location):
+                self.lease.release()
+        finally:
+            self.index.close()
 
 
 def _strings(values: list[str]) -> str:
