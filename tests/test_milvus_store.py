@@ -238,3 +238,30 @@ def test_an_ingest_from_another_host_holds_the_store_and_a_dead_one_does_not(tmp
         assert "writer" not in index.manifest()  # released at the end
     finally:
         index.close()
+
+
+@pytest.mark.slow
+def test_the_cli_in_fresh_processes_ingests_then_searches_and_counts_a_milvus_lite_index(tmp_path):
+    """Milvus Lite opens a file with its collections released: each new process must load them."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    notes = write_garden_notes(tmp_path / "notes")
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "RAGQA_NOTES_DIR": str(notes), "RAGQA_INDEX_DIR": str(tmp_path / "i"),
+           "RAGQA_STORE__BACKEND": "milvus", "RAGQA_STORE__MILVUS_HOLDS": "everything",
+           "RAGQA_EMBEDDING__MODEL": "all-MiniLM-L6-v2", "RAGQA_LLM__PROVIDER": "none",
+           "RAGQA_EMBEDDING__CACHE_DIR": str(tmp_path / "cache")}
+    env.pop("RAGQA_CONFIG", None)
+
+    def ragqa(*argv: str):
+        out = subprocess.run([sys.executable, "-m", "ragqa", *argv, "--json"], env=env, cwd=tmp_path,
+                             capture_output=True, text=True, timeout=600)
+        assert out.returncode == 0 and "Traceback" not in out.stderr, out.stderr[-1500:]
+        return json.loads(out.stdout)
+
+    assert ragqa("ingest")["added"] == 6
+    assert ragqa("search", "wild yeast starter", "-k", "1")[0]["path"] == "bread.txt"
+    assert ragqa("ask", "How many notes are tagged garden?")["answer"].startswith("You have 1 note tagged #garden")
+    assert ragqa("status")["files"] == 6

@@ -153,7 +153,11 @@ def _create(client: MilvusClient, name: str, schema, indexes) -> None:
     params = client.prepare_index_params()
     for field, kind, metric, extra in indexes:
         params.add_index(field, index_type=kind, metric_type=metric, params=extra)
-    client.create_collection(name, schema=schema, index_params=params, consistency_level=STRONG)
+    client.create_collection(name, schema=schema, consistency_level=STRONG)
+    # An empty collection's index has nothing to build: sync=False skips pymilvus's fixed 0.5 s wait for it
+    # (and the AllocTimestamp call Milvus Lite does not implement, which it logs as a traceback).
+    client.create_index(name, params, sync=False)
+    client.load_collection(name)
 
 
 def drop_collections(client: MilvusClient, prefix: str) -> None:

@@ -19,6 +19,9 @@ PAGE = 16_384  # rows per query page (Milvus's largest limit)
 IN_LIST = 2_000  # values per `in [...]` expression
 
 
+_LOADED: set[tuple[str, str]] = set()
+
+
 class MilvusDownError(RagqaError):
     """The Milvus that holds the index did not answer."""
 
@@ -42,6 +45,19 @@ class MilvusIndex:
         self.folder, self.location = Path(folder), location
         self.names = names(location.prefix)
         self.client = open_client(location)
+        self._load()
+
+    def _load(self) -> None:
+        """Collections are searchable once loaded: Milvus Lite opens a file with them released, and a server
+        after a restart. Once per process and store (a server keeps them loaded for every client)."""
+        key = (self.location.uri, self.location.prefix)
+        if key in _LOADED:
+            return
+        with said(self.location):
+            if has_collections(self.client, self.location.prefix):
+                for name in self.names.values():
+                    self.client.load_collection(name)
+                _LOADED.add(key)
 
     def exists(self) -> bool:
         with said(self.location):
@@ -69,7 +85,8 @@ class MilvusIndex:
     def query(self, collection: str, where: str, fields: list[str]) -> list[dict]:
         """Every row that matches, a page at a time."""
         found: list[dict] = []
-        with _quiet("pymilvus.client.iterator.query_iterator"):
+        # Milvus Lite in this process logs a traceback for a call the iterator tries first (AllocTimestamp)
+        with _quiet("pymilvus.client.iterator.query_iterator"), _quiet("grpc._server"):
             pages = self.client.query_iterator(collection, batch_size=PAGE, filter=where, output_fields=fields)
             try:
                 while page := pages.next():
