@@ -78,6 +78,7 @@ def copy_into_milvus(source: Path, target: Settings, embedder) -> int:
                     batch = []
             if batch:
                 writer.apply(batch)
+        writer.publish()  # sealed and indexed, as at the end of an ingest
     finally:
         writer.close()
     return copied
