@@ -49,12 +49,20 @@ class MilvusWriter:
     def __init__(self, folder: Path, location, identity: dict, rebuild: bool = False):
         self.index = MilvusIndex(folder, location)
         self.names = self.index.names
+        self.lease = Lease(self.index)  # one writer per store across hosts (the write lock is per host)
+        try:
+            self._open(Path(folder), location, identity, rebuild)
+            self._finish_pending()
+        except BaseException:
+            self.close()
+            raise
+
+    def _open(self, folder: Path, location, identity: dict, rebuild: bool) -> None:
         exists = self.index.exists()
         manifest = self.index.manifest() if exists else {}
         if is_newer_format(manifest) and not rebuild:
-            check_format(manifest, Path(folder))
+            check_format(manifest, folder)
         self.rebuilt = bool(manifest.get("model")) and (rebuild or mismatch(manifest, identity) is not None)
-        self.lease = Lease(self.index)  # one writer per store across hosts (the write lock is per host)
         if exists:
             self.lease.take()
         with said(location):
@@ -71,11 +79,6 @@ class MilvusWriter:
         self.manifest = manifest
         self.generation = int(manifest["generation"])
         self._gens: dict[str, int] = {}
-        try:
-            self._finish_pending()
-        except BaseException:
-            self.close()
-            raise
 
     def _finish_pending(self) -> None:
         """Clean up after a writer that was killed mid-batch (its pending intents)."""
@@ -163,9 +166,12 @@ class MilvusWriter:
             self.index.set_manifest({"last_ingest": last_ingest})
 
     def close(self) -> None:
+        """Let go of the lease (a failure to is logged: the lease expires by itself) and of the client."""
         try:
             with said(self.index.location):
                 self.lease.release()
+        except Exception as err:  # noqa: BLE001 - never hides what made the caller close
+            log.warning("the ingest lease was not released (it expires by itself): %s", err)
         finally:
             self.index.close()
 
