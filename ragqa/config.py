@@ -27,6 +27,7 @@ from ragqa.config_sections import (
     ChunkSettings,
     EmbeddingSettings,
     HistorySettings,
+    IngestSettings,
     LLMSettings,
     MCPSettings,
     OcrSettings,
@@ -40,6 +41,7 @@ from ragqa.config_sections import (
 from ragqa.errors import ConfigError
 from ragqa.filetypes import DEFAULT_INCLUDE
 from ragqa.places import CONFIG_NAME, index_for, user_config_file
+from ragqa.index.locations import locate
 
 DEFAULT_CONFIG_FILE = CONFIG_NAME
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::([^}]*))?\}")
@@ -70,6 +72,7 @@ class Settings(_Section):
     ocr: OcrSettings = Field(default_factory=OcrSettings)
     search: SearchSettings = Field(default_factory=SearchSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     topics: TopicSettings = Field(default_factory=TopicSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
@@ -112,7 +115,9 @@ class Settings(_Section):
 
     @property
     def index_path(self) -> Path:
-        return index_for(self.notes_path) if self.index_dir is None else self.resolve(self.index_dir)
+        path = index_for(self.notes_path) if self.index_dir is None else self.resolve(self.index_dir)
+        locate(path, self.store, self._collection)  # which store holds this index (ragqa.index.locations)
+        return path
 
 
 def expand_env(value, environ: Mapping[str, str] | None = None):

@@ -62,6 +62,25 @@ class StoreSettings(_Section):
     milvus_uri: str = "milvus.db"  # a file (Milvus Lite, relative to index_dir) or http://HOST:19530
     milvus_collection: str = "ragqa_chunks"
     milvus_token_env: str | None = None  # NAME of the env var holding a Milvus token, if the server needs one
+    # backend milvus: "vectors" mirrors the vectors and SQLite holds the rest (one host); "everything" keeps the
+    # chunks, their text and metadata, BM25, the file states and the notes' catalog in Milvus (docs/SCALING.md)
+    milvus_holds: Literal["vectors", "everything"] = "vectors"
+
+    @model_validator(mode="after")
+    def _everything_needs_milvus(self):
+        if self.milvus_holds == "everything" and self.backend != "milvus":
+            raise ValueError("store.milvus_holds: everything needs store.backend: milvus")
+        return self
+
+
+class IngestSettings(_Section):
+    """How `ragqa ingest` runs: in this process, or spread over a Ray cluster (ingest.ray_engine)."""
+
+    engine: Literal["local", "ray"] = "local"
+    ray_address: str | None = None  # a running cluster ("ray://HOST:10001", "HOST:6379", "auto"); none: a local Ray
+    ray_actors: int = Field(2, ge=1, le=4096)  # embedding actors, each holding the model once
+    ray_cpus_per_actor: float = Field(1.0, gt=0)
+    ray_gpus_per_actor: float = Field(0.0, ge=0)
 
 
 LOCAL_PASSAGE_TOKENS = 240

@@ -22,9 +22,9 @@ def status_json(index_dir: Path) -> dict:
     """The `ragqa status --json` contract (also `GET /v1/status`): what the index holds, where it is, and the
     version of ragqa that says so."""
     from ragqa import __version__
-    from ragqa.index.store import IndexReader
+    from ragqa.index.store import open_reader
 
-    reader = IndexReader(index_dir)
+    reader = open_reader(index_dir)
     try:
         return {**reader.stats(), "index_dir": str(Path(index_dir).resolve()), "version": __version__}
     finally:
@@ -54,7 +54,7 @@ def related_json(settings, index_dir: Path, note: str, k: int = 10, index_only: 
 def collection_row(name: str, notes_dir, index_dir, configured: bool) -> dict:
     """One row of `ragqa collections --json` (also the MCP server's list_collections): what a collection holds."""
     from ragqa.errors import RagqaError
-    from ragqa.index.store import IndexReader, is_index
+    from ragqa.index.store import is_index, open_reader
 
     row = {"name": name, "notes_dir": str(notes_dir) if notes_dir else None, "index_dir": str(index_dir),
            "files": 0, "chunks": 0, "model": None, "last_ingest": None, "configured": configured, "problem": None}
@@ -64,7 +64,7 @@ def collection_row(name: str, notes_dir, index_dir, configured: bool) -> dict:
         row["problem"] = row["problem"] or "no index yet: ragqa ingest --collection " + name
         return row
     try:
-        reader = IndexReader(index_dir)
+        reader = open_reader(index_dir)
         try:
             stats = reader.stats()
         finally:

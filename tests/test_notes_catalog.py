@@ -1,6 +1,7 @@
 """Note metadata in the index (dates, nested tags, links, aliases) and the answers computed from it.
 
-A small vault written here, ingested for real (MiniLM, SQLite, FAISS); questions answered through
+A small vault written here, ingested for real (MiniLM, SQLite, FAISS), and again into an all-Milvus index (Milvus
+Lite): every test over it runs on both stores and must get the same answers. Questions answered through
 ragqa.answer.loop with no model (a list, count or links answer never needs one).
 """
 from __future__ import annotations
@@ -31,14 +32,17 @@ NOTES = {
 }
 
 
-@pytest.fixture(scope="module")
-def vault(tmp_path_factory, minilm):
+STORES = {"sqlite": {}, "milvus": {"backend": "milvus", "milvus_holds": "everything"}}
+
+
+@pytest.fixture(scope="module", params=list(STORES))
+def vault(tmp_path_factory, minilm, request):
     tmp = tmp_path_factory.mktemp("small-vault")
     for rel, text in NOTES.items():
         path = tmp / "notes" / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
-    settings = make_settings(tmp, tmp / "notes")
+    settings = make_settings(tmp, tmp / "notes", store=STORES[request.param])
     ingest_folder(settings, minilm)
     return settings, Searcher(settings, minilm)
 

@@ -20,6 +20,9 @@ def register(commands) -> None:
     p.add_argument("--rebuild", action="store_true", help="drop the index and embed everything again")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--wait", type=float, default=600.0, help="seconds to wait if another ingest runs")
+    p.add_argument("--engine", choices=["local", "ray"], default=None,
+                   help="local (this process) or ray (a Ray cluster; default: ingest.engine from config)")
+    p.add_argument("--ray-address", default=None, help="the Ray cluster (HOST:6379, auto); default: a local Ray")
     add_collection_arg(p)
     p.set_defaults(run=each_collection(run_ingest))
 
@@ -97,6 +100,11 @@ class _ProgressBar:
 def run_ingest(settings, args) -> int:
     from ingest.pipeline import ingest_folder
 
+    engine = {k: v for k, v in (("engine", args.engine), ("ray_address", args.ray_address)) if v}
+    if args.ray_address and not args.engine:
+        engine["engine"] = "ray"
+    if engine:
+        settings = settings.model_copy(update={"ingest": settings.ingest.model_copy(update=engine)})
     embedder = LazyEmbedder(settings.embedding)  # loaded only if a file needs embedding
     report = ingest_folder(
         settings, embedder, notes_dir=Path(args.path) if args.path else None,

@@ -152,10 +152,18 @@ def _note_row(row) -> NoteRow:
                    NoteDate(modified, modified_from), tuple(tags.split("\x1f")) if tags else ())
 
 
-@contextmanager
-def read_catalog(index_dir: Path) -> Iterator[Catalog]:
+def read_catalog(index_dir: Path):
     """The catalog of the index as of now (one read transaction). IndexMissingError before the first ingest;
-    NoNoteMetadataError for an index no ingest has upgraded to note metadata yet."""
+    NoNoteMetadataError for an index no ingest has upgraded to note metadata yet.
+    (A context manager: `with read_catalog(index_dir) as catalog`; whichever store holds the index.)"""
+    from ragqa.index.stores import open_store
+
+    return open_store(Path(index_dir)).catalog()
+
+
+@contextmanager
+def sqlite_catalog(index_dir: Path) -> Iterator[Catalog]:
+    """read_catalog of an index kept in index.sqlite."""
     conn, _ = open_for_reading(Path(index_dir), snapshot=True)
     try:
         yield Catalog(conn, Path(index_dir))

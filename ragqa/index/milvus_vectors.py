@@ -50,6 +50,9 @@ MAX_K = 16_384  # Milvus's largest limit (topk)
 # pymilvus pings every 10 s even when idle; Milvus Lite's gRPC server allows that only every 5 min and
 # answers GOAWAY "too_many_pings" (logged to stderr). In-process, keepalive is useless: turn it off.
 _LITE_GRPC = {"grpc.keepalive_time_ms": 2**31 - 1, "grpc.keepalive_permit_without_calls": 0}
+# A server: `python -m milvus_lite server` has the same 5-minute rule (an idle reader waiting for an ingest was cut
+# off, then failed to reconnect); a Milvus standalone or cluster is content with pings that far apart too.
+_SERVER_GRPC = {"grpc.keepalive_time_ms": 310_000, "grpc.keepalive_permit_without_calls": 0}
 _EMPTY = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
 
 
@@ -72,7 +75,7 @@ def connect(uri: str, token_env: str | None = None) -> MilvusClient:
         Path(uri).parent.mkdir(parents=True, exist_ok=True)
     try:
         with _quiet("milvus_lite.server_manager"):  # it logs a traceback before pymilvus raises
-            return MilvusClient(uri=uri, token=token, timeout=10, grpc_options=_LITE_GRPC if lite else {})
+            return MilvusClient(uri=uri, token=token, timeout=10, grpc_options=_LITE_GRPC if lite else _SERVER_GRPC)
     except MilvusException as err:
         if lite and _held_elsewhere(Path(uri)):
             raise IndexBusyError(

@@ -93,10 +93,18 @@ class IndexSnapshot:
         return {row[0]: file_record(row) for row in self._conn.execute(f"SELECT {FILE_COLUMNS} FROM files")}
 
 
-@contextmanager
-def read_snapshot(index_dir: Path) -> Iterator[IndexSnapshot]:
+def read_snapshot(index_dir: Path):
     """The index as of now, without opening its vector backend: an ingest committing meanwhile is not half seen.
-    IndexMissingError before the first ingest, IndexFormatError for an index written by a newer ragqa."""
+    IndexMissingError before the first ingest, IndexFormatError for an index written by a newer ragqa.
+    (A context manager: `with read_snapshot(index_dir) as index`; whichever store holds the index.)"""
+    from ragqa.index.stores import open_store
+
+    return open_store(Path(index_dir)).snapshot()
+
+
+@contextmanager
+def sqlite_snapshot(index_dir: Path) -> Iterator[IndexSnapshot]:
+    """read_snapshot of an index kept in index.sqlite."""
     conn, manifest = open_for_reading(Path(index_dir), snapshot=True)
     try:
         yield IndexSnapshot(conn, manifest)
@@ -112,13 +120,23 @@ def generation(index_dir: Path) -> int:
 
 def file_records(index_dir: Path) -> dict[str, FileRecord]:
     """The index's record of each file it knows, by path; {} when there is no index yet."""
-    if not (Path(index_dir) / DB_NAME).exists():
+    from ragqa.index.stores import open_store
+
+    if not open_store(Path(index_dir)).exists():
         return {}
     with read_snapshot(index_dir) as index:
         return index.file_records()
 
 
 def index_file_id(index_dir: Path) -> int:
+    """Which index this is: it changes when the index is deleted and built again (IndexMissingError when there is
+    none). Compare it with an earlier one; it means nothing across machines."""
+    from ragqa.index.stores import open_store
+
+    return open_store(Path(index_dir)).file_id()
+
+
+def sqlite_file_id(index_dir: Path) -> int:
     """Which file the index is: it changes when the index folder is deleted and built again (IndexMissingError
     when there is none). Compare it with an earlier one; it means nothing across machines."""
     for _ in range(5):

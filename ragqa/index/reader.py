@@ -81,6 +81,14 @@ class IndexReader:
         sql += " ORDER BY s DESC LIMIT ?"
         return [(int(r), float(s)) for r, s in self.conn.execute(sql, [*params, k])]
 
+    def hybrid(self, query: str, query_vector: np.ndarray, k: int, depth: int, rrf_k: int,
+               allowed=None) -> list[tuple[int, float]]:
+        """Dense and BM25, each `depth` deep, fused by reciprocal rank (ragqa.retrieve.fusion); the best k."""
+        from ragqa.retrieve.fusion import reciprocal_rank_fusion
+
+        rankings = [self.dense(query_vector, depth, allowed), self.bm25(query, depth, allowed)]
+        return reciprocal_rank_fusion(rankings, k=rrf_k)[:k]
+
     def hits(self, scored: list[tuple[int, float]]) -> list[Hit]:
         """Attach chunk rows; ids deleted by a concurrent ingest are dropped."""
         rows = self.chunks(i for i, _ in scored)

@@ -122,12 +122,19 @@ def has_note_tables(conn: sqlite3.Connection) -> bool:
 
 
 def is_index(folder: Path) -> bool:
-    """True when `folder` holds an index (its database file)."""
-    return (Path(folder) / DB_NAME).is_file()
+    """True when `folder`'s index exists (its database file; or its collections, when Milvus holds it)."""
+    from ragqa.index.stores import open_store
+
+    return open_store(Path(folder)).exists()
 
 
 def require_index(folder: Path) -> None:
     """Fail fast, before any model is loaded, when there is no index to read."""
+    if not is_index(folder):
+        raise IndexMissingError(f"no index at {folder} yet: run `ragqa ingest` first")
+
+
+def _require_file(folder: Path) -> None:
     if not (Path(folder) / DB_NAME).exists():
         raise IndexMissingError(f"no index at {folder} yet: run `ragqa ingest` first")
 
@@ -154,7 +161,7 @@ def check_format(manifest: dict, folder: Path) -> None:
 def open_for_reading(folder: Path, snapshot: bool = False) -> tuple[sqlite3.Connection, dict]:
     """A connection to an existing index and its manifest, once its format is known to be readable.
     `snapshot`: in a read transaction that starts with the manifest (the caller closes it)."""
-    require_index(folder)
+    _require_file(folder)
     conn = connect(folder)
     try:
         if snapshot:

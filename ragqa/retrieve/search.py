@@ -16,7 +16,7 @@ import numpy as np
 
 from ragqa.filetypes import KIND_SUFFIXES
 from ragqa.index.conditions import DayRange
-from ragqa.index.store import IndexReader, index_identity
+from ragqa.index.store import index_identity, open_reader
 from ragqa.models.chat import ChatModel
 from ragqa.records import Hit
 from ragqa.retrieve.across import tagged
@@ -59,12 +59,12 @@ class Searcher:
         self.settings = settings
         self.embedder = embedder
         self.index_dir = Path(index_dir or settings.index_path)
-        self.reader = IndexReader(self.index_dir, index_identity(settings, embedder, self.index_dir))
+        self.reader = open_reader(self.index_dir, index_identity(settings, embedder, self.index_dir))
         self.reranker = make_reranker(settings, vectors_of=self.stored_vectors, chat_model=chat_model)
 
     def refresh(self) -> None:
         if self.reader.is_stale():
-            fresh = IndexReader(self.index_dir, index_identity(self.settings, self.embedder, self.index_dir))
+            fresh = open_reader(self.index_dir, index_identity(self.settings, self.embedder, self.index_dir))
             self.reader.close()
             self.reader = fresh
 
@@ -99,6 +99,9 @@ class Searcher:
         if mode == "bm25":
             return self.reader.bm25(query, k, allowed)
         depth = max(k, options.candidates)
+        if options.fusion == "rrf" and options.dense_weight == options.bm25_weight == 1.0:
+            # the store fuses (all-Milvus: inside Milvus, by its hybrid_search)
+            return self.reader.hybrid(query, self.embedder.embed_query(query), k, depth, options.rrf_k, allowed)
         dense = self.reader.dense(self.embedder.embed_query(query), depth, allowed)
         lexical = self.reader.bm25(query, depth, allowed)
         weights = [options.dense_weight, options.bm25_weight]
