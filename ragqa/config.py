@@ -40,8 +40,8 @@ from ragqa.config_sections import (
 )
 from ragqa.errors import ConfigError
 from ragqa.filetypes import DEFAULT_INCLUDE
-from ragqa.places import CONFIG_NAME, index_for, user_config_file
 from ragqa.index.locations import locate
+from ragqa.places import CONFIG_NAME, index_for, user_config_file
 
 DEFAULT_CONFIG_FILE = CONFIG_NAME
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::([^}]*))?\}")
