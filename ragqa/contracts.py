@@ -18,15 +18,21 @@ def search_json(searcher, query: str, k: int | None = None, mode: str | None = N
     return [hit_json(h) for h in searcher.search(query, k=k, mode=mode, filters=filters)]
 
 
-def status_json(index_dir: Path) -> dict:
-    """The `ragqa status --json` contract (also `GET /v1/status`): what the index holds."""
+def status_json(index_dir: Path, settings=None) -> dict:
+    """The `ragqa status --json` contract (also `GET /v1/status`): what the index holds and, given the settings,
+    `"llm"`: the language model, where it comes from, its threads, GPU layers and context (ragqa.models.llm_summary)."""
     from ragqa.index.store import IndexReader
 
     reader = IndexReader(index_dir)
     try:
-        return reader.stats()
+        stats = reader.stats()
     finally:
         reader.close()
+    if settings is not None:
+        from ragqa.models.llm_summary import llm_summary
+
+        stats["llm"] = llm_summary(settings)
+    return stats
 
 
 def related_json(settings, index_dir: Path, note: str, k: int = 10, index_only: bool = False) -> tuple[str, list[dict]]:

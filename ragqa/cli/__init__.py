@@ -16,7 +16,7 @@ from ragqa.errors import RagqaError
 COMMAND_MODULES = ["ragqa.cli.index_commands", "ragqa.cli.ask_commands", "ragqa.cli.app_command",
                    "ragqa.cli.eval_command", "ragqa.cli.notes_commands", "ragqa.cli.serve_command",
                    "ragqa.cli.collections_command", "ragqa.cli.history_commands",
-                   "ragqa.cli.mcp_command"]
+                   "ragqa.cli.mcp_command", "ragqa.cli.models_command"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -11,6 +11,7 @@ from ragqa.contracts import search_json, status_json
 from ragqa.filetypes import KINDS, place
 from ragqa.models.chat import reranking_model
 from ragqa.models.lazy_embedder import LazyEmbedder
+from ragqa.models.llm_summary import summary_line
 
 
 def register(commands) -> None:
@@ -139,7 +140,7 @@ def run_search(settings, args) -> int:
 
 
 def run_status(settings, args) -> int:
-    stats = status_json(Path(args.index) if args.index else settings.index_path)
+    stats = status_json(Path(args.index) if args.index else settings.index_path, settings)
     if args.json:
         print(json.dumps(stats))
         return 0
@@ -148,4 +149,5 @@ def run_status(settings, args) -> int:
     files = f"files {stats['files']}" + (f" ({types})" if types else "")
     print(f"{files}, chunks {stats['chunks']}, model {stats['model']} ({stats['dim']}-d), "
           f"{stats['bytes'] / 1e6:.1f} MB on disk, last ingest {when}")
+    print(summary_line(stats["llm"]))
     return 0
