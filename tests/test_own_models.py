@@ -201,6 +201,11 @@ def test_an_hf_model_missing_from_the_cache_offline_says_how_to_get_it(hf_cache,
         "where the hub is reachable (HF_HUB_OFFLINE unset), or copy the file and give its path as llm.local_model")
     with pytest.raises(LLMError, match=r"^llm.local_model 'hf:Qwen/x.gguf' is not a Hugging Face GGUF: write it as"):
         served_model(LLMSettings(local_model="hf:Qwen/x.gguf"), tmp_path)
+    first = hf_cache["file"].with_name("big-q4_k_m-00001-of-00002.gguf")  # a split GGUF whose 2nd part is missing
+    first.symlink_to(hf_cache["file"].readlink())
+    with pytest.raises(LLMError, match=f"run `hf download {HF_REPO} big-q4_k_m-00001-of-00002.gguf "
+                                       "big-q4_k_m-00002-of-00002.gguf` where the hub is reachable"):
+        served_model(LLMSettings(local_model=f"hf:{HF_REPO}/big-q4_k_m-00001-of-00002.gguf"), tmp_path)
 
 
 def test_models_list_shows_each_source_with_size_and_readiness(with_smol, hf_cache, smol_file):

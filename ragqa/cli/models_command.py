@@ -8,7 +8,8 @@ from ragqa.models.catalog import model_catalog
 
 def register(commands) -> None:
     p = commands.add_parser("models", help="the language models you can use (bundled, GGUF files, Ollama)")
-    actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    p.set_defaults(run=run_list, json=False)  # `ragqa models` alone lists them
+    actions = p.add_subparsers(dest="action", metavar="ACTION")
     listing = actions.add_parser("list", help="each model with its size, where it comes from and whether it is ready")
     listing.add_argument("--json", action="store_true",
                          help='print [{"name","size","source","ready","detail","in_use"}]')
@@ -35,7 +36,7 @@ def run_list(settings, args) -> int:
         for r in catalog.rows]
     widths = [max(len(row[i]) for row in table) for i in range(5)]
     for row in table:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[5])
+        print(("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[5]).rstrip())
     print("\n* in use. A bundled, file or hf name goes in llm.local_model; an Ollama one in llm.model with "
           "llm.provider: ollama.")
     for note in catalog.notes:

