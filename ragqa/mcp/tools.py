@@ -146,7 +146,7 @@ def index_status(shared: Shared, args: schemas.NoArgs) -> dict:
     collections = {}
     for name, settings in served.collections.items():
         try:
-            collections[name] = status_json(settings.index_path) if is_index(settings.index_path) else {
+            collections[name] = status_json(settings.index_path, settings) if is_index(settings.index_path) else {
                 "error": f"no index yet: run `ragqa ingest --collection {name}`"}
         except RagqaError as err:
             collections[name] = {"error": str(err)}

@@ -1,11 +1,12 @@
 """The local model's server process: llama.cpp's own HTTP server, run in-process by xllamacpp.
 
     python -m ragqa.models.llama_server --model FILE.gguf --alias NAME --port N [--ctx 4096] [--threads 2]
-                                        [--leases DIR --keep-alive SECONDS --state FILE]
+                                        [--gpu-layers auto|N] [--leases DIR --keep-alive SECONDS --state FILE]
 
 xllamacpp is a prebuilt wheel of llama.cpp (no compiler needed) whose `Server` is llama.cpp's C++
 server with its OpenAI-compatible routes (/v1/models, /v1/chat/completions, /health) and its prompt
-cache. This module only turns command-line options into its parameters, binds 127.0.0.1, and
+cache; it applies the chat template in the GGUF's own metadata (Jinja). This module only turns command-line
+options into its parameters (--gpu-layers auto: all that fit when the build has a GPU, else 0), binds 127.0.0.1, and
 keeps the process alive until SIGTERM or SIGINT, or (with --leases) until no ragqa process has held a
 lease on it for --keep-alive seconds (ragqa.models.llm_leases). ragqa.models.local starts and stops it.
 """
@@ -64,6 +65,8 @@ def parameters(args: argparse.Namespace):
     params.n_parallel = 1  # one answer at a time: all of the 2 cores go to it, and its prompt stays cached
     params.cpuparams.n_threads = args.threads
     params.cpuparams_batch.n_threads = args.threads
+    params.n_gpu_layers = args.gpu_layers  # -1: llama.cpp fits as many as the GPU's free memory holds
+    params.use_jinja = True  # the chat template from the GGUF's metadata, as its authors wrote it
     params.n_ubatch = args.ubatch
     params.cache_prompt = True  # a prompt that starts like the last one is read from where they differ
     params.verbosity = 1 if not args.verbose else 3
@@ -77,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--ctx", type=int, default=4096)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--gpu-layers", default="auto", help="layers on a GPU: auto, or a number (0: none)")
     parser.add_argument("--ubatch", type=int, default=512)
     parser.add_argument("--verbose", action="store_true")
     parser.add_argument("--leases", type=Path, help="the folder of leases (ragqa.models.llm_leases)")
@@ -86,11 +90,16 @@ def main(argv: list[str] | None = None) -> int:
 
     import xllamacpp as xlc
 
+    from ragqa.models.hardware import describe_gpu_layers, gpu_layers_for
+
+    described = describe_gpu_layers(args.gpu_layers if args.gpu_layers == "auto" else int(args.gpu_layers))
+    args.gpu_layers = gpu_layers_for(args.gpu_layers if args.gpu_layers == "auto" else int(args.gpu_layers))
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     server = xlc.Server(parameters(args))
-    print(f"{MARKER}: serving {args.alias} on {server.listening_address}", flush=True)
+    print(f"{MARKER}: serving {args.alias} on {server.listening_address} with {args.threads} threads, "
+          f"GPU layers {described}", flush=True)
     if args.leases and args.state:
         threading.Thread(target=watch_leases, args=(args.leases, args.keep_alive, args.state, stop),
                          daemon=True, name="ragqa-leases").start()

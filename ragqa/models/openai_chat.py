@@ -125,6 +125,7 @@ class OpenAIChatModel:
         down_fix: str | None = None,
         stream_usage: bool = False,
         restart: Callable[[], str] | None = None,
+        system_role: bool = True,
     ) -> None:
         self.settings = settings
         self.stream_usage = stream_usage  # ask for token counts with a streamed answer (not every server takes it)
@@ -143,6 +144,7 @@ class OpenAIChatModel:
         self._display_name = display_name
         self._down_fix = down_fix
         self._restart = restart  # a local server: starts it again when it is found gone, and gives its base URL
+        self._system_role = system_role  # False: the model's chat template has no system role (folded_system)
 
     @property
     def name(self) -> str:
@@ -157,7 +159,7 @@ class OpenAIChatModel:
         extra = {"stream_options": {"include_usage": True}} if stream and self.stream_usage else {}
         return self._client.chat.completions.create(
             model=self.model,
-            messages=messages,
+            messages=messages if self._system_role else folded_system(messages),
             temperature=self.settings.temperature,
             max_tokens=max_tokens or self.settings.max_answer_tokens,
             stream=stream,
@@ -227,6 +229,21 @@ class OpenAIChatModel:
         except (openai.OpenAIError, httpx2.HTTPError) as err:
             return str(self._error(err))
         return None
+
+
+def folded_system(messages: list[dict]) -> list[dict]:
+    """The system message put at the head of the first user message, for a model whose chat template has no
+    system role (some raise an error on one).
+
+    >>> folded_system([{"role": "system", "content": "Rules."}, {"role": "user", "content": "Q?"}])
+    [{'role': 'user', 'content': 'Rules.\\n\\nQ?'}]
+    """
+    system = "\n\n".join(m["content"] for m in messages if m["role"] == "system")
+    rest = [dict(m) for m in messages if m["role"] != "system"]
+    first_user = next((m for m in rest if m["role"] == "user"), None)
+    if system and first_user is not None:
+        first_user["content"] = f"{system}\n\n{first_user['content']}"
+    return rest
 
 
 def _usage(chunk) -> dict:
