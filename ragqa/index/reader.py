@@ -67,11 +67,9 @@ class IndexReader:
         ids, scores = self.vectors.search(query_vector, k, allowed_ids)
         return list(zip(ids.tolist(), scores.tolist()))
 
-    def bm25(self, query: str, k: int, allowed_ids=None) -> list[tuple[int, float]]:
-        """Full-text BM25 (SQLite FTS5, Porter stemming) over the query's topic words; higher is better."""
-        from ragqa.retrieve.lexical import match_expression
-
-        match = match_expression(query)
+    def bm25(self, match: str | None, k: int, allowed_ids=None) -> list[tuple[int, float]]:
+        """Full-text BM25 (SQLite FTS5, Porter stemming); higher is better. `match` is a ready FTS5 MATCH
+        expression (the read path makes it from a query: ragqa.retrieve.lexical); None matches nothing."""
         if match is None:
             return []
         sql = "SELECT rowid, -bm25(chunks_fts) AS s FROM chunks_fts WHERE chunks_fts MATCH ?"

@@ -18,8 +18,8 @@ import os
 from functools import cached_property
 from pathlib import Path
 
+from ragqa.atomic import write_atomically
 from ragqa.config import EmbeddingSettings
-from ragqa.index.atomic import write_atomically
 from ragqa.models.embedder import SentenceTransformerEmbedder, load_embedder
 
 IDENTITIES_FILE = "embedder-identities.json"  # in embedding.cache_dir

@@ -21,6 +21,7 @@ from ragqa.models.chat import ChatModel
 from ragqa.records import Hit
 from ragqa.retrieve.across import tagged
 from ragqa.retrieve.fusion import reciprocal_rank_fusion, score_fusion
+from ragqa.retrieve.lexical import match_expression
 from ragqa.retrieve.rerank import make_reranker
 
 
@@ -97,10 +98,10 @@ class Searcher:
         if mode == "dense":
             return self.reader.dense(self.embedder.embed_query(query), k, allowed)
         if mode == "bm25":
-            return self.reader.bm25(query, k, allowed)
+            return self.reader.bm25(match_expression(query), k, allowed)
         depth = max(k, options.candidates)
         dense = self.reader.dense(self.embedder.embed_query(query), depth, allowed)
-        lexical = self.reader.bm25(query, depth, allowed)
+        lexical = self.reader.bm25(match_expression(query), depth, allowed)
         weights = [options.dense_weight, options.bm25_weight]
         if options.fusion == "scores":
             fused = score_fusion([dense, lexical], weights=weights)

@@ -14,8 +14,8 @@ import streamlit as st
 
 from ragqa.answer.export import conversation_markdown, file_name
 from ragqa.answer.saved import answer_json, assistant_message, turn_from_answer
+from ragqa.atomic import write_atomically
 from ragqa.errors import HistoryError
-from ragqa.index.atomic import write_atomically
 from ragqa.index.history import History, new_id, open_history
 from ragqa.note_paths import is_inside
 from ragqa.web.markup import plain
