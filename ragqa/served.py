@@ -39,7 +39,7 @@ class Served:
     def index_of(self, name: str):
         """The collection's shared index (made at first use)."""
         from ragqa.models.chat import reranking_model
-        from ragqa.models.lazy_embedder import LazyEmbedder
+        from ragqa.models.embedding import make_embedder
         from ragqa.retrieve.shared import SharedIndex
 
         with self._opening:
@@ -47,7 +47,7 @@ class Served:
                 own = self.collections[name]
                 model = own.embedding.model_dump_json()
                 if model not in self._embedders:
-                    self._embedders[model] = LazyEmbedder(own.embedding)
+                    self._embedders[model] = make_embedder(own)
                 self._indexes[name] = SharedIndex(own, self._embedders[model], chat_model=reranking_model(own))
             return self._indexes[name]
 

@@ -10,7 +10,7 @@ from ragqa.collections import labelled
 from ragqa.contracts import search_json, status_json
 from ragqa.filetypes import KINDS, place
 from ragqa.models.chat import reranking_model
-from ragqa.models.lazy_embedder import LazyEmbedder
+from ragqa.models.embedding import make_embedder
 
 
 def register(commands) -> None:
@@ -97,7 +97,7 @@ class _ProgressBar:
 def run_ingest(settings, args) -> int:
     from ingest.pipeline import ingest_folder
 
-    embedder = LazyEmbedder(settings.embedding)  # loaded only if a file needs embedding
+    embedder = make_embedder(settings)  # loaded only if a file needs embedding
     report = ingest_folder(
         settings, embedder, notes_dir=Path(args.path) if args.path else None,
         index_dir=Path(args.index) if args.index else None, rebuild=args.rebuild,
@@ -119,7 +119,7 @@ def run_ingest(settings, args) -> int:
 
 def _searcher(settings, args):
     # each model loaded only to embed the query: a BM25 search never loads one
-    return open_searcher(settings, args, lambda: reranking_model(settings), LazyEmbedder)[0]
+    return open_searcher(settings, args, lambda: reranking_model(settings), make_embedder)[0]
 
 
 def run_search(settings, args) -> int:

@@ -122,7 +122,7 @@ def run_watch(settings, args) -> int:
     from contextlib import ExitStack
 
     from ingest.watch import FolderWatcher, describe
-    from ragqa.models.lazy_embedder import LazyEmbedder
+    from ragqa.models.embedding import make_embedder
 
     picked = chosen(settings, args)
     watchers = []
@@ -145,7 +145,7 @@ def run_watch(settings, args) -> int:
         def failed(message: str, label=label) -> None:
             print(f"{time.strftime('%H:%M:%S')} {label}ragqa: {message}", file=sys.stderr, flush=True)
 
-        embedder = LazyEmbedder(own.embedding)  # loaded at the first change that needs embedding
+        embedder = make_embedder(own)  # loaded at the first change that needs embedding
         watchers.append(FolderWatcher(own, embedder, notes_dir=notes, index_dir=_index(own, args),
                                       quiet_seconds=args.quiet_seconds, on_report=said, on_error=failed))
     if not watchers:
