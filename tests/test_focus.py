@@ -1,5 +1,5 @@
 """What the model reads of the passages: the sentences that answer, within a token budget."""
-from ragqa.answer.focus import GAP, focus_passages
+from ragqa.answer.focus import GAP, FocusOptions, focus_passages
 from ragqa.tokens import count_tokens
 
 FAQ = ("Nothing is lost. Every batch of files is written in one SQLite transaction that holds the passages, "
@@ -10,8 +10,9 @@ GARDEN = ("Tomatoes need six hours of direct sun. Water them deeply twice a week
 OTHER = "The office moved to the third floor in May. Parking is behind the building."
 
 
-def focus(question, texts, budget, **kw):
-    return focus_passages(question, texts, budget=budget, count_tokens=count_tokens, **kw)
+def focus(question, texts, budget, neighbours=1, **kw):
+    return focus_passages(question, texts, budget=budget, count_tokens=count_tokens,
+                          options=FocusOptions(neighbours=neighbours), **kw)
 
 
 def test_the_answering_sentence_is_kept_and_the_budget_is_respected():

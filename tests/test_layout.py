@@ -12,8 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import REPO
-
+REPO = Path(__file__).resolve().parents[1]
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 
