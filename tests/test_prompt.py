@@ -1,7 +1,7 @@
 """Prompt packing: the prompt never exceeds the window; what is dropped is said."""
 import pytest
 
-from ragqa.answer.prompt import CUT_NOTE, SYSTEM_PROMPT, build_prompt
+from ragqa.answer.prompt import CUT_NOTE, LABELS, SYSTEM_PROMPT, PromptStyle, build_prompt, format_passage
 from ragqa.errors import ConfigError
 from ragqa.records import Chunk, Hit
 from ragqa.tokens import count_tokens
@@ -124,3 +124,23 @@ def test_a_continuation_that_would_overflow_the_window_starts_afresh():
     follow = build_prompt("q2", hits, history, context_window=900, answer_tokens=100, count_tokens=count_tokens)
     assert not follow.continued
     assert prompt_tokens(follow) + 100 <= 900
+
+
+def test_each_passage_label_style_labels_the_passage_its_own_way():
+    page = Hit(1, 1.0, Chunk(path="papers/a.pdf", title="A", heading="A > Methods > Setup", text="x", page=3))
+    note = Hit(2, 0.9, Chunk(path="garden/tomatoes.md", title="Tomatoes", heading="Garden > Tomatoes > Watering",
+                             text="Water twice a week."))
+    shown = {labels: [format_passage(1, h, labels=labels).split("\n")[0] for h in (page, note)] for labels in LABELS}
+    assert shown == {
+        "heading": ["[1] A > page 3", "[1] Garden > Tomatoes > Watering"],
+        "short": ["[1] A > page 3", "[1] Tomatoes > Watering"],
+        "source": ["[1] source: papers/a.pdf — page 3",
+                   "[1] source: garden/tomatoes.md — Garden > Tomatoes > Watering"],
+        "none": ["[1]", "[1]"],
+    }
+
+
+def test_an_unknown_label_style_is_refused_naming_the_choices():
+    with pytest.raises(ValueError, match=r"^unknown PromptStyle labels 'breadcrumb': choose one of heading, short, "
+                                         r"source, none$"):
+        PromptStyle(labels="breadcrumb")  # type: ignore[arg-type]

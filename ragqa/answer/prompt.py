@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Literal, assert_never, get_args
 
 from ragqa.errors import ConfigError
 from ragqa.filetypes import place
@@ -51,16 +52,25 @@ CUT_NOTE = " […passage cut to fit the context window]"
 MAX_HISTORY_SHARE = 0.25  # history never crowds out the passages
 
 
+# Each passage's label: "heading" (its breadcrumb, or page), "short" (title > innermost heading), "source" (the
+# path too), "none".
+Labels = Literal["heading", "short", "source", "none"]
+LABELS: tuple[str, ...] = get_args(Labels)
+
+
 @dataclass(frozen=True)
 class PromptStyle:
     """What the model is sent besides the passages; bench/answer_quality.py compares styles."""
 
     system: str = SYSTEM_PROMPT
     example: tuple[str, str] | None = EXAMPLE  # a worked example: (question with passages, cited answer)
-    labels: str = "heading"  # each passage's label: "heading" (breadcrumb or page), "short" (title > innermost
-    # heading), "source" (path too), "none"
+    labels: Labels = "heading"
     best_last: bool = False  # list the passages worst first, so the best ([1]) sits next to the question
     question_first: bool = False  # the question before the passages too, so the model reads them knowing it
+
+    def __post_init__(self) -> None:
+        if self.labels not in LABELS:
+            raise ValueError(f"unknown PromptStyle labels {self.labels!r}: choose one of {', '.join(LABELS)}")
 
 
 @dataclass
@@ -81,23 +91,25 @@ def source_label(hit: Hit) -> str:
     return f"{c.path} — {where}" if where else c.path
 
 
-def _label(hit: Hit, labels: str) -> str:
+def _label(hit: Hit, labels: Labels) -> str:
     c = hit.chunk
     if labels == "none":
         return ""
     if labels == "source":
         return f" source: {source_label(hit)}"
-    if c.page:
-        where = f"{c.title} > {place(c.path, c.page)}"
-    elif labels == "short":  # the note's title and its innermost heading: the rest of the breadcrumb costs tokens
+    if labels == "short":  # the note's title and its innermost heading: the rest of the breadcrumb costs tokens
         parts = [p.strip() for p in (c.heading or c.title).split(" > ") if p.strip()]
         where = " > ".join(dict.fromkeys([c.title or parts[0], parts[-1]])) if parts else c.title
-    else:
+    elif labels == "heading":
         where = c.heading or c.title
+    else:  # the type checker sees every label handled; at run time, one PromptStyle did not check
+        assert_never(labels)
+    if c.page:
+        where = f"{c.title} > {place(c.path, c.page)}"
     return f" {where}" if where else ""
 
 
-def format_passage(n: int, hit: Hit, text: str | None = None, labels: str = "heading") -> str:
+def format_passage(n: int, hit: Hit, text: str | None = None, labels: Labels = "heading") -> str:
     body = (text if text is not None else hit.chunk.text).replace("</passages>", "</ passages>")
     return f"[{n}]{_label(hit, labels)}\n{body}"
 
@@ -223,7 +235,7 @@ def continue_from(question: str, hits: list[Hit], history: list[dict], budget: i
                         [], False, len(history), total, continued=True)
 
 
-def _cut_to_fit(hit: Hit, text: str, room: int, count_tokens, labels: str) -> str:
+def _cut_to_fit(hit: Hit, text: str, room: int, count_tokens, labels: Labels) -> str:
     words = text.split()
     lo, hi = 0, len(words)
     while lo < hi:  # the longest prefix of words that fits, found by bisection
