@@ -3,6 +3,7 @@
 - No module's globals are changed at run time by another module: a setting travels as an argument (an options
   object), so two callers in one process (the benches' variants, two browser sessions) never see each other's.
 - A model cache shared by threads is filled under a lock: two threads asking at once get one model, loaded once.
+- Commands return data and the faces print it: nothing in ragqa/ captures what was printed to read it back.
 """
 from __future__ import annotations
 
@@ -115,3 +116,10 @@ def test_threads_asking_for_one_ocr_engine_at_once_load_it_once(monkeypatch, eng
     got = loaded_at_once(lambda: ocr.ocr_engine(engine))
     assert ocr.RapidOcrEngine.loads == 1
     assert len({id(model) for model in got}) == 1
+
+
+def test_no_output_is_captured_to_be_read_back():
+    captured = [f"{path.relative_to(REPO)}:{n}" for path in sorted((REPO / "ragqa").rglob("*.py"))
+                for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+                if "redirect_stdout" in line or "redirect_stderr" in line]
+    assert captured == [], "return the data (ragqa.cli.collection_args.Output) and let the face print it"

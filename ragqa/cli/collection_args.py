@@ -3,14 +3,16 @@
 Commands that work within one collection (ingest, status, related, topics, duplicates) run once per chosen
 collection: with one, exactly as before; with several, each under a "== name ==" line, or with --json as one
 object keyed by collection name, and a collection that fails says why in one line while the others go on.
-search, ask and chat search the chosen collections together (ragqa.retrieve.across).
+Such a command returns what it found (an `Output`: the --json data, and the text a person reads) and
+`each_collection` prints it. search, ask and chat search the chosen collections together
+(ragqa.retrieve.across).
 """
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from ragqa.collections import ALL, Collection, choose
@@ -32,34 +34,57 @@ def chosen(settings, args) -> list[Collection]:
     return picked
 
 
-def each_collection(run):
-    """A one-collection command made to run once per chosen collection."""
+@dataclass(frozen=True)
+class Output:
+    """What a one-collection command found: `data` is what --json prints (a JSON contract: README), `text` what a
+    person reads, `warnings` one-line notes for stderr (the command still did its work)."""
+
+    data: object
+    text: str
+    warnings: tuple[str, ...] = ()
+
+
+def json_line(data: object) -> str:
+    return json.dumps(data, ensure_ascii=False)
+
+
+def each_collection(run: Callable[..., Output]) -> Callable[..., int]:
+    """A one-collection command (settings, args) -> Output made to run once per chosen collection, its
+    output printed here: as JSON with --json (one object keyed by collection name when several are chosen),
+    else as text."""
     def run_each(settings, args) -> int:
+        as_json = bool(getattr(args, "json", False))
         picked = chosen(settings, args)
         if len(picked) == 1:
-            return run(picked[0].settings, args)
+            show(run(picked[0].settings, args), as_json)
+            return 0
         failed, outputs = False, {}
         for collection in picked:
-            if getattr(args, "json", False):
-                out = io.StringIO()
-                try:
-                    with contextlib.redirect_stdout(out):
-                        run(collection.settings, args)
-                    outputs[collection.name] = json.loads(out.getvalue())
-                except RagqaError as err:
-                    failed, outputs[collection.name] = True, {"error": str(err)}
-                    print(f"ragqa: collection {collection.name}: {err}", file=sys.stderr)
-                continue
-            print(f"== {collection.name} ==", flush=True)
+            if not as_json:
+                print(f"== {collection.name} ==", flush=True)
             try:
-                run(collection.settings, args)
+                output = run(collection.settings, args)
             except RagqaError as err:
                 failed = True
+                outputs[collection.name] = {"error": str(err)}
                 print(f"ragqa: collection {collection.name}: {err}", file=sys.stderr, flush=True)
-        if getattr(args, "json", False):
-            print(json.dumps(outputs, ensure_ascii=False))
+                continue
+            outputs[collection.name] = output.data
+            show(output, as_json=False, text=not as_json)
+        if as_json:
+            print(json_line(outputs))
         return 1 if failed else 0
     return run_each
+
+
+def show(output: Output, as_json: bool, text: bool = True) -> None:
+    """Print an Output: its warnings to stderr, then its JSON or (if `text`) its text."""
+    for warning in output.warnings:
+        print(f"ragqa: {warning}", file=sys.stderr, flush=True)
+    if as_json:
+        print(json_line(output.data))
+    elif text and output.text:
+        print(output.text, flush=True)
 
 
 def open_searcher(settings, args, make_chat_model, embedder_for):

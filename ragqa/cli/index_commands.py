@@ -5,7 +5,7 @@ import json
 import sys
 from pathlib import Path
 
-from ragqa.cli.collection_args import add_collection_arg, each_collection, open_searcher
+from ragqa.cli.collection_args import Output, add_collection_arg, each_collection, open_searcher
 from ragqa.collections import labelled
 from ragqa.contracts import search_json, status_json
 from ragqa.filetypes import KINDS, place
@@ -94,7 +94,7 @@ class _ProgressBar:
             self.bar.close()
 
 
-def run_ingest(settings, args) -> int:
+def run_ingest(settings, args) -> Output:
     from ingest.pipeline import ingest_folder
 
     embedder = make_embedder(settings)  # loaded only if a file needs embedding
@@ -104,17 +104,12 @@ def run_ingest(settings, args) -> int:
         progress=_ProgressBar(not args.json), lock_wait=args.wait,
         on_wait=lambda holder: print(f"another ingest ({holder}) is running; waiting for it…", file=sys.stderr),
     )
-    if args.json:
-        print(json.dumps(report.summary()))
-        return 0
-    if report.rebuilt:
-        print("model or chunk settings changed: rebuilt the index from scratch")
-    print(f"added {len(report.added)}, updated {len(report.updated)}, removed {len(report.removed)}, "
-          f"unchanged {len(report.unchanged)}, skipped {len(report.skipped)} files; "
-          f"embedded {report.chunks} chunks in {report.seconds:.1f} s")
-    for item in report.skipped:
-        print(f"  skipped {item['path']}: {item['reason']}")
-    return 0
+    lines = ["model or chunk settings changed: rebuilt the index from scratch"] if report.rebuilt else []
+    lines.append(f"added {len(report.added)}, updated {len(report.updated)}, removed {len(report.removed)}, "
+                 f"unchanged {len(report.unchanged)}, skipped {len(report.skipped)} files; "
+                 f"embedded {report.chunks} chunks in {report.seconds:.1f} s")
+    lines += [f"  skipped {item['path']}: {item['reason']}" for item in report.skipped]
+    return Output(report.summary(), "\n".join(lines))
 
 
 def _searcher(settings, args):
@@ -138,14 +133,10 @@ def run_search(settings, args) -> int:
     return 0
 
 
-def run_status(settings, args) -> int:
+def run_status(settings, args) -> Output:
     stats = status_json(Path(args.index) if args.index else settings.index_path)
-    if args.json:
-        print(json.dumps(stats))
-        return 0
     when = stats["last_ingest"] or "never"
     types = ", ".join(f"{kind} {n}" for kind, n in stats["types"].items())
     files = f"files {stats['files']}" + (f" ({types})" if types else "")
-    print(f"{files}, chunks {stats['chunks']}, model {stats['model']} ({stats['dim']}-d), "
-          f"{stats['bytes'] / 1e6:.1f} MB on disk, last ingest {when}")
-    return 0
+    return Output(stats, f"{files}, chunks {stats['chunks']}, model {stats['model']} ({stats['dim']}-d), "
+                         f"{stats['bytes'] / 1e6:.1f} MB on disk, last ingest {when}")
