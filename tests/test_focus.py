@@ -61,3 +61,12 @@ def test_an_embedding_similarity_finds_a_sentence_that_shares_no_word_with_the_q
 def test_a_question_sharing_no_word_still_gets_the_best_passages_opening():
     out = focus("xyzzy?", [GARDEN, OTHER], 12)
     assert out[0].text.startswith("Tomatoes need six hours")
+
+
+def test_the_answer_without_a_model_quotes_the_sentence_the_sources_call_best():
+    from ragqa.answer.extractive import best_sentences
+
+    for question, text in [("How often to water?", GARDEN), ("When is the index file renamed?", FAQ),
+                           ("Where is parking?", OTHER), ("What do aphids attack?", GARDEN)]:
+        [focused] = focus(question, [text], None)
+        assert best_sentences(question, text, 1) == [focused.best]

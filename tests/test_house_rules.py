@@ -123,3 +123,14 @@ def test_no_output_is_captured_to_be_read_back():
                 for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
                 if "redirect_stdout" in line or "redirect_stderr" in line]
     assert captured == [], "return the data (ragqa.cli.collection_args.Output) and let the face print it"
+
+
+def test_sentences_are_split_in_one_place():
+    """ragqa.text says what a sentence is; chunking, citations, refusals, the focus step and the extractive
+    answer all ask it (a second rule would cut the same text differently in two places)."""
+    rule = ("[.!?", "(?<=[.!?")
+    elsewhere = [f"{path.relative_to(REPO)}:{n}" for place in ("ragqa", "ingest")
+                 for path in sorted((REPO / place).rglob("*.py")) if path != REPO / "ragqa" / "text.py"
+                 for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+                 if any(r in line for r in rule)]
+    assert elsewhere == [], "use ragqa.text (sentences, sentence_spans, sentence_ends)"
