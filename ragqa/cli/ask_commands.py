@@ -31,13 +31,12 @@ def register(commands) -> None:
 
 def _engine(settings, args):
     from ragqa.models.chat import make_chat_model
-    from ragqa.models.embedding import make_embedder
     from ragqa.models.lazy_chat import LazyChatModel
 
     # Both models are made when first needed: a question answered from the notes' catalog (which notes, how
     # many, what links where) loads neither. (`search.rerank: llm` reranks with the same chat model.)
     chat_model = LazyChatModel(lambda: make_chat_model(settings), settings.llm.provider != "none")
-    return open_searcher(settings, args, lambda: chat_model, make_embedder)
+    return open_searcher(settings, args, lambda: chat_model)
 
 
 def print_sources(answer, out=sys.stdout) -> None:

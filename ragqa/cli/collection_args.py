@@ -58,7 +58,8 @@ def each_collection(run: Callable[..., Output]) -> Callable[..., int]:
         if len(picked) == 1:
             show(run(picked[0].settings, args), as_json)
             return 0
-        failed, outputs = False, {}
+        failed = False
+        outputs: dict[str, object] = {}
         for collection in picked:
             if not as_json:
                 print(f"== {collection.name} ==", flush=True)
@@ -87,13 +88,15 @@ def show(output: Output, as_json: bool, text: bool = True) -> None:
         print(output.text, flush=True)
 
 
-def open_searcher(settings, args, make_chat_model, embedder_for):
+def open_searcher(settings, args, make_chat_model, embedder_for=None):
     """(the chosen collections behind one `search`, the chat model). A collection without an index yet is
     skipped with a line on stderr when others are searched; the chat model is made (a local one started) only
-    once there is an index to read; `embedder_for(embedding_settings)` makes one embedder per model."""
+    once there is an index to read; `embedder_for(settings)` (default: ragqa.models.embedding.make_embedder)
+    makes one embedder per model."""
     from ragqa.index.store import require_index
-    from ragqa.retrieve.across import CollectionsSearcher
+    from ragqa.models.embedding import make_embedder
     from ragqa.retrieve.search import Searcher
+    from ragqa.retrieve.searchers import Searchers
 
     picked = chosen(settings, args)
     ready: list[tuple[Collection, Path]] = []
@@ -111,13 +114,9 @@ def open_searcher(settings, args, make_chat_model, embedder_for):
         raise IndexMissingError(f"none of the collections ({names}) has an index yet: run "
                                 f"`ragqa ingest --collection {ALL}` first")
     chat_model = make_chat_model()
-    embedders: dict[str, object] = {}
-    searchers: dict[str, Searcher] = {}
-    for collection, index in ready:
-        own = collection.settings
-        key = own.embedding.model_dump_json()
-        if key not in embedders:
-            embedders[key] = embedder_for(own.embedding)
-        searchers[collection.name] = Searcher(own, embedders[key], index, chat_model=chat_model)
-    searcher = CollectionsSearcher(searchers, top_k=settings.search.top_k, rrf_k=settings.search.rrf_k)
-    return searcher, chat_model
+    folders = {collection.name: index for collection, index in ready}
+    searchers = Searchers({collection.name: collection.settings for collection, _ in ready},
+                          lambda own, embedder: Searcher(own, embedder, folders[own.collection_name],
+                                                         chat_model=chat_model),
+                          embedder_for or make_embedder)
+    return searchers.over(folders, settings.search), chat_model

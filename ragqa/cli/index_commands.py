@@ -114,7 +114,7 @@ def run_ingest(settings, args) -> Output:
 
 def _searcher(settings, args):
     # each model loaded only to embed the query: a BM25 search never loads one
-    return open_searcher(settings, args, lambda: reranking_model(settings), make_embedder)[0]
+    return open_searcher(settings, args, lambda: reranking_model(settings))[0]
 
 
 def run_search(settings, args) -> int:
