@@ -134,3 +134,15 @@ def test_sentences_are_split_in_one_place():
                  for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
                  if any(r in line for r in rule)]
     assert elsewhere == [], "use ragqa.text (sentences, sentence_spans, sentence_ends)"
+
+
+def test_a_conversation_crosses_modules_typed():
+    """The conversation the answer loop reads is ragqa.answer.conversation's ChatMessage and Continuation; the
+    keys of the continuation's saved JSON are spelled out there alone, not agreed on between modules."""
+    keys = ('"sent"', '"retrieved_ids"', "'sent'", "'retrieved_ids'")
+    own = REPO / "ragqa" / "answer" / "conversation.py"
+    spelled = [f"{path.relative_to(REPO)}:{n}" for place in ("ragqa", "ingest", "bench")
+               for path in sorted((REPO / place).rglob("*.py")) if path != own
+               for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+               if any(k in line for k in keys)]
+    assert spelled == [], "use ragqa.answer.conversation (ChatMessage, Continuation)"

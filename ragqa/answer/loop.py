@@ -20,10 +20,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 from ragqa.answer.citations import check_citations
+from ragqa.answer.conversation import ChatMessage
 from ragqa.answer.events import Delta, Done, Event, Planned, Query, Retrieved, Sources
 from ragqa.answer.extractive import extractive_answer
 from ragqa.answer.focus import Focused, FocusOptions, focus_passages
@@ -52,7 +53,8 @@ def _focus(question: str, hits: list[Hit], searcher, budget: int | None,
                           options=options or FocusOptions())
 
 
-def answer_events(question: str, *, searcher, chat_model: ChatModel, settings, history: list[dict] | None = None,
+def answer_events(question: str, *, searcher, chat_model: ChatModel, settings,
+                  history: Sequence[ChatMessage] | None = None,
                   filters=None, k: int | None = None, style: PromptStyle | None = None, plan: Plan | None = None,
                   focus: FocusOptions | None = None) -> Iterator[Event]:
     """The events of one answer (see the module's docstring). `plan`: a plan to follow instead of planning the

@@ -8,10 +8,11 @@ inflated by a margin when packing to the window.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, assert_never, get_args
 
+from ragqa.answer.conversation import ChatMessage
 from ragqa.errors import ConfigError
 from ragqa.filetypes import place
 from ragqa.records import Hit
@@ -134,7 +135,7 @@ def fixed_messages(style: PromptStyle) -> list[dict]:
     return [{"role": "system", "content": style.system}, *worked]
 
 
-def build_prompt(question: str, hits: list[Hit], history: list[dict], *, context_window: int,
+def build_prompt(question: str, hits: list[Hit], history: Sequence[ChatMessage], *, context_window: int,
                  answer_tokens: int, count_tokens: Callable[[str], int], texts: list[str] | None = None,
                  style: PromptStyle = PromptStyle()) -> PackedPrompt:
     """Pack passages (best first) and history (newest first) into the window.
@@ -160,10 +161,10 @@ def build_prompt(question: str, hits: list[Hit], history: list[dict], *, context
     kept_history: list[dict] = []
     history_room = int(room * MAX_HISTORY_SHARE)
     for message in reversed(history):
-        c = cost(message["content"])
+        c = cost(message.content)
         if c > history_room:
             break
-        kept_history.insert(0, {"role": message["role"], "content": message["content"]})
+        kept_history.insert(0, message.as_chat())
         history_room -= c
     room -= sum(cost(m["content"]) for m in kept_history)
 
@@ -193,7 +194,7 @@ def _coster(count_tokens: Callable[[str], int]) -> Callable[[str], int]:
     return lambda text: int(count_tokens(text) * SAFETY_FACTOR) + PER_MESSAGE_TOKENS
 
 
-def continued_prompt(question: str, hits: list[Hit], history: list[dict], *, context_window: int,
+def continued_prompt(question: str, hits: list[Hit], history: Sequence[ChatMessage], *, context_window: int,
                      answer_tokens: int, count_tokens: Callable[[str], int]) -> PackedPrompt | None:
     """The continuation build_prompt would make, or None: lets the caller skip work a new prompt needs."""
     return continue_from(question, hits, history, context_window - answer_tokens - SAFETY_TOKENS,
@@ -212,27 +213,25 @@ def same_passages(previous: list, retrieved: list) -> bool:
     return retrieved[0] in previous and 2 * len(set(previous) & set(retrieved)) >= len(retrieved)
 
 
-def continue_from(question: str, hits: list[Hit], history: list[dict], budget: int, cost) -> PackedPrompt | None:
+def continue_from(question: str, hits: list[Hit], history: Sequence[ChatMessage], budget: int,
+                  cost) -> PackedPrompt | None:
     """The last turn's prompt, its answer and the new question, when the new question retrieved (mostly)
     the same passages and it all still fits: then the server has read everything but the last two
     messages, and the model reads the new question against the passages it already read.
 
-    The last history message carries what the faces keep of an answer: {"role": "assistant",
-    "content": shown text, "sent": the messages it answered, "raw": the model's own words,
-    "retrieved_ids": the chunk ids its search found, "passages": those it was given, in prompt order,
-    as (id, score, Chunk), "texts": what it read of each}.
+    The last message of `history` is the last answer, with its Continuation when a model wrote it
+    (ragqa.answer.conversation).
     """
-    last = history[-1] if history else {}
-    sent = last.get("sent")
-    if not sent or not same_passages(last.get("retrieved_ids") or [], [h.key for h in hits]):
+    last = history[-1].continuation if history else None
+    if last is None or not last.sent or not same_passages(list(last.retrieved_ids), [h.key for h in hits]):
         return None
-    messages = [*sent, {"role": "assistant", "content": last.get("raw") or last["content"]},
+    messages = [*last.sent, {"role": "assistant", "content": last.raw or history[-1].content},
                 {"role": "user", "content": followup_message(question)}]
     total = sum(cost(m["content"]) for m in messages)
     if total > budget:
         return None
-    return PackedPrompt(messages, [Hit(i, s, c) for i, s, c in last["passages"]], list(last.get("texts") or []),
-                        [], False, len(history), total, continued=True)
+    return PackedPrompt(messages, list(last.passages), list(last.texts), [], False, len(history), total,
+                        continued=True)
 
 
 def _cut_to_fit(hit: Hit, text: str, room: int, count_tokens, labels: Labels) -> str:

@@ -135,6 +135,7 @@ def _save(store, conversation_id, question, answer) -> bool:
 def run_chat(settings, args) -> int:
     import threading
 
+    from ragqa.answer.conversation import ChatMessage
     from ragqa.answer.loop import warm_up
 
     store, conversation_id, history = _resumed(settings, args)
@@ -152,7 +153,7 @@ def run_chat(settings, args) -> int:
             break
         answer = _stream(question, settings, args, searcher, chat_model, history)
         _finish(answer)
-        history += [{"role": "user", "content": question}, answer.history_entry()]
+        history += [ChatMessage.user(question), answer.as_message()]
         if store is not None:  # the turn is committed now that its answer has ended
             saved = _save(store, conversation_id, question, answer) or saved
     if saved and store is not None:
