@@ -153,7 +153,7 @@ def focus_passages(question: str, texts: list[str], *, budget: int | None, count
 
     primaries = [(score, i, j) for score, i, j in ranked if lexical[i][j] > 0 or scores[i][j] > 0]
     if options.each_passage:
-        firsts = {}
+        firsts: dict[int, tuple[float, int, int]] = {}
         for item in primaries:
             firsts.setdefault(item[1], item)
         primaries = [firsts[i] for i in sorted(firsts)] + [p for p in primaries if p not in firsts.values()]

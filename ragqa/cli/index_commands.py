@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ragqa.cli.collection_args import Output, add_collection_arg, each_collection, open_searcher
 from ragqa.collections import labelled
@@ -11,6 +12,9 @@ from ragqa.contracts import search_json, status_json
 from ragqa.filetypes import KINDS, place
 from ragqa.models.chat import reranking_model
 from ragqa.models.embedding import make_embedder
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 
 def register(commands) -> None:
@@ -78,20 +82,22 @@ class _ProgressBar:
     """A tqdm bar on stderr (on a terminal only) once there are files to read: files, chunks, embedding rate."""
 
     def __init__(self, enabled: bool):
-        self.enabled, self.bar = enabled, None
+        self.enabled = enabled
+        self.bar: tqdm | None = None
 
     def __call__(self, done: int, total: int, chunks: int) -> None:
         if not self.enabled or total == 0:
             return
-        if self.bar is None:
+        bar = self.bar
+        if bar is None:
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total, unit="file", file=sys.stderr, disable=None)  # None: off unless a tty
-        self.bar.update(done - self.bar.n)
-        rate = chunks / max(self.bar.format_dict["elapsed"], 1e-9)
-        self.bar.set_postfix_str(f"{chunks} chunks, {rate:.0f} chunks/s")
+            bar = self.bar = tqdm(total=total, unit="file", file=sys.stderr, disable=None)  # None: off unless a tty
+        bar.update(done - bar.n)
+        rate = chunks / max(bar.format_dict["elapsed"], 1e-9)
+        bar.set_postfix_str(f"{chunks} chunks, {rate:.0f} chunks/s")
         if done == total:
-            self.bar.close()
+            bar.close()
 
 
 def run_ingest(settings, args) -> Output:
