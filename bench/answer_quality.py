@@ -46,7 +46,7 @@ DATA = REPO.parent / "shared" / "data" / "squad-dev"
 CANDIDATES = ["none", "smollm2-135m", "qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b"]
 
 from bench.answer_scoring import answer_line, contains_gold, score  # noqa: E402
-from bench.answer_variants import RANK_WEIGHTS, VARIANTS, rank_weight  # noqa: E402
+from bench.answer_variants import VARIANTS, focus_options  # noqa: E402
 
 
 def sample_questions(data: Path, count: int, seed: int):
@@ -116,11 +116,11 @@ def answer_one(question, settings, searcher, chat_model, variant: str):
     if style_changes.get("example") == "SHORT_EXAMPLE":
         style_changes = {**style_changes, "example": SHORT_EXAMPLE}
     final = None
-    with rank_weight(RANK_WEIGHTS.get(variant)):
-        for event in answer_events(question, searcher=WordsOnly(searcher) if words_only else searcher,
-                                   chat_model=chat_model, settings=settings, style=PromptStyle(**style_changes)):
-            if isinstance(event, Done):
-                final = event.answer
+    for event in answer_events(question, searcher=WordsOnly(searcher) if words_only else searcher,
+                               chat_model=chat_model, settings=settings, style=PromptStyle(**style_changes),
+                               focus=focus_options(variant)):
+        if isinstance(event, Done):
+            final = event.answer
     return final
 
 

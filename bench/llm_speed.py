@@ -75,6 +75,7 @@ def one_answer(question, history, settings, searcher, chat_model) -> tuple[objec
 
 def bench(model: str, passage_tokens, runs: int, work: Path) -> dict:
     from bench.answer_quality import link_models
+    from ragqa.answer.conversation import ChatMessage
     from ragqa.answer.loop import warm_up
     from ragqa.models.chat import make_chat_model
     from ragqa.models.local import stop_local_server
@@ -95,7 +96,7 @@ def bench(model: str, passage_tokens, runs: int, work: Path) -> dict:
             for question, follow in CONVERSATIONS:
                 answer, first = one_answer(question, [], settings, searcher, chat_model)
                 rows["first"].append(first)
-                history = [{"role": "user", "content": question}, answer.history_entry()]
+                history = [ChatMessage.user(question), answer.as_message()]
                 second, row = one_answer(follow, history, settings, searcher, chat_model)
                 row["continued"] = second.continued
                 rows["follow-up"].append(row)

@@ -29,6 +29,7 @@ from ragqa.index.lock import write_lock  # noqa: E402
 from ragqa.index.schema import FileRecord  # noqa: E402
 from ragqa.index.store import open_reader, open_writer  # noqa: E402
 from ragqa.records import Chunk, NoteDate, NoteMeta  # noqa: E402
+from ragqa.retrieve.lexical import topic_terms  # noqa: E402
 from ragqa.retrieve.metrics import percentile  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "scifact"
@@ -120,8 +121,8 @@ def main() -> None:
             try:
                 pairs = list(zip(questions, vectors))
                 dense = timed(lambda q: reader.dense(q[1], 10), pairs)
-                lexical = timed(lambda q: reader.bm25(q[0], 10), pairs)
-                hybrid = timed(lambda q: reader.hybrid(q[0], q[1], 10, 300, 5), pairs)
+                lexical = timed(lambda q: reader.bm25(topic_terms(q[0]), 10), pairs)
+                hybrid = timed(lambda q: reader.hybrid(topic_terms(q[0]), q[1], 10, 300, 5), pairs)
             finally:
                 reader.close()
             cells = " | ".join(f"{a:.1f} / {b:.1f}" for a, b in (dense, lexical, hybrid))

@@ -40,8 +40,8 @@ from ragqa.config_sections import (
 )
 from ragqa.errors import ConfigError
 from ragqa.filetypes import DEFAULT_INCLUDE
-from ragqa.index.locations import locate
 from ragqa.places import CONFIG_NAME, index_for, user_config_file
+from ragqa.store_locations import locate
 
 DEFAULT_CONFIG_FILE = CONFIG_NAME
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::([^}]*))?\}")
@@ -116,7 +116,7 @@ class Settings(_Section):
     @property
     def index_path(self) -> Path:
         path = index_for(self.notes_path) if self.index_dir is None else self.resolve(self.index_dir)
-        locate(path, self.store, self._collection)  # which store holds this index (ragqa.index.locations)
+        locate(path, self.store, self._collection)  # which store holds this index (ragqa.store_locations)
         return path
 
 

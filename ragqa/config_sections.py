@@ -13,6 +13,7 @@ class _Section(BaseModel):
 
 
 class EmbeddingSettings(_Section):
+    backend: Literal["sentence-transformers"] = "sentence-transformers"  # ragqa.models.embedding.EMBEDDERS
     model: str = "intfloat/multilingual-e5-small"  # hub id or local folder
     # bfloat16 inference: "auto" turns it on only where the CPU computes bf16 natively (AVX-512 BF16 or
     # AMX): 2.7-2.9x faster there, same SciFact nDCG@10; emulated on AVX2-only CPUs it is ~5x slower.

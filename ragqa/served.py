@@ -5,6 +5,12 @@ from __future__ import annotations
 
 import threading
 
+from ragqa.models.chat import reranking_model
+from ragqa.models.embedding import Embedder
+from ragqa.retrieve.across import CollectionsSearcher
+from ragqa.retrieve.searchers import Searchers
+from ragqa.retrieve.shared import SharedIndex
+
 
 class Served:
     """What every request shares: the settings, the collections served (each index searched by all requests,
@@ -28,42 +34,24 @@ class Served:
             self.collections = {settings.collection_name: settings}
             self.default_names = [settings.collection_name]
         self.settings = self.collections[self.default_names[0]]
-        self._indexes: dict[str, object] = {}
-        self._embedders: dict[str, object] = {}
-        self._opening = threading.Lock()
+        self._searchers = Searchers(self.collections, lambda own, embedder: SharedIndex(
+            own, embedder, chat_model=reranking_model(own)))
         self.index = self.index_of(self.default_names[0])
         self.embedder = self.index.embedder
         self._chat_model = None
         self._starting = threading.Lock()
 
-    def index_of(self, name: str):
+    def index_of(self, name: str) -> SharedIndex:
         """The collection's shared index (made at first use)."""
-        from ragqa.models.chat import reranking_model
-        from ragqa.models.lazy_embedder import LazyEmbedder
-        from ragqa.retrieve.shared import SharedIndex
+        return self._searchers.of(name)
 
-        with self._opening:
-            if name not in self._indexes:
-                own = self.collections[name]
-                model = own.embedding.model_dump_json()
-                if model not in self._embedders:
-                    self._embedders[model] = LazyEmbedder(own.embedding)
-                self._indexes[name] = SharedIndex(own, self._embedders[model], chat_model=reranking_model(own))
-            return self._indexes[name]
-
-    def embedders(self) -> list:
+    def embedders(self) -> list[Embedder]:
         """The embedder of every collection served, one per model (made if need be, none loaded here)."""
-        found = {id(index.embedder): index.embedder for index in map(self.index_of, self.collections)}
-        return list(found.values())
+        return self._searchers.embedders()
 
-    def searcher(self, names: list[str]):
+    def searcher(self, names: list[str]) -> SharedIndex | CollectionsSearcher:
         """What a search over these collections reads: one shared index, or several behind one `search`."""
-        from ragqa.retrieve.across import CollectionsSearcher
-
-        if len(names) == 1:
-            return self.index_of(names[0])
-        options = self.settings.search
-        return CollectionsSearcher({n: self.index_of(n) for n in names}, top_k=options.top_k, rrf_k=options.rrf_k)
+        return self._searchers.over(names, self.settings.search)
 
     @property
     def started_chat_model(self):

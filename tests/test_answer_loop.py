@@ -6,6 +6,7 @@ import re
 
 from conftest import make_settings
 
+from ragqa.answer.conversation import ChatMessage
 from ragqa.answer.events import Delta, Done, Planned, Query, Retrieved, Sources
 from ragqa.answer.loop import NOTHING_MATCHES, answer_events, answer_question
 from ragqa.answer.refusals import QUOTE_LABEL, is_refusal
@@ -101,7 +102,7 @@ def test_a_follow_up_over_the_same_passages_continues_and_a_new_topic_does_not(t
     searcher, model = Searcher([FAQ, GUIDE]), ScriptedModel("Nothing is lost [1].", "It is one transaction [1].")
     first = answer_question("What happens if ingest is killed?", searcher=searcher, chat_model=model,
                             settings=settings(tmp_path))
-    history = [{"role": "user", "content": "What happens if ingest is killed?"}, first.history_entry()]
+    history = [ChatMessage.user("What happens if ingest is killed?"), first.as_message()]
     second = answer_question("Why is that?", searcher=searcher, chat_model=model, settings=settings(tmp_path),
                              history=history)
     assert second.continued

@@ -16,6 +16,7 @@ from conftest import live, make_settings
 from garden_notes import SMOLLM2, write_garden_notes
 
 from ragqa.answer.citations import CITATION
+from ragqa.answer.conversation import ChatMessage
 from ragqa.answer.events import Delta, Progress
 from ragqa.answer.followup import plausible_rewrite
 from ragqa.answer.loop import answer_events
@@ -133,8 +134,7 @@ def test_prompt_fits_a_tiny_context_window_and_the_server_accepts_it(rig):
 @live
 def test_a_pronoun_follow_up_searches_for_what_it_refers_to(rig, sun_answer):
     question = "what about its pests?"
-    history = [{"role": "user", "content": "How much sun do tomatoes need?"},
-               {"role": "assistant", "content": sun_answer[2].text}]
+    history = [ChatMessage.user("How much sun do tomatoes need?"), ChatMessage("assistant", sun_answer[2].text)]
     followed, _, _ = ask(rig, question, history=history, k=2)
     alone, _, _ = ask(rig, question, k=2)
     assert alone["query"].text == question

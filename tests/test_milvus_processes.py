@@ -27,10 +27,10 @@ from conftest import make_settings
 from milvus_server import milvus_lite_server
 
 from ingest.pipeline import ingest_folder
-from ragqa.index.locations import milvus_location
 from ragqa.index.lock import LOCK_NAME, write_lock
 from ragqa.index.milvus_state import MilvusIndex
 from ragqa.retrieve.search import Searcher
+from ragqa.store_locations import milvus_location
 
 pytestmark = pytest.mark.slow
 

@@ -15,12 +15,13 @@ from garden_notes import write_garden_notes
 from ingest.pipeline import ingest_folder
 from ragqa.config import load_settings
 from ragqa.errors import ConfigError, RagqaError
+from ragqa.fusion import reciprocal_rank_fusion
 from ragqa.index.milvus_layout import chunk_id
 from ragqa.index.milvus_state import MilvusIndex
 from ragqa.index.queries import read_snapshot
 from ragqa.index.store import open_reader
 from ragqa.index.stores import open_store
-from ragqa.retrieve.fusion import reciprocal_rank_fusion
+from ragqa.retrieve.lexical import topic_terms
 from ragqa.retrieve.search import Filters, Searcher
 
 MILVUS = {"backend": "milvus", "milvus_holds": "everything"}
@@ -70,8 +71,9 @@ def test_hybrid_is_milvus_own_rrf_at_the_configured_k(pair):
     reader, k = searcher.reader, searcher.settings.search.rrf_k
     for question in QUESTIONS:
         vector = searcher.embedder.embed_query(question)
-        inside = reader.hybrid(question, vector, 5, 300, k)
-        outside = reciprocal_rank_fusion([reader.dense(vector, 300), reader.bm25(question, 300)], k=k)[:5]
+        terms = topic_terms(question)
+        inside = reader.hybrid(terms, vector, 5, 300, k)
+        outside = reciprocal_rank_fusion([reader.dense(vector, 300), reader.bm25(terms, 300)], k=k)[:5]
         assert [round(s, 6) for _, s in inside] == [round(s, 6) for _, s in outside]
         assert {i for i, _ in inside} <= {i for i, _ in outside[:8]}  # equal scores may swap places
 
@@ -131,7 +133,7 @@ def test_an_edit_and_a_removal_are_seen_and_ids_name_the_content(tmp_path, minil
 
 
 def _location(settings):
-    from ragqa.index.locations import milvus_location
+    from ragqa.store_locations import milvus_location
 
     return milvus_location(settings.index_path)
 

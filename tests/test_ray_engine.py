@@ -15,8 +15,8 @@ from garden_notes import write_garden_notes
 
 from ingest.pipeline import ingest_folder
 from ragqa.cli import main
-from ragqa.index.locations import milvus_location
 from ragqa.index.milvus_state import MilvusIndex
+from ragqa.store_locations import milvus_location
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason="Ray not installed: '.[ray]'")]

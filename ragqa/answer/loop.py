@@ -24,13 +24,14 @@ refusal with the answer in front of it is replaced by the passage's sentence.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 from ragqa.answer.citations import check_citations
+from ragqa.answer.conversation import ChatMessage
 from ragqa.answer.events import Delta, Done, Event, Planned, Query, Retrieved, Sources
 from ragqa.answer.extractive import extractive_answer
-from ragqa.answer.focus import Focused, focus_passages
+from ragqa.answer.focus import Focused, FocusOptions, focus_passages
 from ragqa.answer.followup import standalone_query
 from ragqa.answer.notes_answer import notes_answer_events
 from ragqa.answer.prompt import PromptStyle, build_prompt, continued_prompt, fixed_messages, user_message
@@ -48,18 +49,22 @@ from ragqa.tokens import count_tokens
 NOTHING_MATCHES = "No passage in your notes matches this question, so the language model was not asked."
 
 
-def _focus(question: str, hits: list[Hit], searcher, budget: int | None) -> list[Focused]:
+def _focus(question: str, hits: list[Hit], searcher, budget: int | None,
+           options: FocusOptions | None = None) -> list[Focused]:
     embedder = getattr(searcher, "embedder", None)
     similarity = getattr(embedder, "similarities", None) if budget is not None else None
     return focus_passages(question, [h.chunk.text for h in hits], budget=budget, count_tokens=count_tokens,
-                          similarity=similarity, headings=[h.chunk.heading for h in hits])
+                          similarity=similarity, headings=[h.chunk.heading for h in hits],
+                          options=options or FocusOptions())
 
 
-def answer_events(question: str, *, searcher, chat_model: ChatModel, settings, history: list[dict] | None = None,
-                  filters=None, k: int | None = None, style: PromptStyle | None = None, plan: Plan | None = None
-                  ) -> Iterator[Event]:
+def answer_events(question: str, *, searcher, chat_model: ChatModel, settings,
+                  history: Sequence[ChatMessage] | None = None,
+                  filters=None, k: int | None = None, style: PromptStyle | None = None, plan: Plan | None = None,
+                  focus: FocusOptions | None = None) -> Iterator[Event]:
     """The events of one answer (see the module's docstring). `plan`: a plan to follow instead of planning the
-    question (a face that took a filter away); `filters`: the user's own, added to the plan's."""
+    question (a face that took a filter away); `filters`: the user's own, added to the plan's; `style` and
+    `focus`: the prompt and the focus step other than as shipped (the benches compare them)."""
     plan = with_filters(plan if plan is not None else plan_for(question, searcher, settings), filters)
     yield Planned(plan)
     if plan.kind in ("list", "count", "links"):
@@ -71,7 +76,7 @@ def answer_events(question: str, *, searcher, chat_model: ChatModel, settings, h
     if not plan.is_plain:
         filters = Filters(**plan.filter_values())
     yield from _lookup_events(question, searcher=searcher, chat_model=chat_model, settings=settings,
-                              history=history, filters=filters, k=k, style=style, plan=plan)
+                              history=history, filters=filters, k=k, style=style, plan=plan, focus=focus)
 
 
 def with_filters(plan: Plan, filters) -> Plan:
@@ -84,8 +89,8 @@ def with_filters(plan: Plan, filters) -> Plan:
                    created=filters.created or plan.created, modified=filters.modified or plan.modified)
 
 
-def _lookup_events(question: str, *, searcher, chat_model: ChatModel, settings, history, filters, k, style, plan
-                   ) -> Iterator[Event]:
+def _lookup_events(question: str, *, searcher, chat_model: ChatModel, settings, history, filters, k, style, plan,
+                   focus: FocusOptions | None) -> Iterator[Event]:
     started = time.perf_counter()
     history = history or []
     rewriter = chat_model if settings.llm.rewrites_with_llm() else NoChatModel()
@@ -118,7 +123,7 @@ def _lookup_events(question: str, *, searcher, chat_model: ChatModel, settings, 
     else:
         found = _focus(question, hits, None, None)  # by shared words only: milliseconds
         yield Retrieved(Given(hits, [h.chunk.text for h in hits], [f.best for f in found]))
-        focused = _focus(question, hits, searcher, budget)
+        focused = _focus(question, hits, searcher, budget, focus)
         packed = build_prompt(question, hits, history, texts=[f.text for f in focused] if budget is not None else None,
                               style=style or PromptStyle(), **window)
     best_of = {h.key: (f.best, f.match) for h, f in zip(packed.passages if packed.continued else hits, focused)}

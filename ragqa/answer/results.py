@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ragqa.answer.conversation import ChatMessage, Continuation
 from ragqa.plan.question_plan import Plan
 from ragqa.records import Hit
 
@@ -58,15 +59,15 @@ class Answer:
             "invalid_citations": self.invalid_citations, "quoted": self.quoted, "plan": self.plan.as_json(),
         }
 
-    def history_entry(self) -> dict:
-        """The assistant turn to keep for follow-ups: what was shown, and what lets the next question
-        over the same passages continue this prompt where the LLM server has it cached."""
-        entry = {"role": "assistant", "content": self.text}
+    def as_message(self) -> ChatMessage:
+        """The answer as the conversation keeps it for follow-ups: what was shown, and (when a model wrote it)
+        what lets the next question over the same passages continue this prompt where the LLM server has it
+        cached."""
+        continuation = None
         if self.generated and self.sent:
-            entry.update(sent=self.sent, raw=self.raw, texts=self.texts,
-                         retrieved_ids=self.retrieved_ids,
-                         passages=[(h.chunk_id, h.score, h.chunk) for h in self.passages])
-        return entry
+            continuation = Continuation(sent=tuple(self.sent), raw=self.raw, texts=tuple(self.texts),
+                                        retrieved_ids=tuple(self.retrieved_ids), passages=tuple(self.passages))
+        return ChatMessage("assistant", self.text, continuation)
 
 
 def _row(n: int, hit: Hit) -> dict:

@@ -19,6 +19,7 @@ from fastapi import APIRouter, Depends, Header
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from ragqa.answer.conversation import ChatMessage
 from ragqa.answer.events import Delta, Done
 from ragqa.api.app import Served, served
 from ragqa.api.date_filters import DateFilters
@@ -64,11 +65,12 @@ def text_of(message: Message) -> str:
     return message.content or ""
 
 
-def conversation(messages: list[Message]) -> tuple[str, list[dict]]:
+def conversation(messages: list[Message]) -> tuple[str, list[ChatMessage]]:
     """(the question, the history before it): the turns `ragqa chat` keeps; system messages are ragqa's own."""
     if messages[-1].role != "user" or not text_of(messages[-1]).strip():
         raise APIError(400, "the last message must be the user's question, and not empty", "bad_request")
-    history = [{"role": m.role, "content": text_of(m)} for m in messages[:-1] if m.role in ("user", "assistant")]
+    history = [ChatMessage("user" if m.role == "user" else "assistant", text_of(m))
+               for m in messages[:-1] if m.role in ("user", "assistant")]
     return text_of(messages[-1]).strip(), history
 
 

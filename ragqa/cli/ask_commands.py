@@ -32,12 +32,11 @@ def register(commands) -> None:
 def _engine(settings, args):
     from ragqa.models.chat import make_chat_model
     from ragqa.models.lazy_chat import LazyChatModel
-    from ragqa.models.lazy_embedder import LazyEmbedder
 
     # Both models are made when first needed: a question answered from the notes' catalog (which notes, how
     # many, what links where) loads neither. (`search.rerank: llm` reranks with the same chat model.)
     chat_model = LazyChatModel(lambda: make_chat_model(settings), settings.llm.provider != "none")
-    return open_searcher(settings, args, lambda: chat_model, LazyEmbedder)
+    return open_searcher(settings, args, lambda: chat_model)
 
 
 def print_sources(answer, out=None) -> None:
@@ -137,6 +136,7 @@ def _save(store, conversation_id, question, answer) -> bool:
 def run_chat(settings, args) -> int:
     import threading
 
+    from ragqa.answer.conversation import ChatMessage
     from ragqa.answer.loop import warm_up
 
     store, conversation_id, history = _resumed(settings, args)
@@ -154,7 +154,7 @@ def run_chat(settings, args) -> int:
             break
         answer = _stream(question, settings, args, searcher, chat_model, history)
         _finish(answer)
-        history += [{"role": "user", "content": question}, answer.history_entry()]
+        history += [ChatMessage.user(question), answer.as_message()]
         if store is not None:  # the turn is committed now that its answer has ended
             saved = _save(store, conversation_id, question, answer) or saved
     if saved and store is not None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ragqa.index.locations import locate
+from ragqa.store_locations import locate
 
 
 def index_identity(settings, embedder, index_dir: Path | None = None) -> dict:

@@ -60,18 +60,18 @@ class MilvusReader:
         vector = [float(x) for x in np.asarray(query_vector, np.float32).reshape(-1)]
         return self._top(k, lambda limit: self._search(vector, "dense", "IP", limit, allowed))
 
-    def bm25(self, query: str, k: int, allowed: Selection | None = None) -> list[tuple[int, float]]:
-        text = query_text(query)
+    def bm25(self, terms: list[str], k: int, allowed: Selection | None = None) -> list[tuple[int, float]]:
+        text = query_text(terms)
         if text is None:
             return []
         return self._top(k, lambda limit: self._search(text, "sparse", "BM25", limit, allowed))
 
-    def hybrid(self, query: str, query_vector: np.ndarray, k: int, depth: int, rrf_k: int,
+    def hybrid(self, terms: list[str], query_vector: np.ndarray, k: int, depth: int, rrf_k: int,
                allowed: Selection | None = None) -> list[tuple[int, float]]:
         """Dense and BM25 fused by reciprocal rank inside Milvus (`hybrid_search` with RRFRanker(rrf_k))."""
         from pymilvus import AnnSearchRequest, RRFRanker
 
-        text = query_text(query)
+        text = query_text(terms)
         if text is None:  # no word to match: the dense ranking alone, scored as the fusion scores it
             return [(i, 1.0 / (rrf_k + rank)) for rank, (i, _) in enumerate(self.dense(query_vector, k, allowed), 1)]
         vector = [float(x) for x in np.asarray(query_vector, np.float32).reshape(-1)]

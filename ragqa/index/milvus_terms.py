@@ -13,9 +13,6 @@ from __future__ import annotations
 import sqlite3
 import threading
 
-from ragqa.retrieve.lexical import query_terms
-from ragqa.text import STOPWORDS
-
 _LOCAL = threading.local()
 
 
@@ -43,15 +40,12 @@ def terms(texts: list[str]) -> list[str]:
     return [" ".join(words) for words in found]
 
 
-def query_text(question: str) -> str | None:
-    """The question's topic words as terms, as the SQLite index's BM25 query picks them
-    (ragqa.retrieve.lexical.match_expression); None when it has no word at all.
+def query_text(words: list[str]) -> str | None:
+    """A query's topic words (ragqa.retrieve.lexical.topic_terms) as the terms BM25 counts; None for no word.
 
-    >>> query_text("What is the role of TNF-alpha in sepsis?")
+    >>> query_text(["role", "tnf", "alpha", "sepsis"])
     'role tnf alpha sepsi'
     """
-    words = query_terms(question)
-    kept = [w for w in words if w not in STOPWORDS] or words
-    if not kept:
+    if not words:
         return None
-    return " ".join(dict.fromkeys(terms([" ".join(kept)])[0].split())) or None
+    return " ".join(dict.fromkeys(terms([" ".join(words)])[0].split())) or None

@@ -24,6 +24,16 @@ from ragqa.index.schema import (
 from ragqa.records import Chunk, Hit
 
 
+def match_expression(terms: list[str]) -> str | None:
+    """An FTS5 MATCH expression for passages holding any of the terms, each quoted so that no word is read as
+    FTS5 syntax (FTS5 applies the index's `porter unicode61` tokenizer to each: "Cells" matches "cell").
+
+    >>> match_expression(["role", "tnf"]), match_expression([])
+    ('"role" OR "tnf"', None)
+    """
+    return " OR ".join('"' + t.replace('"', '""') + '"' for t in terms) or None
+
+
 class IndexReader:
     """A consistent, read-only view of the index, for search."""
 
@@ -67,11 +77,10 @@ class IndexReader:
         ids, scores = self.vectors.search(query_vector, k, allowed_ids)
         return list(zip(ids.tolist(), scores.tolist()))
 
-    def bm25(self, query: str, k: int, allowed_ids=None) -> list[tuple[int, float]]:
-        """Full-text BM25 (SQLite FTS5, Porter stemming) over the query's topic words; higher is better."""
-        from ragqa.retrieve.lexical import match_expression
-
-        match = match_expression(query)
+    def bm25(self, terms: list[str], k: int, allowed_ids=None) -> list[tuple[int, float]]:
+        """Full-text BM25 (SQLite FTS5, Porter stemming) over passages holding any of the terms (the read path
+        picks them: ragqa.retrieve.lexical.topic_terms); higher is better. No term matches nothing."""
+        match = match_expression(terms)
         if match is None:
             return []
         sql = "SELECT rowid, -bm25(chunks_fts) AS s FROM chunks_fts WHERE chunks_fts MATCH ?"
@@ -81,12 +90,12 @@ class IndexReader:
         sql += " ORDER BY s DESC LIMIT ?"
         return [(int(r), float(s)) for r, s in self.conn.execute(sql, [*params, k])]
 
-    def hybrid(self, query: str, query_vector: np.ndarray, k: int, depth: int, rrf_k: int,
+    def hybrid(self, terms: list[str], query_vector: np.ndarray, k: int, depth: int, rrf_k: int,
                allowed=None) -> list[tuple[int, float]]:
-        """Dense and BM25, each `depth` deep, fused by reciprocal rank (ragqa.retrieve.fusion); the best k."""
-        from ragqa.retrieve.fusion import reciprocal_rank_fusion
+        """Dense and BM25, each `depth` deep, fused by reciprocal rank (ragqa.fusion); the best k."""
+        from ragqa.fusion import reciprocal_rank_fusion
 
-        rankings = [self.dense(query_vector, depth, allowed), self.bm25(query, depth, allowed)]
+        rankings = [self.dense(query_vector, depth, allowed), self.bm25(terms, depth, allowed)]
         return reciprocal_rank_fusion(rankings, k=rrf_k)[:k]
 
     def hits(self, scored: list[tuple[int, float]]) -> list[Hit]:

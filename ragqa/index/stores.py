@@ -1,6 +1,6 @@
 """Where an index is kept, behind one small interface: SQLite in the index folder, or everything in Milvus.
 
-    store = open_store(index_dir)        # which one: config's store.milvus_holds (ragqa.index.locations)
+    store = open_store(index_dir)        # which one: config's store.milvus_holds (ragqa.store_locations)
     store.exists(); store.file_id()
     reader = store.reader(identity)      # search: dense, bm25, hybrid, hits, ids_matching, files, stats
     writer = store.writer(identity)      # ingest: known_files, apply, touch, publish (hold write_lock)
@@ -20,8 +20,8 @@ from typing import Protocol
 
 import numpy as np
 
-from ragqa.index.locations import milvus_location
 from ragqa.records import Chunk, Hit
+from ragqa.store_locations import milvus_location
 
 
 class IndexReading(Protocol):
@@ -35,8 +35,8 @@ class IndexReading(Protocol):
     def stored_vectors(self, ids: list[int]) -> np.ndarray: ...
     def ids_matching(self, **conditions): ...  # an opaque selection that dense, bm25 and hybrid take
     def dense(self, query_vector: np.ndarray, k: int, allowed=None) -> list[tuple[int, float]]: ...
-    def bm25(self, query: str, k: int, allowed=None) -> list[tuple[int, float]]: ...
-    def hybrid(self, query: str, query_vector: np.ndarray, k: int, depth: int, rrf_k: int,
+    def bm25(self, terms: list[str], k: int, allowed=None) -> list[tuple[int, float]]: ...
+    def hybrid(self, terms: list[str], query_vector: np.ndarray, k: int, depth: int, rrf_k: int,
                allowed=None) -> list[tuple[int, float]]: ...
     def hits(self, scored: list[tuple[int, float]]) -> list[Hit]: ...
     def files(self) -> list: ...

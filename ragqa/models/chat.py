@@ -48,7 +48,7 @@ class NoChatModel:
 
     generates = False
     name = "retrieval only"
-    last_usage = None
+    last_usage: dict | None = None
 
     def __init__(self, problem: str | None = None) -> None:
         self.problem = problem  # why there is no model although one is configured; None for provider none

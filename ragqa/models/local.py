@@ -25,9 +25,9 @@ import urllib.request
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ragqa.atomic import write_atomically
 from ragqa.config import LLMSettings
 from ragqa.errors import LLMError
-from ragqa.index.atomic import write_atomically
 from ragqa.models.hardware import threads_for
 from ragqa.models.llm_leases import drop_lease, live_leases, take_lease
 

@@ -18,8 +18,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from ragqa.atomic import replacing
 from ragqa.errors import LLMError
-from ragqa.index.atomic import replacing
 
 DEFAULT_CACHE_DIR = "~/.cache/ragqa"
 

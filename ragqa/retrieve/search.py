@@ -15,12 +15,13 @@ from pathlib import Path
 import numpy as np
 
 from ragqa.filetypes import KIND_SUFFIXES
+from ragqa.fusion import reciprocal_rank_fusion, score_fusion
 from ragqa.index.conditions import DayRange
 from ragqa.index.store import index_identity, open_reader
 from ragqa.models.chat import ChatModel
 from ragqa.records import Hit
 from ragqa.retrieve.across import tagged
-from ragqa.retrieve.fusion import reciprocal_rank_fusion, score_fusion
+from ragqa.retrieve.lexical import topic_terms
 from ragqa.retrieve.rerank import make_reranker
 
 
@@ -97,13 +98,14 @@ class Searcher:
         if mode == "dense":
             return self.reader.dense(self.embedder.embed_query(query), k, allowed)
         if mode == "bm25":
-            return self.reader.bm25(query, k, allowed)
+            return self.reader.bm25(topic_terms(query), k, allowed)
         depth = max(k, options.candidates)
         if options.fusion == "rrf" and options.dense_weight == options.bm25_weight == 1.0:
             # the store fuses (all-Milvus: inside Milvus, by its hybrid_search)
-            return self.reader.hybrid(query, self.embedder.embed_query(query), k, depth, options.rrf_k, allowed)
+            return self.reader.hybrid(topic_terms(query), self.embedder.embed_query(query), k, depth, options.rrf_k,
+                                      allowed)
         dense = self.reader.dense(self.embedder.embed_query(query), depth, allowed)
-        lexical = self.reader.bm25(query, depth, allowed)
+        lexical = self.reader.bm25(topic_terms(query), depth, allowed)
         weights = [options.dense_weight, options.bm25_weight]
         if options.fusion == "scores":
             fused = score_fusion([dense, lexical], weights=weights)

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ragqa.answer.conversation import ChatMessage
 from ragqa.answer.loop import answer_events
 from ragqa.errors import RagqaError
 from ragqa.retrieve.search import Filters
 from ragqa.web.chat import RELATED_PER_SOURCE, safe_related, show_answer_details, stream_answer
 from ragqa.web.chips import show_chips
-from ragqa.web.conversations import conversation_bar, save_turn
+from ragqa.web.conversations import conversation_bar, save_turn, shown_answer
 from ragqa.web.notes_data import Version, related_to
 from ragqa.web.resources import chat_model_for, forget_chat_model
 
@@ -44,11 +45,16 @@ def chat_view(settings, index, version: Version | None, tab, store=None, ingest=
             ask(question or again[0], settings, index, version, store, plan=None if question else again[1])
 
 
+def history_of(messages: list[dict]) -> list[ChatMessage]:
+    """The conversation shown so far as the answer loop reads it: each question and answer (an answer with its
+    continuation), without the problems shown in their place."""
+    return [ChatMessage(m["role"], m["content"], m.get("continuation")) for m in messages if m["content"]]
+
+
 def ask(question: str, settings, index, version: Version | None, store=None, plan=None) -> None:
     """Answer `question` with this session's filters and top-k, and add both to the conversation. `plan`: the
     plan to follow instead of planning the question (a chip was taken away)."""
-    history = [{k: v for k, v in m.items() if k not in ("question", "answer", "problem", "plan")}
-               for m in st.session_state.messages if m["content"]]
+    history = history_of(st.session_state.messages)
     st.session_state.messages.append({"role": "user", "content": question})
     with st.chat_message("user"):
         st.markdown(question)
@@ -68,7 +74,7 @@ def ask(question: str, settings, index, version: Version | None, store=None, pla
         answer.error = answer.error or problem
         if answer.error and settings.llm.provider == "local":
             forget_chat_model()  # a dead local server is started again for the next question
-        message = {**answer.history_entry(), "question": question, "answer": answer.as_json(), "plan": answer.plan}
+        message = shown_answer(answer.as_message(), question, answer.as_json(), answer.plan)
         with above:
             show_chips(answer.plan, question, str(len(st.session_state.messages)))
         show_answer_details(message, related_finder(version, settings.collection_name))
