@@ -129,7 +129,7 @@ class RunawayModel(ScriptedModel):
 def streamed_and_final(tmp_path, model):
     events = list(answer_events("What happens if ingest is killed?", searcher=Searcher([FAQ, GUIDE]),
                                 chat_model=model, settings=settings(tmp_path)))
-    return "".join(v for k, v in events if k == "delta"), events[-1][1]
+    return "".join(e.text for e in events if isinstance(e, Delta)), events[-1].answer
 
 
 def test_an_answer_that_goes_on_into_a_new_question_ends_where_it_does(tmp_path):

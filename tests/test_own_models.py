@@ -366,6 +366,7 @@ def test_a_gguf_loaded_by_path_is_served_under_its_own_name_with_auto_threads(an
 @pytest.mark.slow
 @pytest.mark.parametrize("label", MODELS_ASKED)
 def test_the_answer_path_and_its_checks_hold_on_each_bundled_model(label, answering, garden, minilm):
+    from ragqa.answer.events import Delta
     from ragqa.answer.loop import answer_events
     from ragqa.retrieve.search import Searcher
 
@@ -375,8 +376,8 @@ def test_the_answer_path_and_its_checks_hold_on_each_bundled_model(label, answer
     chat_model, settings = answering(label)
     events = list(answer_events(QUESTION, searcher=Searcher(settings, minilm), chat_model=chat_model,
                                 settings=settings))
-    answer = events[-1][1]
-    streamed = "".join(value for kind, value in events if kind == "delta")
+    answer = events[-1].answer
+    streamed = "".join(e.text for e in events if isinstance(e, Delta))
     assert answer.generated and answer.error is None and answer.text.strip(), answer.error
     assert streamed.split() == answer.raw.split()  # what streamed is the answer (cut where it ran away)
     assert all(1 <= n <= len(answer.passages) for n in answer.cited), answer.raw

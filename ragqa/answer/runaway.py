@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import re
 
+from ragqa.text import sentence_ends
+
 STOP_STRINGS = ("\nQuestion:", "<passages>", "</passages>")  # the prompt's scaffolding (ragqa.answer.prompt)
 # a passage's label line as the prompt writes them, "[4] Garden > Watering": a number, words, no sentence's end
 _LABEL_LINE = re.compile(r"\n\[\d+\][^\n.!?\[\]]*\n")
 _LABEL_SO_FAR = re.compile(r"\n\[\d*\]?[^\n.!?\[\]]*$")
 MIN_REPEAT_WORDS = 3  # a repeated sentence this long ends the answer ("Yes. Yes." is left alone)
-_BOUNDARY = re.compile(r"(?<=[.!?。！？])\s+|\n+")
 _CITATIONS = re.compile(r"\[[\d,;\s]+\]")
 
 
@@ -32,7 +33,7 @@ class RunawayCut:
 
     >>> cut = RunawayCut()
     >>> [cut.feed(p) for p in ["It is red [1]. It", " is red [1]. It is red", " [1]. More"]], cut.stopped, cut.text
-    (['It is red [1]. ', '', ''], True, 'It is red [1].')
+    (['It is red [1].', '', ''], True, 'It is red [1].')
     >>> cut = RunawayCut(); cut.feed("Twice a week [2].\\nQues"), cut.feed("tion: why?"), cut.text
     ('Twice a week [2].', '', 'Twice a week [2].')
     >>> cut = RunawayCut(); cut.feed("It needs sun.\\n\\n[4] Wat"), cut.feed("ering\\nWater it."), cut.text
@@ -78,9 +79,9 @@ class RunawayCut:
     def _sentences(self) -> tuple[list[tuple[int, str]], int]:
         """(start, text) of each finished sentence, and where the unfinished one starts."""
         done, start = [], 0
-        for boundary in _BOUNDARY.finditer(self._all):
-            done.append((start, self._all[start:boundary.start()]))
-            start = boundary.end()
+        for end in sentence_ends(self._all):  # the sentences every step splits by (ragqa.text)
+            done.append((start, self._all[start:end]))
+            start = end
         return done, start
 
     def _runaway_at(self) -> int | None:

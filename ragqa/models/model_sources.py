@@ -17,9 +17,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ragqa.atomic import write_atomically
 from ragqa.config import LLMSettings
 from ragqa.errors import LLMError
-from ragqa.index.atomic import write_atomically
 from ragqa.models.gguf import read_gguf
 from ragqa.models.hf_models import PREFIX as HF_PREFIX
 from ragqa.models.hf_models import hf_model_file
