@@ -108,8 +108,8 @@ def test_a_one_collection_command_returns_its_output_and_prints_nothing(ingested
 
     settings = load_settings(ingested[0], environ={})
     [full], [empty] = choose(settings, "full"), choose(settings, "empty")
-    output = run_status(full.settings, SimpleNamespace(index=None, json=True))
+    output = run_status(full.settings, SimpleNamespace(index=None, json=True, config=str(ingested[0])))
     assert capsys.readouterr().out == ""
     assert output.data["files"] == 2 and output.text.startswith("files 2")
     with pytest.raises(IndexMissingError):
-        run_status(empty.settings, SimpleNamespace(index=None, json=True))
+        run_status(empty.settings, SimpleNamespace(index=None, json=True, config=str(ingested[0])))
