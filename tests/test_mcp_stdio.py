@@ -20,8 +20,9 @@ pytestmark = pytest.mark.slow  # one server process: torch and MiniLM load in it
 QUESTION = "How does ragqa keep the index safe if ingest is killed?"
 RIGHT_NOTE = "RELIABILITY.md"
 TOOLS = {"search_notes", "ask_notes", "read_note", "related_notes", "list_collections", "index_status"}
+# README: JSON contracts, `ragqa ask --json`
 ASK_JSON = {"answer", "citations", "sources", "model", "prompt_tokens", "seconds", "first_token_seconds", "generated",
-            "search_query", "error", "invalid_citations", "quoted", "plan"}  # README: JSON contracts, `ragqa ask --json`
+            "search_query", "error", "invalid_citations", "quoted", "plan"}
 DOCS = sorted(p.name for p in (REPO / "docs").glob("*.md"))
 
 
