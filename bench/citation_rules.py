@@ -32,7 +32,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:] = [str(REPO)] + [p for p in sys.path if Path(p or ".").resolve() != REPO / "bench"]
 
 from bench.answer_quality import DATA, read_log, sample_questions  # noqa: E402
-from ragqa.answer.citations import _SENTENCE_END, CITATION, SUPPORT_MIN, check_citations, parse_citations, support  # noqa: E402
+from ragqa.answer.citations import CITATION, SUPPORT_MIN, check_citations, parse_citations, support  # noqa: E402
+from ragqa.text import sentences as split_text  # noqa: E402
 
 
 def passages_seen(questions: list[tuple], work: Path) -> dict[str, list[tuple[str, str]]]:
@@ -54,7 +55,7 @@ def passages_seen(questions: list[tuple], work: Path) -> dict[str, list[tuple[st
 
 
 def sentences(text: str, join: bool) -> list[str]:
-    parts = _SENTENCE_END.split(text) if text.strip() else []
+    parts = split_text(text, paragraphs=False)
     if not join:
         return parts
     joined: list[str] = []

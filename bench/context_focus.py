@@ -26,10 +26,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:] = [str(REPO)] + [p for p in sys.path if Path(p or ".").resolve() != REPO / "bench"]
 
 from bench.answer_quality import DATA, build_index, contains_gold, sample_questions  # noqa: E402
-from bench.answer_variants import rank_weight  # noqa: E402
 from bench.docs_questions import DOCS_QUESTIONS  # noqa: E402
 from bench.machine import machine_line  # noqa: E402
-from ragqa.answer.focus import focus_passages  # noqa: E402
+from ragqa.answer.focus import FocusOptions, focus_passages  # noqa: E402
 from ragqa.tokens import count_tokens  # noqa: E402
 
 CONTEXT_NEEDS = {  # the words the context must keep for a right answer to be possible
@@ -45,7 +44,7 @@ CONTEXT_NEEDS = {  # the words the context must keep for a right answer to be po
 
 
 def variants(k: int) -> dict:
-    """name -> (kind, passages, budget, options for focus_passages)."""
+    """name -> (kind, passages, budget, FocusOptions and whether the embedding and headings count)."""
     out = {f"whole passages, top {n}": ("whole", n, 0, {}) for n in sorted({k, 3})}
     for budget in (140, 180, 240, 320):
         out[f"words only, {budget}"] = ("focus", k, budget, {"semantic": False, "headings": False, "rank_weight": 0.05})
@@ -65,10 +64,9 @@ def context(spec, question, hits, similarity):
     options = dict(options)
     semantic = options.pop("semantic", True)
     headings = [h.chunk.heading for h in hits[:n]] if options.pop("headings", True) else None
-    with rank_weight(options.pop("rank_weight", None)):
-        return [f.text for f in focus_passages(question, texts, budget=budget, count_tokens=count_tokens,
-                                               similarity=similarity if semantic else None, headings=headings,
-                                               **options)]
+    return [f.text for f in focus_passages(question, texts, budget=budget, count_tokens=count_tokens,
+                                           similarity=similarity if semantic else None, headings=headings,
+                                           options=FocusOptions(**options))]
 
 
 def cached_similarity(embedder):

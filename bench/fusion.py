@@ -23,8 +23,9 @@ sys.path[:] = [str(REPO)] + [p for p in sys.path if Path(p or ".").resolve() != 
 from bench.machine import machine_line  # noqa: E402
 from bench.quality import DATA, E5, KEPT, MINILM, settings_for  # noqa: E402
 from ragqa.cli.eval_command import load_beir, note_name, spread_sample  # noqa: E402
+from ragqa.fusion import reciprocal_rank_fusion, score_fusion  # noqa: E402
 from ragqa.models.embedder import load_embedder  # noqa: E402
-from ragqa.retrieve.fusion import reciprocal_rank_fusion, score_fusion  # noqa: E402
+from ragqa.retrieve.lexical import topic_terms  # noqa: E402
 from ragqa.retrieve.metrics import best_chunk_per_doc, evaluate  # noqa: E402
 from ragqa.retrieve.search import Searcher  # noqa: E402
 
@@ -38,7 +39,7 @@ def retrieve(dataset: str, model: str, queries: dict) -> tuple[dict, dict, dict]
     searcher = Searcher(settings, load_embedder(settings.embedding), work / "index")
     reader = searcher.reader
     dense = {q: reader.dense(searcher.embedder.embed_query(t), DEPTH) for q, t in queries.items()}
-    bm25 = {q: reader.bm25(t, DEPTH) for q, t in queries.items()}
+    bm25 = {q: reader.bm25(topic_terms(t), DEPTH) for q, t in queries.items()}
     ids = {i for lists in (dense, bm25) for ranked in lists.values() for i, _ in ranked}
     chunks = reader.chunks(ids)
     return dense, bm25, {i: (c.path, c.ordinal) for i, c in chunks.items()}

@@ -53,16 +53,17 @@ def ingest_docs(work: Path):
 
 
 def one_answer(question, history, settings, searcher, chat_model) -> tuple[object, dict]:
+    from ragqa.answer.events import Delta, Done
     from ragqa.answer.loop import answer_events
 
     started, first = time.perf_counter(), None
     final = None
-    for kind, value in answer_events(question, searcher=searcher, chat_model=chat_model, settings=settings,
-                                     history=history):
-        if kind == "delta" and first is None:
+    for event in answer_events(question, searcher=searcher, chat_model=chat_model, settings=settings,
+                               history=history):
+        if isinstance(event, Delta) and first is None:
             first = time.perf_counter() - started
-        elif kind == "done":
-            final = value
+        elif isinstance(event, Done):
+            final = event.answer
     usage = dict(chat_model.last_usage or {})
     generated = usage.get("completion_tokens") or 0
     after_first = final.seconds - (final.first_token_seconds or final.seconds)
@@ -74,6 +75,7 @@ def one_answer(question, history, settings, searcher, chat_model) -> tuple[objec
 
 def bench(model: str, passage_tokens, runs: int, work: Path) -> dict:
     from bench.answer_quality import link_models
+    from ragqa.answer.conversation import ChatMessage
     from ragqa.answer.loop import warm_up
     from ragqa.models.chat import make_chat_model
     from ragqa.models.local import stop_local_server
@@ -94,7 +96,7 @@ def bench(model: str, passage_tokens, runs: int, work: Path) -> dict:
             for question, follow in CONVERSATIONS:
                 answer, first = one_answer(question, [], settings, searcher, chat_model)
                 rows["first"].append(first)
-                history = [{"role": "user", "content": question}, answer.history_entry()]
+                history = [ChatMessage.user(question), answer.as_message()]
                 second, row = one_answer(follow, history, settings, searcher, chat_model)
                 row["continued"] = second.continued
                 rows["follow-up"].append(row)

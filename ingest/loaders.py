@@ -10,7 +10,9 @@ import codecs
 from ingest.decode import decode_bytes, looks_binary, utf16_without_bom
 from ingest.documents import Document, Section, SkipFile, read_bytes
 from ingest.formats import ReadOptions, read_document
+from ingest.frontmatter import split_front_matter
 from ingest.markdown import parse_markdown, stem_of
+from ingest.note_refs import inline_tags, markdown_links
 from ingest.scan import FoundFile
 from ragqa.filetypes import PLAIN_KINDS
 
@@ -34,6 +36,12 @@ def load_file(found: FoundFile, options: ReadOptions | None = None, worker=None)
         return read_document(found.path, found.rel, found.kind, options)
     text, warning = read_text(found)
     doc = parse_markdown(text, found.rel) if found.kind == "markdown" else parse_text(text, found.rel)
+    if found.kind == "markdown":  # what the note's text says besides its prose: inline #tags, links to notes
+        body = split_front_matter(text)[1]
+        inline = inline_tags(body)
+        if inline:
+            doc.metadata["tags"] = list(dict.fromkeys([*doc.tags, *inline]))
+        doc.links += markdown_links(body, found.rel)
     if warning:
         doc.warnings.insert(0, warning)
     if not doc.sections and found.kind == "markdown" and doc.metadata:

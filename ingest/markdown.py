@@ -10,7 +10,7 @@ from pathlib import PurePosixPath
 
 from ingest.documents import Document, Section
 from ingest.frontmatter import split_front_matter
-from ingest.wikilinks import rewrite_inline
+from ingest.wikilinks import rewrite_inline, wikilink_targets
 
 _HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
@@ -19,16 +19,19 @@ _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
 def parse_markdown(text: str, path: str) -> Document:
     """Split a note into sections by its ATX headings.
 
-    >>> doc = parse_markdown("---\\ntags: [a]\\n---\\n# Plan\\nIntro\\n## Steps\\nGo [[Next|on]]", "n/plan.md")
+    Links are the body's wikilinks and those in the front matter (`parent: "[[x]]"`), in order.
+
+    >>> note = "---\\ntags: [a]\\nup: '[[Top]]'\\n---\\n# Plan\\nIntro\\n## Steps\\nGo [[Next|on]]"
+    >>> doc = parse_markdown(note, "n/plan.md")
     >>> doc.title, [(s.headings, s.text) for s in doc.sections], doc.links, doc.tags
-    ('Plan', [([], 'Intro'), (['Steps'], 'Go on')], ['Next'], ['a'])
+    ('Plan', [([], 'Intro'), (['Steps'], 'Go on')], ['Top', 'Next'], ['a'])
     """
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     metadata, body, warning = split_front_matter(text)
     warnings = [warning] if warning else []
     blocks = _heading_blocks(body)
     title = metadata.get("title") or _first_h1(blocks) or stem_of(path)
-    links: list[str] = []
+    links: list[str] = wikilink_targets(text[:len(text) - len(body)]) if metadata else []
     sections = _sections(blocks, title, links)
     return Document(path=path, title=title, sections=sections, kind="markdown",
                     metadata=metadata, links=links, warnings=warnings)

@@ -17,14 +17,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.chunk import chunk_document
-from ingest.documents import SkipFile
+from ingest.documents import Document, SkipFile
 from ingest.loaders import load_file, read_options
+from ingest.note_meta import note_meta
 from ingest.preflight import check_notes_folder, index_write_error, is_write_failure
 from ingest.scan import scan_folder, unlisted_prefixes
 from ingest.worker import DocumentWorker
 from ragqa.config import Settings
+from ragqa.filetypes import PLAIN_KINDS
 from ragqa.index.lock import write_lock
-from ragqa.index.store import FileRecord, IndexWriter, index_identity
+from ragqa.index.store import FileRecord, index_identity, open_writer
 from ragqa.notes.vectors import refresh_note_vectors
 from ragqa.tokens import count_tokens
 
@@ -60,31 +62,37 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def prepare_file(item, sha: str, settings: Settings, fits, reader: DocumentWorker | None):
+    """Load and chunk one changed file: (its record, its chunks, warnings). A file that cannot be read is a
+    "skipped" record with the reason, never an exception. `fits(passage)`: the embedding model's length check."""
+    record = FileRecord(item.rel, item.size, item.mtime_ns, sha, item.kind, status="indexed")
+    try:
+        doc = load_file(item, worker=reader)
+        chunks = chunk_document(
+            doc, chunk_tokens=settings.chunking.chunk_tokens, overlap_tokens=settings.chunking.overlap_tokens,
+            count_tokens=count_tokens, fits_model=fits,
+        )
+        if not chunks:
+            raise SkipFile("no text to index")
+        record.title = doc.title
+        record.meta = {"tags": doc.tags, "links": doc.links, "aliases": doc.metadata.get("aliases") or []}
+        record.note = note_meta(doc, item.mtime_ns)
+        return record, chunks, doc.warnings
+    except SkipFile as reason:
+        record.status, record.reason = "skipped", str(reason)
+    except Exception as err:  # one bad file must never stop the ingest
+        record.status, record.reason = "skipped", (
+            f"could not read: {type(err).__name__}: {err}".splitlines()[0][:200])
+    return record, [], []
+
+
 def _prepare(found, settings: Settings, embedder, out: queue.Queue, stop: threading.Event,
              reader: DocumentWorker) -> None:
     """Producer: load and chunk each changed file; put (record, chunks, warnings) on the queue."""
     for item, sha in found:
         if stop.is_set():
             return
-        record = FileRecord(item.rel, item.size, item.mtime_ns, sha, item.kind, status="indexed")
-        try:
-            doc = load_file(item, worker=reader)
-            chunks = chunk_document(
-                doc, chunk_tokens=settings.chunking.chunk_tokens, overlap_tokens=settings.chunking.overlap_tokens,
-                count_tokens=count_tokens, fits_model=embedder.fits,
-            )
-            if not chunks:
-                raise SkipFile("no text to index")
-            record.title = doc.title
-            record.meta = {"tags": doc.tags, "links": doc.links, "aliases": doc.metadata.get("aliases") or []}
-            _put(out, (record, chunks, doc.warnings), stop)
-        except SkipFile as reason:
-            record.status, record.reason = "skipped", str(reason)
-            _put(out, (record, [], []), stop)
-        except Exception as err:  # one bad file must never stop the ingest
-            record.status, record.reason = "skipped", (
-                f"could not read: {type(err).__name__}: {err}".splitlines()[0][:200])
-            _put(out, (record, [], []), stop)
+        _put(out, prepare_file(item, sha, settings, embedder.fits, reader), stop)
     _put(out, None, stop)
 
 
@@ -111,7 +119,7 @@ def ingest_folder(settings: Settings, embedder, notes_dir: Path | None = None, i
     report = IngestReport()
     with write_lock(index, wait_seconds=lock_wait, on_wait=on_wait):
         try:
-            writer = IndexWriter(index, index_identity(settings, embedder, index), rebuild=rebuild)
+            writer = open_writer(index, index_identity(settings, embedder, index), rebuild=rebuild)
         except (sqlite3.Error, OSError) as err:
             raise index_write_error(index, err) from None
         try:
@@ -131,7 +139,7 @@ def ingest_folder(settings: Settings, embedder, notes_dir: Path | None = None, i
     return report
 
 
-def _run(settings, embedder, notes: Path, writer: IndexWriter, report: IngestReport, progress) -> None:
+def _run(settings, embedder, notes: Path, writer, report: IngestReport, progress) -> None:
     found, scan_skipped = scan_folder(notes, settings.include, settings.exclude,
                                       int(settings.max_file_mb * 1024 * 1024))
     known = writer.known_files()
@@ -171,8 +179,36 @@ def _run(settings, embedder, notes: Path, writer: IndexWriter, report: IngestRep
     if gone:
         writer.apply([], removed=gone)
         report.removed.extend(gone)
-    with DocumentWorker(settings.pdf.timeout_seconds, read_options(settings)) as reader:
-        _load_and_commit(to_load, known, settings, embedder, writer, report, progress, reader)
+    if settings.ingest.engine == "ray":  # reading and chunking as Ray tasks, embedding in Ray actors
+        from ingest.ray_engine import load_and_commit_on_ray
+
+        load_and_commit_on_ray(to_load, known, settings, embedder, writer, report, progress)
+    else:
+        with DocumentWorker(settings.pdf.timeout_seconds, read_options(settings)) as reader:
+            _load_and_commit(to_load, known, settings, embedder, writer, report, progress, reader)
+    _add_missing_notes(found, known, writer)
+
+
+def _add_missing_notes(found, known: dict[str, FileRecord], writer) -> None:
+    """Note metadata for the indexed files that have none: an index made before it existed (format 1) gets it
+    here, read again from each note, with nothing embedded again. Other documents take their file's time (their
+    own dates come with their next change: reading them again could mean OCR)."""
+    missing = writer.paths_without_notes()
+    records = []
+    for item in found:
+        if item.rel not in missing or item.rel not in known:
+            continue
+        record = known[item.rel]
+        doc = Document(item.rel, record.title, [], item.kind)
+        if item.kind in PLAIN_KINDS:
+            try:
+                doc = load_file(item)
+            except Exception:  # noqa: BLE001 (it was read before; what cannot be read now keeps the file's time)
+                pass
+        record.note = note_meta(doc, item.mtime_ns)
+        records.append(record)
+    for start in range(0, len(records), 1000):
+        writer.set_notes(records[start:start + 1000])
 
 
 def _load_and_commit(to_load, known, settings, embedder, writer, report, progress, reader) -> None:
@@ -207,11 +243,15 @@ def _count_unchanged(record: FileRecord, report: IngestReport) -> None:
         report.unchanged.append(record.path)
 
 
-def _commit(batch, known, embedder, writer: IndexWriter, report: IngestReport) -> int:
+def _commit(batch, known, embedder, writer, report: IngestReport) -> int:
     if not batch:
         return 0
-    texts = [c.embed_text for _, chunks in batch for c in chunks]
-    vectors = embedder.embed_passages(texts)
+    vectors = embedder.embed_passages([c.embed_text for _, chunks in batch for c in chunks])
+    return commit_embedded(batch, vectors, known, writer, report)
+
+
+def commit_embedded(batch, vectors, known, writer, report: IngestReport) -> int:
+    """Commit a batch of (record, chunks) whose chunks' vectors are `vectors`, in order; count it in the report."""
     rows, start = [], 0
     for record, chunks in batch:
         rows.append((record, chunks, vectors[start:start + len(chunks)]))
@@ -223,5 +263,5 @@ def _commit(batch, known, embedder, writer: IndexWriter, report: IngestReport) -
         else:
             report.added.append(record.path)
     writer.apply(rows)
-    report.chunks += len(texts)
+    report.chunks += start
     return len(batch)

@@ -10,12 +10,11 @@ import re
 from collections.abc import Callable
 
 from ingest.markdown import closes_fence, opens_fence
+from ragqa.text import sentence_ends  # what a sentence is: the read path splits by the same rule
 
 Span = tuple[int, int]
 Count = Callable[[str], int]
 
-# End of a sentence: punctuation, optional closing quote/bracket, then space.
-_SENTENCE_END = re.compile(r"[.!?…。！？][\"'”’)\]]*(?=\s)")
 _BLANK_LINE = re.compile(r"\n[ \t]*\n\s*")
 
 
@@ -75,7 +74,7 @@ def split_to_fit(text: str, span: Span, budget: int, count: Count, code: bool = 
 
 
 def sentences(text: str, start: int, end: int) -> list[Span]:
-    return _cut(text, start, end, [m.end() for m in _SENTENCE_END.finditer(text, start, end)])
+    return _cut(text, start, end, sentence_ends(text, start, end))
 
 
 def lines(text: str, start: int, end: int) -> list[Span]:
@@ -114,7 +113,7 @@ def sentence_starts(text: str, start: int, end: int) -> list[int]:
     >>> sentence_starts("One two. Three\\n\\nFour", 0, 20)
     [9, 16]
     """
-    ends = [m.end() for m in _SENTENCE_END.finditer(text, start, end)]
+    ends = sentence_ends(text, start, end)
     ends += [m.end() for m in _BLANK_LINE.finditer(text, start, end)]
     found = {trim(text, e, end)[0] for e in ends}
     return sorted(p for p in found if start < p < end)

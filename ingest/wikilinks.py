@@ -54,24 +54,33 @@ def link_text(inner: str) -> str:
 def rewrite_inline(line: str, links: list[str]) -> str:
     """Rewrite one line of prose; append each wikilink target to `links`.
 
-    Embeds (`![[...]]`) are dropped: they show a picture or another note,
-    neither of which belongs in this note's text. Images keep their alt text.
+    Embeds (`![[...]]`) are dropped from the text: they show a picture or another note, neither of which
+    belongs in this note's text; their targets are links all the same (Obsidian lists them among the backlinks).
+    Images keep their alt text.
 
     >>> found = []
     >>> rewrite_inline("See [[a/B|bee]] ![[x.png]] ![logo|300](l.png)", found), found
-    ('See bee  logo', ['a/B'])
+    ('See bee  logo', ['a/B', 'x.png'])
     """
     if "[" not in line:
         return line
 
     def wiki(match: re.Match) -> str:
-        if match.group(1):
-            return ""
         inner = match.group(2)
         target = normalise_target(inner.replace("\\|", "|").partition("|")[0])
         if target:
             links.append(target)
-        return link_text(inner)
+        return "" if match.group(1) else link_text(inner)
 
     line = _WIKI.sub(wiki, line)
     return _IMAGE.sub(lambda m: _SIZE.sub("", m.group(1)).strip(), line)
+
+
+def wikilink_targets(text: str) -> list[str]:
+    """Every `[[target]]` in a text that is not prose, such as a front matter block (`parent: "[[fruit|Fruit]]"`).
+
+    >>> wikilink_targets('parent:\\n  - "[[./fruit|Fruit]]"\\nsee: "[[veg#Roots]]"')
+    ['fruit', 'veg']
+    """
+    targets = (normalise_target(m.group(2).replace("\\|", "|").partition("|")[0]) for m in _WIKI.finditer(text))
+    return [t for t in targets if t]

@@ -35,7 +35,7 @@ def collections(settings: Settings) -> dict[str, Collection]:
     for name, own in settings.collections.items():
         update = {
             "notes_dir": own.notes_dir,
-            "index_dir": own.index_dir or str(Path(settings.index_dir) / name),
+            "index_dir": own.index_dir or str(settings.index_path / name),
             "include": settings.include if own.include is None else own.include,
             "exclude": settings.exclude if own.exclude is None else own.exclude,
             "collections": {},

@@ -1,7 +1,7 @@
 """Typed settings read from config.yaml.
 
-Order of precedence, lowest first: the defaults below, config.yaml (or the file
-named by --config / RAGQA_CONFIG), then environment variables named after a setting, read by
+Order of precedence, lowest first: the defaults below, the config file (--config, RAGQA_CONFIG, ./config.yaml,
+else the user config folder's config.yaml: config_file), then environment variables named after a setting, read by
 pydantic-settings: `RAGQA_<SECTION>__<KEY>` (`RAGQA_SEARCH__TOP_K=8` sets search.top_k) and the
 top-level keys (`RAGQA_NOTES_DIR=~/notes` sets notes_dir). Any other RAGQA_* variable (the app's
 RAGQA_PASSWORD, config.yaml's own ${RAGQA_NOTES:docs}) is not a setting and is left alone.
@@ -22,11 +22,14 @@ from pydantic_settings import EnvSettingsSource
 from pydantic_settings.exceptions import SettingsError
 
 from ragqa.config_sections import (
+    AnswerSettings,
     APISettings,
     ChunkSettings,
     EmbeddingSettings,
     HistorySettings,
+    IngestSettings,
     LLMSettings,
+    MCPSettings,
     OcrSettings,
     PdfSettings,
     SearchSettings,
@@ -37,8 +40,10 @@ from ragqa.config_sections import (
 )
 from ragqa.errors import ConfigError
 from ragqa.filetypes import DEFAULT_INCLUDE
+from ragqa.places import CONFIG_NAME, index_for, user_config_file
+from ragqa.store_locations import locate
 
-DEFAULT_CONFIG_FILE = "config.yaml"
+DEFAULT_CONFIG_FILE = CONFIG_NAME
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::([^}]*))?\}")
 
 
@@ -56,8 +61,8 @@ class CollectionSettings(_Section):
 
 
 class Settings(_Section):
-    notes_dir: str = "docs"
-    index_dir: str = ".ragqa-index"
+    notes_dir: str = "~/notes"
+    index_dir: str | None = None  # None: one index per notes folder in the user data folder (ragqa.places)
     include: list[str] = Field(default_factory=lambda: list(DEFAULT_INCLUDE))
     exclude: list[str] = Field(default_factory=list)
     max_file_mb: float = Field(50.0, gt=0)
@@ -67,10 +72,13 @@ class Settings(_Section):
     ocr: OcrSettings = Field(default_factory=OcrSettings)
     search: SearchSettings = Field(default_factory=SearchSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     topics: TopicSettings = Field(default_factory=TopicSettings)
+    answer: AnswerSettings = Field(default_factory=AnswerSettings)
     ui: UISettings = Field(default_factory=UISettings)
     api: APISettings = Field(default_factory=APISettings)
+    mcp: MCPSettings = Field(default_factory=MCPSettings)
     history: HistorySettings = Field(default_factory=HistorySettings)
     collections: dict[str, CollectionSettings] = Field(default_factory=dict)
     _collection: str = PrivateAttr("default")  # which collection these settings are (ragqa.collections)
@@ -107,7 +115,9 @@ class Settings(_Section):
 
     @property
     def index_path(self) -> Path:
-        return self.resolve(self.index_dir)
+        path = index_for(self.notes_path) if self.index_dir is None else self.resolve(self.index_dir)
+        locate(path, self.store, self._collection)  # which store holds this index (ragqa.store_locations)
+        return path
 
 
 def expand_env(value, environ: Mapping[str, str] | None = None):
@@ -224,13 +234,25 @@ def _one_line(err: ValidationError, env_tree: dict) -> str:
     return f"bad value for '{key}' ({first.get('input')!r}){source}: {msg}"
 
 
+def config_file(path: str | os.PathLike | None = None, environ: Mapping[str, str] | None = None) -> Path | None:
+    """The settings file to read: `path` (--config), $RAGQA_CONFIG, ./config.yaml, else the user config folder's
+    config.yaml (ragqa.places) if there is one. None: no file, every setting at its default."""
+    environ = os.environ if environ is None else environ
+    chosen = path or environ.get("RAGQA_CONFIG")
+    if chosen:
+        return Path(chosen).expanduser()
+    for candidate in (Path(DEFAULT_CONFIG_FILE), user_config_file()):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
 def load_settings(path: str | os.PathLike | None = None, environ: dict[str, str] | None = None) -> Settings:
     """Read settings; raise ConfigError with one line naming the bad key."""
     environ = dict(os.environ if environ is None else environ)
-    chosen = path or environ.get("RAGQA_CONFIG")
+    file = config_file(path, environ)
     data: dict = {}
-    if chosen or Path(DEFAULT_CONFIG_FILE).exists():
-        file = Path(chosen or DEFAULT_CONFIG_FILE).expanduser()
+    if file is not None:
         if not file.is_file():
             raise ConfigError(f"config file not found: {file}")
         try:

@@ -43,3 +43,7 @@ class HistoryError(RagqaError):
 
 class HistoryFormatError(HistoryError):
     """The history file was written by a newer ragqa; it is left as it is."""
+
+
+class NotePathError(RagqaError):
+    """A path a client gave is not a note's or folder's path inside the notes folder ('..', absolute, NUL…)."""

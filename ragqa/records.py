@@ -44,3 +44,24 @@ class Hit:
     def key(self) -> tuple[str, int]:
         """Which passage this is, across collections (chunk ids are per index)."""
         return self.chunk.collection, self.chunk_id
+
+
+@dataclass(frozen=True)
+class NoteDate:
+    """A note's created or modified day (ISO "YYYY-MM-DD"), and where it was read from."""
+
+    day: str
+    source: str  # "front matter created" (the key's name) | "file name" | "file time"
+
+
+@dataclass(frozen=True)
+class NoteMeta:
+    """What ingest reads about one indexed file besides its text: the facts that list, count and links
+    questions are answered from (ragqa.plan). Tags are as written, without '#'; links are the targets of the
+    note's wikilinks and Markdown links (a note's name or its path without ".md")."""
+
+    created: NoteDate
+    modified: NoteDate
+    tags: tuple[str, ...] = ()
+    links: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()

@@ -1,15 +1,17 @@
 """Words and sentences: the one place that says what a content word and a sentence are.
 
-Used by citation checks, the extractive answer, the focused prompt context, highlighting and the
-BM25 query (its stopwords); topic names add more stopwords of their own (ragqa.notes.topic_names).
+Used by chunking (ingest.split), citation checks, refusals, the extractive answer, the focused prompt
+context, highlighting and the BM25 query (its stopwords); topic names add more stopwords of their own
+(ragqa.notes.topic_names).
 """
 from __future__ import annotations
 
 import re
 
 _WORD = re.compile(r"\w+", re.UNICODE)
-# End of a sentence: punctuation, optional closing quote or bracket, then white space; or a blank line.
-_SENTENCE_END = re.compile(r"[.!?…。！？][\"'”’)\]]*(?=\s)|\n[ \t]*\n")
+# End of a sentence: punctuation, optional closing quote or bracket, then white space.
+_SENTENCE_END = re.compile(r"[.!?…。！？][\"'”’)\]]*(?=\s)")
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")  # also ends a sentence (a heading, a list item), unless told otherwise
 # Words that carry no topic: Lucene's English stop set (what Anserini's BM25 runs use), plus question,
 # auxiliary and pronoun words. They match most passages, so they neither find nor support one.
 STOPWORDS = frozenset(
@@ -47,21 +49,33 @@ def stems(text: str) -> set[str]:
     return {stem(w) for w in content_words(text)}
 
 
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence, trimmed of white space; a line break inside a sentence is kept.
+def sentence_ends(text: str, start: int = 0, end: int | None = None) -> list[int]:
+    """Where sentences end within text[start:end]: just after each closing mark (punctuation, and a closing
+    quote or bracket) that white space follows.
+
+    >>> sentence_ends('He said "yes." Then… it rained. 3.5 kg')
+    [14, 20, 31]
+    """
+    return [m.end() for m in _SENTENCE_END.finditer(text, start, len(text) if end is None else end)]
+
+
+def sentence_spans(text: str, paragraphs: bool = True) -> list[tuple[int, int]]:
+    """(start, end) of each sentence, trimmed of white space; a line break inside a sentence is kept. A blank
+    line ends a sentence too, unless `paragraphs` is False (ingest cuts paragraphs itself; an answer's
+    paragraphs stay whole).
 
     >>> t = "It opened in 1932. It is red!\\n\\nA new paragraph"
     >>> [t[a:b] for a, b in sentence_spans(t)]
     ['It opened in 1932.', 'It is red!', 'A new paragraph']
+    >>> sentences("A list:\\n\\n- one\\n- two", paragraphs=False)
+    ['A list:\\n\\n- one\\n- two']
     """
-    spans, start = [], 0
-    for match in _SENTENCE_END.finditer(text):
-        end = match.end() if not match.group(0).startswith("\n") else match.start()
-        spans.append((start, end))
-        start = match.end()
-    spans.append((start, len(text)))
+    cuts = sentence_ends(text)
+    if paragraphs:
+        cuts += [at for m in _BLANK_LINE.finditer(text) for at in m.span()]
+    points = sorted(set(cuts))
     out = []
-    for a, b in spans:
+    for a, b in zip([0, *points], [*points, len(text)]):
         while a < b and text[a].isspace():
             a += 1
         while b > a and text[b - 1].isspace():
@@ -71,10 +85,10 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return out
 
 
-def sentences(text: str) -> list[str]:
-    """The sentences of `text`, in order.
+def sentences(text: str, paragraphs: bool = True) -> list[str]:
+    """The sentences of `text`, in order (`paragraphs`: as in sentence_spans).
 
     >>> sentences("Tomatoes like sun. Water them twice a week.")
     ['Tomatoes like sun.', 'Water them twice a week.']
     """
-    return [text[a:b] for a, b in sentence_spans(text)]
+    return [text[a:b] for a, b in sentence_spans(text, paragraphs)]

@@ -72,6 +72,18 @@ def _no_ragqa_variables_in_shared_fixtures():
         yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _user_folders_in_tmp(tmp_path_factory):
+    """The user config and data folders (ragqa.places: a config.yaml found from anywhere, the indexes made with no
+    index_dir) in a temp folder: a developer's own ~/.config/ragqa/config.yaml cannot change a test's result, and
+    no test writes an index into their ~/.local/share. (XDG_CACHE_HOME stays: the model caches live there.)"""
+    home = tmp_path_factory.mktemp("user-folders")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+        patch.setenv("XDG_DATA_HOME", str(home / "data"))
+        yield home
+
+
 # A test that uses one of these (directly or through another fixture) loads a real model or reads a real corpus.
 REAL_PARTS = {"minilm", "e5", "smollm2_server", "vault_index", "pdf_index", "formats_index", "docs_index"}
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from ragqa.answer.conversation import ChatMessage
+from ragqa.answer.events import Delta, Done, Planned, Query, Retrieved, Sources
 from ragqa.answer.loop import NOTHING_MATCHES, answer_events, answer_question
 from ragqa.answer.refusals import QUOTE_LABEL, is_refusal
 from ragqa.models.chat import NoChatModel
@@ -46,15 +48,15 @@ def settings(tmp_path):
 def test_sources_come_before_the_first_words_and_timings_are_kept(tmp_path):
     events = list(answer_events("What happens if ingest is killed?", searcher=Searcher([FAQ, GUIDE]),
                                 chat_model=ScriptedModel("Nothing is lost [1]."), settings=settings(tmp_path)))
-    kinds = [k for k, _ in events]
-    assert kinds[:3] == ["query", "retrieved", "sources"] and kinds[3] == "delta" and kinds[-1] == "done"
-    found, given = events[1][1], events[2][1]
+    kinds = [type(e) for e in events]
+    assert kinds[:5] == [Planned, Query, Retrieved, Sources, Delta] and kinds[-1] == Done
+    found, given = events[2].given, events[3].given
     # what the search found is shown before the focus step embeds sentences: every hit, whole, in rank order
     assert [h.chunk.path for h in found.passages][:1] == ["docs/FAQ.md"]
     assert found.texts == [h.chunk.text for h in found.passages] and all(found.best[:1])
     assert given.passages[0].chunk.path == "docs/FAQ.md"
     assert given.best[0].startswith("Re-running ingest") or "SQLite transaction" in given.best[0]
-    answer = events[-1][1]
+    answer = events[-1].answer
     assert answer.text == "Nothing is lost [1]." and answer.cited == [1]
     reply = answer.as_json()
     assert 0 <= reply["first_token_seconds"] <= reply["seconds"]
@@ -100,7 +102,7 @@ def test_a_follow_up_over_the_same_passages_continues_and_a_new_topic_does_not(t
     searcher, model = Searcher([FAQ, GUIDE]), ScriptedModel("Nothing is lost [1].", "It is one transaction [1].")
     first = answer_question("What happens if ingest is killed?", searcher=searcher, chat_model=model,
                             settings=settings(tmp_path))
-    history = [{"role": "user", "content": "What happens if ingest is killed?"}, first.history_entry()]
+    history = [ChatMessage.user("What happens if ingest is killed?"), first.as_message()]
     second = answer_question("Why is that?", searcher=searcher, chat_model=model, settings=settings(tmp_path),
                              history=history)
     assert second.continued
@@ -108,3 +110,49 @@ def test_a_follow_up_over_the_same_passages_continues_and_a_new_topic_does_not(t
     assert model.sent[1][:len(model.sent[0])] == model.sent[0]
     assert model.sent[1][-1] == {"role": "user", "content": "Question: Why is that?"}
     assert [h.chunk.path for h in second.passages] == [h.chunk.path for h in first.passages]
+
+
+class RunawayModel(ScriptedModel):
+    """A scripted model that says how many pieces were read from it and whether its stream was closed."""
+
+    def stream(self, messages, max_tokens=None):
+        self.read, self.closed = 0, False
+        try:
+            for piece in super().stream(messages, max_tokens):
+                self.read += 1
+                yield piece
+        except GeneratorExit:
+            self.closed = True
+            raise
+
+
+def streamed_and_final(tmp_path, model):
+    events = list(answer_events("What happens if ingest is killed?", searcher=Searcher([FAQ, GUIDE]),
+                                chat_model=model, settings=settings(tmp_path)))
+    return "".join(e.text for e in events if isinstance(e, Delta)), events[-1].answer
+
+
+def test_an_answer_that_goes_on_into_a_new_question_ends_where_it_does(tmp_path):
+    # SmolLM2-135M's real reply to "Can two ingests run at once?" on ragqa's docs/
+    model = RunawayModel("Nothing is lost [1].\n\nQuestion: Can two ingests run at once?\n\nYes, they can [2].")
+    streamed, answer = streamed_and_final(tmp_path, model)
+    assert streamed.rstrip() == answer.raw == answer.text == "Nothing is lost [1]."
+    assert model.closed  # the server stops writing once its stream is closed
+
+
+def test_an_answer_that_goes_in_circles_says_each_sentence_once_and_stops_the_model(tmp_path):
+    # SmolLM2-135M's real reply to "How does ragqa keep the index safe if ingest is killed?", to its token limit
+    loop = "The index is not lost, nothing leaked. " * 12
+    model = RunawayModel(loop)
+    streamed, answer = streamed_and_final(tmp_path, model)
+    assert streamed.rstrip() == answer.raw == "The index is not lost, nothing leaked."
+    assert answer.text.startswith("The index is not lost, nothing leaked.")
+    assert model.closed and model.read < len(loop.split()) / 3  # the model was not read to its limit
+
+
+def test_an_ordinary_answer_streams_as_it_comes_and_is_not_cut(tmp_path):
+    reply = ("Nothing is lost [1]. Each batch is one transaction [1]. Re-running ingest finishes the job [1]. "
+             "Nothing is lost, then [1].")
+    model = RunawayModel(reply)
+    streamed, answer = streamed_and_final(tmp_path, model)
+    assert streamed == answer.raw == reply and not model.closed

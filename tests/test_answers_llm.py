@@ -13,6 +13,8 @@ import re
 import pytest
 
 from ragqa.answer.citations import CITATION
+from ragqa.answer.conversation import ChatMessage
+from ragqa.answer.events import Delta, Progress
 from ragqa.answer.followup import plausible_rewrite
 from ragqa.answer.loop import answer_events
 from ragqa.answer.prompt import PER_MESSAGE_TOKENS, SYSTEM_PROMPT
@@ -73,9 +75,9 @@ def ask(rig, question, **kwargs):
     events = list(answer_events(question, searcher=rig["searcher"], chat_model=kwargs.pop("chat_model", None)
                                 or rig["chat_model"], settings=kwargs.pop("settings", None) or rig["settings"],
                                 **kwargs))
-    deltas = [value for kind, value in events if kind == "delta"]
-    named = {kind: value for kind, value in events if kind != "delta"}
-    return named, deltas, named["done"]
+    deltas = [e.text for e in events if isinstance(e, Delta)]
+    named = {type(e).__name__.lower(): e for e in events if not isinstance(e, Delta)}
+    return named, deltas, named["done"].answer
 
 
 @pytest.fixture(scope="module")
@@ -133,15 +135,14 @@ def test_prompt_fits_a_tiny_context_window_and_the_server_accepts_it(rig):
 @live
 def test_a_pronoun_follow_up_searches_for_what_it_refers_to(rig, sun_answer):
     question = "what about its pests?"
-    history = [{"role": "user", "content": "How much sun do tomatoes need?"},
-               {"role": "assistant", "content": sun_answer[2].text}]
+    history = [ChatMessage.user("How much sun do tomatoes need?"), ChatMessage("assistant", sun_answer[2].text)]
     followed, _, _ = ask(rig, question, history=history, k=2)
     alone, _, _ = ask(rig, question, k=2)
-    assert alone["query"] == question
-    assert followed["query"] != question and "tomato" in followed["query"].lower()
-    assert alone["sources"].passages[0].chunk.path == "home/pests.md"  # without history: the household pests
-    assert {h.chunk.path for h in followed["sources"].passages} == {"garden/tomatoes.md"}  # with it: the tomatoes'
-    assert "Growing tomatoes > Pests" in [h.chunk.heading for h in followed["sources"].passages]
+    assert alone["query"].text == question
+    assert followed["query"].text != question and "tomato" in followed["query"].text.lower()
+    assert alone["sources"].given.passages[0].chunk.path == "home/pests.md"  # without history: the household pests
+    assert {h.chunk.path for h in followed["sources"].given.passages} == {"garden/tomatoes.md"}  # with it: tomatoes'
+    assert "Growing tomatoes > Pests" in [h.chunk.heading for h in followed["sources"].given.passages]
 
 
 def test_a_rewrite_that_answers_instead_of_asking_is_refused():
@@ -186,3 +187,17 @@ def test_instructions_inside_a_note_stay_delimited_data(rig):
     assert any(h.chunk.path == "garden/compost.md" for h in answer.passages)
     stored = stored_chunks(rig)
     assert all((row["path"], row["text"]) in stored for row in answer.citation_rows())
+
+
+@live
+def test_a_summary_reads_every_matching_note_says_how_many_and_cites_them(rig):
+    events = list(answer_events("Summarize what I wrote about pests", searcher=rig["searcher"],
+                                chat_model=rig["chat_model"], settings=rig["settings"]))
+    progress = [e.text for e in events if isinstance(e, Progress)]
+    deltas = [e.text for e in events if isinstance(e, Delta)]
+    answer = events[-1].answer
+    assert answer.plan.kind == "summary" and answer.plan.topic == "pests"
+    assert progress == ["read 0 of 2 notes", "read 1 of 2 notes", "read 2 of 2 notes"]
+    assert sorted(h.chunk.path for h in answer.passages) == ["garden/tomatoes.md", "home/pests.md"]
+    assert answer.generated and deltas and answer.text.endswith("(Read 2 of 2 notes about “pests”)")
+    assert set(answer.cited) <= {1, 2} and not answer.invalid_citations

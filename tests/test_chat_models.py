@@ -38,7 +38,7 @@ def test_asking_no_model_to_write_is_one_clear_error_saying_how_to_configure_one
     message = str(streamed.value)
     assert message == str(completed.value) and "\n" not in message
     assert message.startswith("no language model is configured (llm.provider: none)")
-    assert "set llm.provider to local or openai in config.yaml" in message
+    assert "set llm.provider to local, openai or ollama in config.yaml" in message
 
 
 def test_the_factory_picks_the_openai_compatible_model_for_an_endpoint():
@@ -49,7 +49,7 @@ def test_the_factory_picks_the_openai_compatible_model_for_an_endpoint():
 
 def test_every_provider_config_accepts_has_a_builder():
     accepted = typing.get_args(LLMSettings.model_fields["provider"].annotation)
-    assert sorted(PROVIDERS) == sorted(accepted) == ["local", "none", "openai"]
+    assert sorted(PROVIDERS) == sorted(accepted) == ["local", "none", "ollama", "openai"]
 
 
 def test_a_model_that_cannot_be_made_is_a_no_chat_model_carrying_the_reason():

@@ -95,10 +95,9 @@ def searcher_over(config: Path, spec: str):
 
     from ragqa.cli.collection_args import open_searcher
     from ragqa.models.chat import NoChatModel
-    from ragqa.models.lazy_embedder import LazyEmbedder
 
     settings = load_settings(config, environ={})
-    return open_searcher(settings, SimpleNamespace(collection=spec), NoChatModel, LazyEmbedder)[0]
+    return open_searcher(settings, SimpleNamespace(collection=spec), NoChatModel)[0]
 
 
 @pytest.mark.slow

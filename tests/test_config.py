@@ -46,7 +46,8 @@ def test_ragqa_config_env_selects_another_file(tmp_path):
     ("search: {topk: 3}\n", "unknown key 'search.topk' in config; allowed here: top_k, mode"),
     ("search: {mode: fuzzy}\n", "bad value for 'search.mode' ('fuzzy'): must be one of 'dense', 'bm25' or 'hybrid'"),
     ("chunking: {chunk_tokens: 2}\n", "bad value for 'chunking.chunk_tokens' (2)"),
-    ("llm: {provider: gpt}\n", "bad value for 'llm.provider' ('gpt'): must be one of 'local', 'openai' or 'none'"),
+    ("llm: {provider: gpt}\n",
+     "bad value for 'llm.provider' ('gpt'): must be one of 'local', 'openai', 'ollama' or 'none'"),
     ("search: [1, 2\n", "is not valid YAML at line"),
 ])
 def test_bad_config_gives_one_line_naming_the_key(tmp_path, yaml_text, expected):

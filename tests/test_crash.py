@@ -111,7 +111,7 @@ def check_index(index: Path, quiet: bool) -> dict:
     """
     reader = IndexReader(index)  # loads: SQLite opens, the vectors load or are rebuilt
     try:
-        lexical = reader.bm25("the", 5)  # every note has "the": BM25 answers whenever there are chunks
+        lexical = reader.bm25(["the"], 5)  # every note has "the": BM25 answers whenever there are chunks
         probe = np.random.default_rng(0).normal(size=int(reader.manifest["dim"])).astype(np.float32)
         reader.dense(probe / np.linalg.norm(probe), 5)
         conn = reader.conn

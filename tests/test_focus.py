@@ -1,5 +1,5 @@
 """What the model reads of the passages: the sentences that answer, within a token budget."""
-from ragqa.answer.focus import GAP, focus_passages
+from ragqa.answer.focus import GAP, FocusOptions, focus_passages
 from ragqa.tokens import count_tokens
 
 FAQ = ("Nothing is lost. Every batch of files is written in one SQLite transaction that holds the passages, "
@@ -10,8 +10,9 @@ GARDEN = ("Tomatoes need six hours of direct sun. Water them deeply twice a week
 OTHER = "The office moved to the third floor in May. Parking is behind the building."
 
 
-def focus(question, texts, budget, **kw):
-    return focus_passages(question, texts, budget=budget, count_tokens=count_tokens, **kw)
+def focus(question, texts, budget, neighbours=1, **kw):
+    return focus_passages(question, texts, budget=budget, count_tokens=count_tokens,
+                          options=FocusOptions(neighbours=neighbours), **kw)
 
 
 def test_the_answering_sentence_is_kept_and_the_budget_is_respected():
@@ -60,3 +61,12 @@ def test_an_embedding_similarity_finds_a_sentence_that_shares_no_word_with_the_q
 def test_a_question_sharing_no_word_still_gets_the_best_passages_opening():
     out = focus("xyzzy?", [GARDEN, OTHER], 12)
     assert out[0].text.startswith("Tomatoes need six hours")
+
+
+def test_the_answer_without_a_model_quotes_the_sentence_the_sources_call_best():
+    from ragqa.answer.extractive import best_sentences
+
+    for question, text in [("How often to water?", GARDEN), ("When is the index file renamed?", FAQ),
+                           ("Where is parking?", OTHER), ("What do aphids attack?", GARDEN)]:
+        [focused] = focus(question, [text], None)
+        assert best_sentences(question, text, 1) == [focused.best]

@@ -1,6 +1,7 @@
+from ragqa.answer.conversation import ChatMessage
 from ragqa.answer.followup import heuristic_query, needs_context, standalone_query
 
-HISTORY = [{"role": "user", "content": "How do I grow tomatoes?"}, {"role": "assistant", "content": "Sun [1]."}]
+HISTORY = [ChatMessage.user("How do I grow tomatoes?"), ChatMessage("assistant", "Sun [1].")]
 
 
 def test_pronoun_questions_need_context():

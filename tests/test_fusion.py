@@ -1,7 +1,7 @@
 """Fusing the dense and BM25 rankings: pure functions, checked on examples worked out by hand."""
 import pytest
 
-from ragqa.retrieve.fusion import reciprocal_rank_fusion, score_fusion
+from ragqa.fusion import reciprocal_rank_fusion, score_fusion
 
 DENSE = [(1, 0.91), (2, 0.90), (3, 0.10)]
 BM25 = [(3, 12.0), (4, 11.0), (1, 2.0)]

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from ragqa.answer.conversation import ChatMessage
 from ragqa.answer.saved import conversation_messages, turn_from_answer
 from ragqa.errors import HistoryError, HistoryFormatError
 from ragqa.index.history import HISTORY_DB, History, Turn
@@ -189,7 +190,8 @@ def test_a_saved_turn_gives_back_the_conversation_the_answer_loop_had(tmp_path):
                     model="m", generated=True, search_query="What attacks tomato plants?", raw="Aphids [1]",
                     sent=[{"role": "system", "content": "rules"}, {"role": "user", "content": "passages"}],
                     texts=[TOMATOES["text"]], retrieved_ids=[("", 7), ("", 9)])
-    live = [{"role": "user", "content": answer.question}, answer.history_entry()]
+    live = [ChatMessage.user(answer.question), answer.as_message()]
+    assert live[1].continuation is not None and live[1].continuation.passages == (Hit(7, 0.9, chunk),)
     history = History(tmp_path)
     history.add_turn("c", turn_from_answer(answer))
     assert conversation_messages(history.turns("c")) == live

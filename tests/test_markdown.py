@@ -128,12 +128,13 @@ def test_links_are_recorded_in_order_including_headings():
     assert doc.links == ["A", "B", "C"] and doc.sections[0].headings == ["About A"]
 
 
-def test_embeds_are_removed_and_images_keep_their_alt_text():
+def test_embeds_are_removed_from_the_text_but_count_as_links_and_images_keep_their_alt_text():
     doc = parse_markdown("Pic ![[../assets/x.png|300]] and ![[Other note]].\n"
                          "![A diagram|600](https://e.org/d.svg) ![](x.png)", "n.md")
     text = doc.sections[0].text
     assert "![[" not in text and "x.png" not in text and "Other note" not in text
-    assert "A diagram" in text and "600" not in text and doc.links == []
+    assert "A diagram" in text and "600" not in text
+    assert doc.links == ["assets/x.png", "Other note"]  # as Obsidian's backlinks count embeds
 
 
 # --- loading text files ---------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Prompt packing: the prompt never exceeds the window; what is dropped is said."""
 import pytest
 
-from ragqa.answer.prompt import CUT_NOTE, SYSTEM_PROMPT, build_prompt
+from ragqa.answer.conversation import ChatMessage, Continuation
+from ragqa.answer.prompt import CUT_NOTE, LABELS, SYSTEM_PROMPT, PromptStyle, build_prompt, format_passage
 from ragqa.errors import ConfigError
 from ragqa.records import Chunk, Hit
 from ragqa.tokens import count_tokens
@@ -19,7 +20,7 @@ def prompt_tokens(packed):
 @pytest.mark.parametrize("window", [520, 650, 800, 2000])
 def test_prompt_never_exceeds_the_window_minus_the_answer(window):
     hits = [hit(i, 60, 1.0 - i / 10) for i in range(8)]
-    history = [{"role": "user", "content": "old question " * 20}, {"role": "assistant", "content": "old answer " * 40}]
+    history = [ChatMessage.user("old question " * 20), ChatMessage("assistant", "old answer " * 40)]
     packed = build_prompt("what is word3?", hits, history, context_window=window, answer_tokens=100,
                           count_tokens=count_tokens)
     assert prompt_tokens(packed) + 100 <= window
@@ -42,7 +43,7 @@ def test_a_passage_cut_to_fit_says_so():
 
 
 def test_history_is_trimmed_oldest_first():
-    history = [{"role": "user", "content": f"turn {i} " + "x " * 30} for i in range(10)]
+    history = [ChatMessage.user(f"turn {i} " + "x " * 30) for i in range(10)]
     packed = build_prompt("q", [hit(1, 20, 1.0)], history, context_window=900, answer_tokens=100,
                           count_tokens=count_tokens)
     kept = [m["content"] for m in packed.messages[1:-1]]
@@ -84,10 +85,10 @@ def test_focused_texts_are_sent_and_an_empty_one_leaves_its_passage_out():
     assert [h.chunk_id for h in packed.dropped] == [2]
 
 
-def _turn(packed, raw: str, retrieved: list) -> list[dict]:
-    return [{"role": "user", "content": "first question"},
-            {"role": "assistant", "content": raw, "sent": packed.messages, "raw": raw, "texts": packed.texts,
-             "retrieved_ids": retrieved, "passages": [(h.chunk_id, h.score, h.chunk) for h in packed.passages]}]
+def _turn(packed, raw: str, retrieved: list) -> list[ChatMessage]:
+    continuation = Continuation(sent=tuple(packed.messages), raw=raw, texts=tuple(packed.texts),
+                                retrieved_ids=tuple(retrieved), passages=tuple(packed.passages))
+    return [ChatMessage.user("first question"), ChatMessage("assistant", raw, continuation)]
 
 
 def test_a_follow_up_over_the_same_passages_continues_the_cached_prompt():
@@ -124,3 +125,23 @@ def test_a_continuation_that_would_overflow_the_window_starts_afresh():
     follow = build_prompt("q2", hits, history, context_window=900, answer_tokens=100, count_tokens=count_tokens)
     assert not follow.continued
     assert prompt_tokens(follow) + 100 <= 900
+
+
+def test_each_passage_label_style_labels_the_passage_its_own_way():
+    page = Hit(1, 1.0, Chunk(path="papers/a.pdf", title="A", heading="A > Methods > Setup", text="x", page=3))
+    note = Hit(2, 0.9, Chunk(path="garden/tomatoes.md", title="Tomatoes", heading="Garden > Tomatoes > Watering",
+                             text="Water twice a week."))
+    shown = {labels: [format_passage(1, h, labels=labels).split("\n")[0] for h in (page, note)] for labels in LABELS}
+    assert shown == {
+        "heading": ["[1] A > page 3", "[1] Garden > Tomatoes > Watering"],
+        "short": ["[1] A > page 3", "[1] Tomatoes > Watering"],
+        "source": ["[1] source: papers/a.pdf — page 3",
+                   "[1] source: garden/tomatoes.md — Garden > Tomatoes > Watering"],
+        "none": ["[1]", "[1]"],
+    }
+
+
+def test_an_unknown_label_style_is_refused_naming_the_choices():
+    with pytest.raises(ValueError, match=r"^unknown PromptStyle labels 'breadcrumb': choose one of heading, short, "
+                                         r"source, none$"):
+        PromptStyle(labels="breadcrumb")  # type: ignore[arg-type]

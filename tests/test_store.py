@@ -5,8 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from ragqa.atomic import replacing, write_atomically
 from ragqa.errors import IndexMismatchError, IndexMissingError
-from ragqa.index.atomic import replacing, write_atomically
 from ragqa.index.faiss_vectors import FaissVectors
 from ragqa.index.queries import index_file_id, index_version
 from ragqa.index.store import FileRecord, IndexReader, IndexWriter
@@ -57,8 +57,8 @@ def test_removed_file_leaves_no_chunk_no_vector_no_bm25_entry(tmp_path):
     reader = IndexReader(tmp_path, IDENTITY)
     assert [f.path for f in reader.files()] == ["b.md"]
     assert reader.vectors.count() == 1
-    assert reader.bm25("zebra", 5) == []
-    assert len(reader.bm25("submarine", 5)) == 1
+    assert reader.bm25(["zebra"], 5) == []
+    assert len(reader.bm25(["submarine"], 5)) == 1
 
 
 def test_stale_or_missing_faiss_file_is_rebuilt_from_sqlite(tmp_path):

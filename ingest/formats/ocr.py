@@ -16,6 +16,7 @@ import importlib.util
 import io
 import shutil
 import subprocess
+import threading
 
 import numpy as np
 from PIL import Image
@@ -29,6 +30,7 @@ MAX_SIDE = 4000  # pixels; larger images are shrunk first (text stays readable, 
 MIN_TESSERACT_SIDE = 2000  # pixels on the longer side; smaller images are scaled up for tesseract
 MIN_CHARACTERS = 3
 _LOADED: dict[str, OcrEngine] = {}
+_LOADING = threading.Lock()  # reader threads asking at once get one engine, loaded once
 
 
 class OcrEngine:
@@ -42,14 +44,15 @@ class OcrEngine:
 
 def ocr_engine(name: str = "rapidocr") -> OcrEngine:
     """The engine NAME, loaded once per process; SkipFile saying how to install it if it is missing."""
-    if name not in _LOADED:
-        if name == "rapidocr":
-            _LOADED[name] = RapidOcrEngine()
-        elif name == "tesseract":
-            _LOADED[name] = TesseractEngine()
-        else:
-            raise SkipFile(f"unknown OCR engine {name!r} (ocr.engine: one of {', '.join(ENGINES)})")
-    return _LOADED[name]
+    with _LOADING:
+        if name not in _LOADED:
+            if name == "rapidocr":
+                _LOADED[name] = RapidOcrEngine()
+            elif name == "tesseract":
+                _LOADED[name] = TesseractEngine()
+            else:
+                raise SkipFile(f"unknown OCR engine {name!r} (ocr.engine: one of {', '.join(ENGINES)})")
+        return _LOADED[name]
 
 
 def page_text(engine: OcrEngine, image) -> str:
@@ -84,14 +87,14 @@ def as_rgb(image) -> Image.Image:
 class RapidOcrEngine(OcrEngine):
     name = "rapidocr"
 
-    def __init__(self):
+    def __init__(self, space_probability: float = SPACE_PROBABILITY):
         if importlib.util.find_spec("rapidocr_onnxruntime") is None:
             raise SkipFile("OCR engine rapidocr is not installed: pip install rapidocr-onnxruntime==1.4.4")
         from rapidocr_onnxruntime import RapidOCR
 
         self._ocr = RapidOCR()
         recognizer = self._ocr.text_rec
-        recognizer.postprocess_op = _SpacedDecoder(recognizer.postprocess_op.character)
+        recognizer.postprocess_op = _SpacedDecoder(recognizer.postprocess_op.character, space_probability)
 
     def lines(self, image) -> list[str]:
         image = as_rgb(image)
@@ -104,7 +107,7 @@ class RapidOcrEngine(OcrEngine):
 
 class _SpacedDecoder:
     """rapidocr's CTC decoder (greedy, repeats merged, blanks dropped), except that a blank frame
-    where the space character is at all likely (> SPACE_PROBABILITY) counts as a space.
+    where the space character is at all likely (> `space_probability`) counts as a space.
 
     PP-OCRv4's recogniser, trained mostly on Chinese, rarely lets the space win a frame: English comes
     out as "Loremipsum dolor sitamet" (a known limit of the model, RapidOCR issue #341), which splits no
@@ -112,13 +115,14 @@ class _SpacedDecoder:
     took the character error rate from 0.01-0.10 to 0.00-0.01 (bench/ocr.py).
     """
 
-    def __init__(self, characters: list[str]):
+    def __init__(self, characters: list[str], space_probability: float = SPACE_PROBABILITY):
         self.characters = characters  # index 0 is CTC's blank
         self.space = characters.index(" ")
+        self.space_probability = space_probability  # above 1: never a space where the blank wins (rapidocr's own)
 
     def __call__(self, preds: np.ndarray, *_args, **_kwargs) -> list[tuple[str, float]]:
         ids = preds.argmax(axis=2)
-        ids = np.where((ids == 0) & (preds[:, :, self.space] > SPACE_PROBABILITY), self.space, ids)
+        ids = np.where((ids == 0) & (preds[:, :, self.space] > self.space_probability), self.space, ids)
         results = []
         for row, best in zip(ids, preds.max(axis=2)):
             keep = np.ones(len(row), dtype=bool)

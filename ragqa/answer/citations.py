@@ -13,11 +13,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ragqa.text import content_words
+from ragqa.text import content_words, sentences
 
 CITATION = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _LEADING_CITATIONS = re.compile(r"(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\][.,;:!?]?)+\s*")
-_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+")
 SUPPORT_MIN = 0.34  # share of a sentence's content words found in a passage to call it support
 REPOINT_MARGIN = 0.2  # re-point a supported citation only to a passage this much better supported
 
@@ -80,15 +79,15 @@ def split_sentences(answer: str) -> list[str]:
     >>> split_sentences("It opened in 1932. [2] It is red [1].")
     ['It opened in 1932. [2]', 'It is red [1].']
     """
-    sentences: list[str] = []
-    for part in _SENTENCE_END.split(answer) if answer.strip() else []:
+    out: list[str] = []
+    for part in sentences(answer, paragraphs=False):  # an answer's list or paragraphs stay as written
         leading = _LEADING_CITATIONS.match(part)
-        if sentences and leading:  # citations opening a sentence close the one before it
-            sentences[-1] += " " + leading.group(0).strip()
+        if out and leading:  # citations opening a sentence close the one before it
+            out[-1] += " " + leading.group(0).strip()
             part = part[leading.end():]
         if part.strip():
-            sentences.append(part)
-    return sentences
+            out.append(part)
+    return out
 
 
 def _fix_sentence(sentence: str, passages: list[str], count: int, result: CitationCheck) -> str:

@@ -2,27 +2,25 @@
 sentences that match the question picked out. Clearly labelled as not generated."""
 from __future__ import annotations
 
-import re
-
-from ragqa.answer.citations import content_words
+from ragqa.answer.focus import sentence_scores
+from ragqa.text import sentences as split_sentences
 
 NOT_GENERATED = ("Retrieval only: these are the passages from your notes that best match the question "
                  "(no text was generated).")
-_SENTENCE = re.compile(r"(?<=[.!?。！？])\s+|\n{2,}")
 
 
 def best_sentences(question: str, text: str, limit: int = 2) -> list[str]:
-    """The sentences of `text` that share the most content words with the question, in text order.
+    """The `limit` sentences of `text` that match the question best, in text order (scored as the focus step
+    scores them: ragqa.answer.focus.sentence_scores); none that shares no word with it.
 
     >>> best_sentences("when do tomatoes need water",
     ...                "Tomatoes like sun. Water tomatoes twice a week. Pick them red.", 1)
     ['Water tomatoes twice a week.']
     """
-    wanted = content_words(question)
-    sentences = [s.strip() for s in _SENTENCE.split(text) if s.strip()]
-    scored = [(len(wanted & content_words(s)), -i, s) for i, s in enumerate(sentences)]
-    top = sorted((x for x in scored if x[0] > 0), reverse=True)[:limit]
-    return [s for _, _, s in sorted(top, key=lambda x: -x[1])]
+    sentences = split_sentences(text)
+    [scores] = sentence_scores(question, [sentences])
+    top = sorted((i for i, score in enumerate(scores) if score > 0), key=lambda i: (-scores[i], i))[:limit]
+    return [sentences[i] for i in sorted(top)]
 
 
 def extractive_answer(question: str, passages: list[str], per_passage: int = 2, max_passages: int = 3) -> str:

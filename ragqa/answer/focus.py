@@ -10,7 +10,8 @@ is among the retrieved sentences; a word found only in the passage's heading cou
 the embedding model's similarity when one is given, and the budget goes to the best sentences overall
 (giving every passage its best sentence first measured worse: `each_passage`). A "sentence" longer
 than a line budget (a table, a list) is read line by line. docs/ANSWERS.md has the measurements behind
-these choices (bench/context_focus.py).
+these choices (bench/context_focus.py); the benches compare them through `FocusOptions`, never by changing
+this module's constants.
 """
 from __future__ import annotations
 
@@ -23,11 +24,20 @@ from ragqa.text import sentence_spans, stems
 
 _CLAUSE = re.compile(r"(?<=;)\s+|(?<=\S \|)\s+(?=\S)")
 GAP = " … "
-RANK_WEIGHT = 0.05  # a tie goes to the better-ranked passage (0.3: docs/ANSWERS.md, "Rank weight")
 SEMANTIC_WEIGHT = 0.3  # share of the embedding similarity in a sentence's score, when there is one
 HEADING_WEIGHT = 0.5  # a question word found only in the passage's heading counts this much
 LONG_UNIT_TOKENS = 60  # a sentence longer than this is split at its line breaks
 Similarity = Callable[[str, list[str]], list[float]]  # (question, sentences) -> cosine similarity each
+
+
+@dataclass(frozen=True)
+class FocusOptions:
+    """How the budget is spent; the defaults are what ships (bench/context_focus.py, bench/answer_quality.py
+    compare others)."""
+
+    rank_weight: float = 0.05  # a tie goes to the better-ranked passage (0.3: docs/ANSWERS.md, "Rank weight")
+    neighbours: int = 1  # sentences on either side of a chosen one, while room is left
+    each_passage: bool = False  # every passage's best sentence first, in rank order (measured worse)
 
 
 @dataclass
@@ -108,14 +118,14 @@ def blend(lexical: list[list[float]], similarities: list[float], weight: float =
 
 
 def focus_passages(question: str, texts: list[str], *, budget: int | None, count_tokens: Callable[[str], int],
-                   neighbours: int = 1, similarity: Similarity | None = None, headings: list[str] | None = None,
-                   each_passage: bool = False) -> list[Focused]:
+                   similarity: Similarity | None = None, headings: list[str] | None = None,
+                   options: FocusOptions = FocusOptions()) -> list[Focused]:
     """One Focused per passage (best first, as given), together within `budget` tokens (None: all).
 
-    Sentences are taken best first overall (with `each_passage`, every passage with a matching sentence
-    first gets its best one, in rank order: measured worse, kept for the benchmark). Each brings up to
-    `neighbours` sentences on either side while room is left. A passage none of whose sentences was taken
-    gets text "".
+    Sentences are taken best first overall (with `options.each_passage`, every passage with a matching
+    sentence first gets its best one, in rank order: measured worse, kept for the benchmark). Each brings up
+    to `options.neighbours` sentences on either side while room is left. A passage none of whose sentences
+    was taken gets text "".
     """
     split = [units(t, count_tokens) for t in texts]
     plain = sentence_scores(question, split)  # the sentence's own words: the "match" shown to people
@@ -125,7 +135,7 @@ def focus_passages(question: str, texts: list[str], *, budget: int | None, count
     if budget is None:  # everything, in order; the scores still pick each passage's best sentence
         return [_focused(sents, set(range(len(sents))), scores[i], plain[i]) for i, sents in enumerate(split)]
     count = len(texts)
-    ranked = sorted(((s + RANK_WEIGHT * (count - i) / max(count, 1), i, j)
+    ranked = sorted(((s + options.rank_weight * (count - i) / max(count, 1), i, j)
                      for i, row in enumerate(scores) for j, s in enumerate(row)), key=lambda x: (-x[0], x[1], x[2]))
     kept: list[set[int]] = [set() for _ in texts]
     used = 0
@@ -142,8 +152,8 @@ def focus_passages(question: str, texts: list[str], *, budget: int | None, count
         return True
 
     primaries = [(score, i, j) for score, i, j in ranked if lexical[i][j] > 0 or scores[i][j] > 0]
-    if each_passage:
-        firsts = {}
+    if options.each_passage:
+        firsts: dict[int, tuple[float, int, int]] = {}
         for item in primaries:
             firsts.setdefault(item[1], item)
         primaries = [firsts[i] for i in sorted(firsts)] + [p for p in primaries if p not in firsts.values()]
@@ -152,7 +162,7 @@ def focus_passages(question: str, texts: list[str], *, budget: int | None, count
     for _, i, j in primaries:
         if not take(i, j):
             continue
-        for step in range(1, neighbours + 1):  # after, then before: the next sentence usually explains
+        for step in range(1, options.neighbours + 1):  # after, then before: the next sentence usually explains
             take(i, j + step)
             take(i, j - step)
     if not any(kept) and primaries:  # not even the best sentence fits: it alone, over budget

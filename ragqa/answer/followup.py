@@ -6,8 +6,10 @@ generate, an error, a silly reply), a heuristic joins the previous question to t
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from ragqa.answer.citations import CITATION, content_words
+from ragqa.answer.conversation import ChatMessage
 from ragqa.errors import LLMError
 from ragqa.models.chat import RETRIEVAL_ONLY, ChatModel
 
@@ -31,9 +33,9 @@ def needs_context(question: str) -> bool:
     return bool(_REFERRING.search(question)) or len(re.findall(r"\w+", question)) <= 3
 
 
-def heuristic_query(question: str, history: list[dict]) -> str:
+def heuristic_query(question: str, history: Sequence[ChatMessage]) -> str:
     """The last user question joined to this one, when this one needs context."""
-    previous = [m["content"] for m in history if m["role"] == "user"]
+    previous = [m.content for m in history if m.role == "user"]
     if not previous or not needs_context(question):
         return question
     return f"{previous[-1]} {question}"
@@ -56,11 +58,11 @@ def plausible_rewrite(question: str, rewritten: str) -> bool:
     return not own or bool(own & stems)
 
 
-def standalone_query(question: str, history: list[dict], chat_model: ChatModel = RETRIEVAL_ONLY) -> str:
+def standalone_query(question: str, history: Sequence[ChatMessage], chat_model: ChatModel = RETRIEVAL_ONLY) -> str:
     if not history:
         return question
     if chat_model.generates:
-        transcript = "\n".join(f"{m['role']}: {m['content'][:500]}" for m in history[-6:])
+        transcript = "\n".join(f"{m.role}: {m.content[:500]}" for m in history[-6:])
         messages = [
             {"role": "system", "content": REWRITE_PROMPT},
             {"role": "user", "content": f"Conversation:\n{transcript}\n\nLast question: {question}"},

@@ -8,9 +8,11 @@ inflated by a margin when packing to the window.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Literal, assert_never, get_args
 
+from ragqa.answer.conversation import ChatMessage
 from ragqa.errors import ConfigError
 from ragqa.filetypes import place
 from ragqa.records import Hit
@@ -51,16 +53,25 @@ CUT_NOTE = " […passage cut to fit the context window]"
 MAX_HISTORY_SHARE = 0.25  # history never crowds out the passages
 
 
+# Each passage's label: "heading" (its breadcrumb, or page), "short" (title > innermost heading), "source" (the
+# path too), "none".
+Labels = Literal["heading", "short", "source", "none"]
+LABELS: tuple[str, ...] = get_args(Labels)
+
+
 @dataclass(frozen=True)
 class PromptStyle:
     """What the model is sent besides the passages; bench/answer_quality.py compares styles."""
 
     system: str = SYSTEM_PROMPT
     example: tuple[str, str] | None = EXAMPLE  # a worked example: (question with passages, cited answer)
-    labels: str = "heading"  # each passage's label: "heading" (breadcrumb or page), "short" (title > innermost
-    # heading), "source" (path too), "none"
+    labels: Labels = "heading"
     best_last: bool = False  # list the passages worst first, so the best ([1]) sits next to the question
     question_first: bool = False  # the question before the passages too, so the model reads them knowing it
+
+    def __post_init__(self) -> None:
+        if self.labels not in LABELS:
+            raise ValueError(f"unknown PromptStyle labels {self.labels!r}: choose one of {', '.join(LABELS)}")
 
 
 @dataclass
@@ -81,23 +92,25 @@ def source_label(hit: Hit) -> str:
     return f"{c.path} — {where}" if where else c.path
 
 
-def _label(hit: Hit, labels: str) -> str:
+def _label(hit: Hit, labels: Labels) -> str:
     c = hit.chunk
     if labels == "none":
         return ""
     if labels == "source":
         return f" source: {source_label(hit)}"
-    if c.page:
-        where = f"{c.title} > {place(c.path, c.page)}"
-    elif labels == "short":  # the note's title and its innermost heading: the rest of the breadcrumb costs tokens
+    if labels == "short":  # the note's title and its innermost heading: the rest of the breadcrumb costs tokens
         parts = [p.strip() for p in (c.heading or c.title).split(" > ") if p.strip()]
         where = " > ".join(dict.fromkeys([c.title or parts[0], parts[-1]])) if parts else c.title
-    else:
+    elif labels == "heading":
         where = c.heading or c.title
+    else:  # the type checker sees every label handled; at run time, one PromptStyle did not check
+        assert_never(labels)
+    if c.page:
+        where = f"{c.title} > {place(c.path, c.page)}"
     return f" {where}" if where else ""
 
 
-def format_passage(n: int, hit: Hit, text: str | None = None, labels: str = "heading") -> str:
+def format_passage(n: int, hit: Hit, text: str | None = None, labels: Labels = "heading") -> str:
     body = (text if text is not None else hit.chunk.text).replace("</passages>", "</ passages>")
     return f"[{n}]{_label(hit, labels)}\n{body}"
 
@@ -122,7 +135,7 @@ def fixed_messages(style: PromptStyle) -> list[dict]:
     return [{"role": "system", "content": style.system}, *worked]
 
 
-def build_prompt(question: str, hits: list[Hit], history: list[dict], *, context_window: int,
+def build_prompt(question: str, hits: list[Hit], history: Sequence[ChatMessage], *, context_window: int,
                  answer_tokens: int, count_tokens: Callable[[str], int], texts: list[str] | None = None,
                  style: PromptStyle = PromptStyle()) -> PackedPrompt:
     """Pack passages (best first) and history (newest first) into the window.
@@ -148,10 +161,10 @@ def build_prompt(question: str, hits: list[Hit], history: list[dict], *, context
     kept_history: list[dict] = []
     history_room = int(room * MAX_HISTORY_SHARE)
     for message in reversed(history):
-        c = cost(message["content"])
+        c = cost(message.content)
         if c > history_room:
             break
-        kept_history.insert(0, {"role": message["role"], "content": message["content"]})
+        kept_history.insert(0, message.as_chat())
         history_room -= c
     room -= sum(cost(m["content"]) for m in kept_history)
 
@@ -181,7 +194,7 @@ def _coster(count_tokens: Callable[[str], int]) -> Callable[[str], int]:
     return lambda text: int(count_tokens(text) * SAFETY_FACTOR) + PER_MESSAGE_TOKENS
 
 
-def continued_prompt(question: str, hits: list[Hit], history: list[dict], *, context_window: int,
+def continued_prompt(question: str, hits: list[Hit], history: Sequence[ChatMessage], *, context_window: int,
                      answer_tokens: int, count_tokens: Callable[[str], int]) -> PackedPrompt | None:
     """The continuation build_prompt would make, or None: lets the caller skip work a new prompt needs."""
     return continue_from(question, hits, history, context_window - answer_tokens - SAFETY_TOKENS,
@@ -200,30 +213,28 @@ def same_passages(previous: list, retrieved: list) -> bool:
     return retrieved[0] in previous and 2 * len(set(previous) & set(retrieved)) >= len(retrieved)
 
 
-def continue_from(question: str, hits: list[Hit], history: list[dict], budget: int, cost) -> PackedPrompt | None:
+def continue_from(question: str, hits: list[Hit], history: Sequence[ChatMessage], budget: int,
+                  cost) -> PackedPrompt | None:
     """The last turn's prompt, its answer and the new question, when the new question retrieved (mostly)
     the same passages and it all still fits: then the server has read everything but the last two
     messages, and the model reads the new question against the passages it already read.
 
-    The last history message carries what the faces keep of an answer: {"role": "assistant",
-    "content": shown text, "sent": the messages it answered, "raw": the model's own words,
-    "retrieved_ids": the chunk ids its search found, "passages": those it was given, in prompt order,
-    as (id, score, Chunk), "texts": what it read of each}.
+    The last message of `history` is the last answer, with its Continuation when a model wrote it
+    (ragqa.answer.conversation).
     """
-    last = history[-1] if history else {}
-    sent = last.get("sent")
-    if not sent or not same_passages(last.get("retrieved_ids") or [], [h.key for h in hits]):
+    last = history[-1].continuation if history else None
+    if last is None or not last.sent or not same_passages(list(last.retrieved_ids), [h.key for h in hits]):
         return None
-    messages = [*sent, {"role": "assistant", "content": last.get("raw") or last["content"]},
+    messages = [*last.sent, {"role": "assistant", "content": last.raw or history[-1].content},
                 {"role": "user", "content": followup_message(question)}]
     total = sum(cost(m["content"]) for m in messages)
     if total > budget:
         return None
-    return PackedPrompt(messages, [Hit(i, s, c) for i, s, c in last["passages"]], list(last.get("texts") or []),
-                        [], False, len(history), total, continued=True)
+    return PackedPrompt(messages, list(last.passages), list(last.texts), [], False, len(history), total,
+                        continued=True)
 
 
-def _cut_to_fit(hit: Hit, text: str, room: int, count_tokens, labels: str) -> str:
+def _cut_to_fit(hit: Hit, text: str, room: int, count_tokens, labels: Labels) -> str:
     words = text.split()
     lo, hi = 0, len(words)
     while lo < hi:  # the longest prefix of words that fits, found by bisection

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from ragqa.text import sentences
+
 # "The notes do not say.", "The passages don't mention ...", "There is no information about ...".
 _REFUSAL = re.compile(
     r"\b(notes?|passages?|context|texts?|documents?|sources?)\b[^.!?]{0,40}?\b"
@@ -32,7 +34,7 @@ def is_refusal(answer: str) -> bool:
     >>> is_refusal("It opened in 1932 [2]."), is_refusal("The bridge is not mentioned often, but it opened in 1932.")
     (False, False)
     """
-    first = re.split(r"(?<=[.!?])\s", answer.strip(), maxsplit=1)[0]
+    first = next(iter(sentences(answer)), "")
     return bool(first) and bool(_REFUSAL.search(first)) and not re.search(r"\bbut\b", first, re.IGNORECASE)
 
 

@@ -1,50 +1,39 @@
 """Answers as saved turns (ragqa.index.history), and saved turns back as the conversation the answer loop
-reads, so a resumed chat goes on exactly as if it had never stopped: its follow-ups are rewritten from the
-same questions, and one over the same passages continues the same prompt.
+reads (ragqa.answer.conversation), so a resumed chat goes on exactly as if it had never stopped: its
+follow-ups are rewritten from the same questions, and one over the same passages continues the same prompt.
 """
 from __future__ import annotations
 
-from dataclasses import asdict
-
+from ragqa.answer.conversation import ChatMessage, Continuation
 from ragqa.index.history import Turn
-from ragqa.records import Chunk
 
 
 def turn_from_answer(answer, question: str | None = None) -> Turn:
     """The turn to keep for an Answer (ragqa.answer.loop): what was asked, searched, answered and cited."""
     shown = answer.as_json()
-    entry = answer.history_entry()
-    followup = None
-    if "sent" in entry:  # a generated answer: what the next question needs to continue its prompt
-        followup = {"sent": entry["sent"], "raw": entry["raw"], "texts": entry["texts"],
-                    "retrieved_ids": [list(key) for key in entry["retrieved_ids"]],
-                    "passages": [[i, s, asdict(c)] for i, s, c in entry["passages"]]}
+    continuation = answer.as_message().continuation  # a generated answer's: what the next question continues
+    followup = continuation.as_json() if continuation is not None else None
     return Turn(question=question or answer.question, answer=answer.text, search_query=answer.search_query,
                 citations=shown["citations"], sources=shown["sources"], model=answer.model,
                 seconds=shown["seconds"], first_token_seconds=shown["first_token_seconds"],
                 prompt_tokens=answer.prompt_tokens, error=answer.error, followup=followup)
 
 
-def assistant_message(turn: Turn) -> dict:
-    """The assistant's entry as `Answer.history_entry` made it."""
-    entry = {"role": "assistant", "content": turn.answer}
-    state = turn.followup
-    if state:
-        entry.update(sent=state["sent"], raw=state["raw"], texts=state["texts"],
-                     retrieved_ids=[tuple(key) for key in state["retrieved_ids"]],
-                     passages=[(i, s, Chunk(**c)) for i, s, c in state["passages"]])
-    return entry
+def assistant_message(turn: Turn) -> ChatMessage:
+    """The saved answer as `Answer.as_message` made it."""
+    continuation = Continuation.from_json(turn.followup) if turn.followup else None
+    return ChatMessage("assistant", turn.answer, continuation)
 
 
-def conversation_messages(turns: list[Turn]) -> list[dict]:
+def conversation_messages(turns: list[Turn]) -> list[ChatMessage]:
     """The history the answer loop is given: each question, then its answer.
 
-    >>> conversation_messages([Turn("Who owns a value?", "Its owner [1].")])
+    >>> [m.as_chat() for m in conversation_messages([Turn("Who owns a value?", "Its owner [1].")])]
     [{'role': 'user', 'content': 'Who owns a value?'}, {'role': 'assistant', 'content': 'Its owner [1].'}]
     """
-    messages: list[dict] = []
+    messages: list[ChatMessage] = []
     for turn in turns:
-        messages += [{"role": "user", "content": turn.question}, assistant_message(turn)]
+        messages += [ChatMessage.user(turn.question), assistant_message(turn)]
     return messages
 
 

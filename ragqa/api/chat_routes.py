@@ -17,11 +17,15 @@ import uuid
 
 from fastapi import APIRouter, Depends, Header
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from ragqa.answer.conversation import ChatMessage
+from ragqa.answer.events import Delta, Done
 from ragqa.api.app import Served, served
+from ragqa.api.date_filters import DateFilters
 from ragqa.api.errors import APIError
 from ragqa.api.openai_routes import MODEL_ID, collections_of_model
+from ragqa.api.ragqa_routes import checked_folders
 from ragqa.tokens import count_tokens
 
 router = APIRouter(tags=["OpenAI-compatible"])
@@ -35,7 +39,7 @@ class Message(BaseModel):
     content: str | list[dict] | None = None
 
 
-class ChatRequest(BaseModel):
+class ChatRequest(DateFilters):
     model_config = ConfigDict(extra="allow")  # sampling options (temperature, top_p…) are ragqa's to choose
 
     model: str = MODEL_ID
@@ -43,10 +47,15 @@ class ChatRequest(BaseModel):
     stream: bool = False
     k: int | None = Field(None, ge=1, le=200, description="passages to retrieve (default search.top_k)")
     folder: list[str] = Field(default_factory=list, description="only notes under these folders")
-    tag: list[str] = Field(default_factory=list, description="only notes with these tags")
+    tag: list[str] = Field(default_factory=list, description="only notes with these tags (or nested under them)")
     conversation_id: str | None = Field(
         None, description="save each turn under this id in ragqa's history (1-64 letters, digits, _ . : -); "
         "or send the header X-Conversation-Id")
+
+    @field_validator("folder")
+    @classmethod
+    def _folders_inside(cls, folders):
+        return checked_folders(folders)
 
 
 def text_of(message: Message) -> str:
@@ -56,11 +65,12 @@ def text_of(message: Message) -> str:
     return message.content or ""
 
 
-def conversation(messages: list[Message]) -> tuple[str, list[dict]]:
+def conversation(messages: list[Message]) -> tuple[str, list[ChatMessage]]:
     """(the question, the history before it): the turns `ragqa chat` keeps; system messages are ragqa's own."""
     if messages[-1].role != "user" or not text_of(messages[-1]).strip():
         raise APIError(400, "the last message must be the user's question, and not empty", "bad_request")
-    history = [{"role": m.role, "content": text_of(m)} for m in messages[:-1] if m.role in ("user", "assistant")]
+    history = [ChatMessage("user" if m.role == "user" else "assistant", text_of(m))
+               for m in messages[:-1] if m.role in ("user", "assistant")]
     return text_of(messages[-1]).strip(), history
 
 
@@ -88,7 +98,7 @@ def _events(body: ChatRequest, served: Served):
     names = collections_of_model(body.model, served)
     question, history = conversation(body.messages)
     chat_model = served.chat_model()
-    filters = Filters(folders=body.folder, tags=body.tag)
+    filters = Filters(folders=body.folder, tags=body.tag, **body.date_ranges())
     events = answer_events(question, searcher=served.searcher(names), chat_model=chat_model,
                            settings=served.settings, history=history, filters=filters, k=body.k)
     return events, chat_model
@@ -135,12 +145,12 @@ def chat_completions(body: ChatRequest, served: Served = Depends(served),
     events, chat_model = _events(body, served)
     reply_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
     first, answer = [], None
-    for kind, value in events:  # up to the first words: an LLM that is down is a 503, not a broken stream
-        if kind == "delta":
-            first.append(value)
+    for event in events:  # up to the first words: an LLM that is down is a 503, not a broken stream
+        if isinstance(event, Delta):
+            first.append(event.text)
             break
-        if kind == "done":
-            answer = value
+        if isinstance(event, Done):
+            answer = event.answer
             break
     if answer is not None and _problem(answer, chat_model):
         raise _unavailable(answer, _problem(answer, chat_model))
@@ -148,15 +158,16 @@ def chat_completions(body: ChatRequest, served: Served = Depends(served),
         save = functools.partial(_save, served, conversation_id)
         return StreamingResponse(_sse(reply_id, created, first, events, answer, save), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-    for kind, value in events:
-        if kind == "done":
-            answer = value
+    for event in events:
+        if isinstance(event, Done):
+            answer = event.answer
     if answer.error:  # failed after its first words
         raise _unavailable(answer, answer.error)
     return {"id": reply_id, "object": "chat.completion", "created": created, "model": MODEL_ID,
             "choices": [{"index": 0, "message": {"role": "assistant", "content": answer.text},
                          "finish_reason": "stop"}],
-            "usage": _usage(answer), "citations": answer.citation_rows(), **_save(served, conversation_id, answer)}
+            "usage": _usage(answer), "citations": answer.citation_rows(), "plan": answer.plan.as_json(),
+            **_save(served, conversation_id, answer)}
 
 
 def _checked_tail(answer) -> str:
@@ -181,16 +192,17 @@ def _sse(reply_id: str, created: int, first: list[str], events, answer, save=lam
     for piece in first:
         yield chunk({"content": piece})
     if answer is None:
-        for kind, value in events:
-            if kind == "delta":
-                yield chunk({"content": value})
-            elif kind == "done":
-                answer = value
+        for event in events:
+            if isinstance(event, Delta):
+                yield chunk({"content": event.text})
+            elif isinstance(event, Done):
+                answer = event.answer
     if not answer.generated and not answer.error:  # retrieval only (llm.provider: none): the best sentences
         yield chunk({"content": answer.text})
     elif answer.generated and _checked_tail(answer):
         yield chunk({"content": _checked_tail(answer)})
     elif answer.error:  # the LLM failed after its first words: said in the answer, as the CLI does
         yield chunk({"content": f"\n\n(the LLM failed: {answer.error})"})
-    yield chunk({}, "stop", citations=answer.citation_rows(), usage=_usage(answer), **save(answer))
+    yield chunk({}, "stop", citations=answer.citation_rows(), usage=_usage(answer), plan=answer.plan.as_json(),
+                **save(answer))
     yield "data: [DONE]\n\n"

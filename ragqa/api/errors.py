@@ -1,8 +1,13 @@
 """Every error in OpenAI's shape, `{"error": {"message", "type", "code"}}`, carrying ragqa's one-line message.
 
-OpenAI clients read `error.message`; ragqa's errors already say what happened and what to do.
+OpenAI clients read `error.message`; ragqa's errors already say what happened and what to do. What a client
+reads names no folder of the server (each is replaced by a label: `hide_paths`), and an unexpected error is
+one line with a reference; its traceback goes to the server's log under that reference.
 """
 from __future__ import annotations
+
+import logging
+import uuid
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -17,17 +22,23 @@ from ragqa.errors import (
     IndexMissingError,
     LLMError,
     NoteNotFoundError,
+    NotePathError,
     RagqaError,
 )
+from ragqa.note_paths import hide_paths, server_folders
+
+log = logging.getLogger("ragqa.api")
 
 KINDS = {  # HTTP status -> OpenAI's error type
-    400: "invalid_request_error", 401: "authentication_error", 404: "not_found_error", 405: "invalid_request_error",
-    409: "conflict_error", 413: "invalid_request_error", 500: "server_error", 503: "service_unavailable",
+    400: "invalid_request_error", 401: "authentication_error", 403: "permission_error", 404: "not_found_error",
+    405: "invalid_request_error", 409: "conflict_error", 413: "invalid_request_error", 415: "invalid_request_error",
+    500: "server_error", 503: "service_unavailable",
 }
 
 # ragqa's errors, most specific first: (class, status, code)
 RAGQA_ERRORS = [
     (NoteNotFoundError, 404, "note_not_found"),
+    (NotePathError, 400, "bad_path"),
     (IndexMissingError, 404, "index_missing"),
     (IndexBusyError, 409, "index_busy"),
     (IndexMismatchError, 409, "index_mismatch"),
@@ -51,10 +62,20 @@ def error_response(status: int, message: str, code: str, headers: dict | None = 
     return JSONResponse(body, status_code=status, headers=headers)
 
 
-def from_ragqa(err: RagqaError) -> JSONResponse:
+def _hidden(request: Request, message: str) -> str:
+    """The message with the server's folders named by labels (the app's Served knows them)."""
+    served = getattr(request.app.state, "served", None)
+    if served is None:
+        return message
+    history = served.history.folder if served.history is not None else None
+    return hide_paths(message, server_folders(served.collections, history))
+
+
+def from_ragqa(err: RagqaError, request: Request | None = None) -> JSONResponse:
+    message = _hidden(request, str(err)) if request is not None else str(err)
     for kind, status, code in RAGQA_ERRORS:
         if isinstance(err, kind):
-            return error_response(status, str(err), code)
+            return error_response(status, message, code)
     raise AssertionError("RagqaError is the last entry")  # pragma: no cover
 
 
@@ -68,11 +89,11 @@ def _validation_line(err: RequestValidationError) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(APIError)
     async def _api(request: Request, err: APIError):
-        return error_response(err.status, err.message, err.code, **err.extra)
+        return error_response(err.status, _hidden(request, err.message), err.code, **err.extra)
 
     @app.exception_handler(RagqaError)
     async def _ragqa(request: Request, err: RagqaError):
-        return from_ragqa(err)
+        return from_ragqa(err, request)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, err: RequestValidationError):
@@ -87,4 +108,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _bug(request: Request, err: Exception):
-        return error_response(500, f"ragqa failed: {type(err).__name__}: {err}", "internal_error")
+        reference = uuid.uuid4().hex[:12]
+        log.error("ragqa: unexpected error %s on %s %s", reference, request.method, request.url.path, exc_info=err)
+        return error_response(500, f"ragqa failed unexpectedly (reference {reference}): the server's log has the "
+                                   "details under that reference", "internal_error", reference=reference)

@@ -51,18 +51,35 @@ def _encoded(vector: np.ndarray, encoding: str):
     return [float(x) for x in vector]
 
 
+def _within_limits(texts: list[str], limits) -> int:
+    """The texts' tokens in all; 413 over api.max_embedding_texts or api.max_embedding_tokens (checked before
+    anything is embedded)."""
+    most, budget = limits.max_embedding_texts, limits.max_embedding_tokens
+    if len(texts) > most:
+        raise APIError(413, f"{len(texts)} texts is over api.max_embedding_texts ({most}) for one request "
+                            f"(and {budget} tokens in all): send them in batches, or raise it in config.yaml",
+                       "too_many_inputs")
+    tokens = 0
+    for text in texts:  # counted one by one, so a huge request stops at the first text over the budget
+        tokens += count_tokens(text)
+        if tokens > budget:
+            raise APIError(413, f"the texts are over api.max_embedding_tokens ({budget} tokens per request, at most "
+                                f"{most} texts): send them in batches, or raise it in config.yaml", "too_many_tokens")
+    return tokens
+
+
 @router.post("/v1/embeddings")
 def embeddings(body: EmbeddingRequest, served: Served = Depends(served)) -> dict:
     """Vectors from ragqa's embedding model, with its query or passage prompt, L2-normalised."""
     texts = [body.input] if isinstance(body.input, str) else body.input
     if not texts or any(not t for t in texts):
         raise APIError(400, "input is empty: give a text or a list of non-empty texts", "bad_request")
+    tokens = _within_limits(texts, served.settings.api)
     embedder = served.embedder
     if body.input_type == "passage":
         vectors = list(embedder.embed_passages(texts))
     else:
         vectors = [embedder.embed_query(t) for t in texts]
-    tokens = sum(count_tokens(t) for t in texts)
     return {"object": "list", "model": served.settings.embedding.model,
             "data": [{"object": "embedding", "index": i, "embedding": _encoded(v, body.encoding_format)}
                      for i, v in enumerate(vectors)],

@@ -1,19 +1,30 @@
 """ragqa's own endpoints. Each returns exactly what the CLI's `--json` prints, made by the same function."""
 from __future__ import annotations
 
-from pathlib import PurePosixPath
 from typing import Literal
 
 from fastapi import APIRouter, Body, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ragqa.api.app import Served, served
+from ragqa.api.date_filters import DateFilters
 from ragqa.api.errors import APIError
 from ragqa.contracts import related_json, search_json, status_json
+from ragqa.errors import RagqaError
 from ragqa.filetypes import KINDS
 from ragqa.retrieve.search import Filters
 
 router = APIRouter(tags=["ragqa"])
+
+
+def checked_folders(folders: list[str]) -> list[str]:
+    """Folder filters as paths inside the notes folder (ragqa.note_paths): '..', '/etc' and the like are 400."""
+    from ragqa.note_paths import relative_note_path
+
+    try:
+        return [relative_note_path(f, "a folder of the notes") for f in folders]
+    except RagqaError as err:
+        raise ValueError(str(err)) from None
 
 
 def _as_list(value):
@@ -25,14 +36,14 @@ def _as_list(value):
     return [value] if isinstance(value, str) else value
 
 
-class SearchRequest(BaseModel):
+class SearchRequest(DateFilters):
     model_config = ConfigDict(extra="forbid")
 
     query: str = Field(min_length=1)
     k: int | None = Field(None, ge=1, le=200, description="how many results (default search.top_k)")
     mode: Literal["dense", "bm25", "hybrid"] | None = None
     folder: list[str] = Field(default_factory=list, description="only notes under this folder (or these)")
-    tag: list[str] = Field(default_factory=list, description="only notes with this front-matter tag (or these)")
+    tag: list[str] = Field(default_factory=list, description="only notes with this tag, or one nested under it")
     type: list[str] = Field(default_factory=list, description=f"only these kinds of file: {', '.join(KINDS)}")
     collections: list[str] = Field(default_factory=list,
                                    description="search these collections (or 'all'); default: 'default' if "
@@ -42,6 +53,11 @@ class SearchRequest(BaseModel):
     @classmethod
     def _one_or_many(cls, value):
         return _as_list(value)
+
+    @field_validator("folder")
+    @classmethod
+    def _folders_inside(cls, folders):
+        return checked_folders(folders)
 
     @field_validator("type")
     @classmethod
@@ -55,7 +71,7 @@ class SearchRequest(BaseModel):
 @router.post("/v1/search")
 def search(body: SearchRequest, served: Served = Depends(served)) -> list[dict]:
     """The passages that best match the query: `ragqa search --json`."""
-    filters = Filters(folders=body.folder, tags=body.tag, kinds=body.type)
+    filters = Filters(folders=body.folder, tags=body.tag, kinds=body.type, **body.date_ranges())
     names = body.collections or served.default_names
     if names == ["all"]:
         names = list(served.collections)
@@ -70,7 +86,7 @@ def search(body: SearchRequest, served: Served = Depends(served)) -> list[dict]:
 @router.get("/v1/status")
 def status(served: Served = Depends(served)) -> dict:
     """What the index holds: `ragqa status --json`."""
-    return status_json(served.settings.index_path)
+    return status_json(served.settings.index_path, served.settings)
 
 
 class IngestRequest(BaseModel):
@@ -90,21 +106,9 @@ def ingest(body: IngestRequest | None = Body(None), served: Served = Depends(ser
     return served.ingest(served.settings, served.embedder, lock_wait=wait).summary()
 
 
-def note_path(path: str) -> str:
-    """A note's path as given to /v1/related: relative, inside the notes folder; else 400.
-
-    >>> note_path("garden/tomatoes.md")
-    'garden/tomatoes.md'
-    """
-    pure = PurePosixPath(path)
-    if not path.strip() or "\x00" in path or "\\" in path or pure.is_absolute() or ".." in pure.parts:
-        raise APIError(400, f"{path!r} is not a note's path: give it relative to the notes folder, "
-                            "without '..' (e.g. garden/tomatoes.md)", "bad_path")
-    return path
-
-
 @router.get("/v1/related")
-def related(path: str = Query(description="a note, relative to the notes folder"),
+def related(path: str = Query(description="a note, relative to the notes folder, as `ragqa search` shows it"),
             k: int = Query(10, ge=1, le=1000), served: Served = Depends(served)) -> list[dict]:
-    """The notes most similar to a note: `ragqa related --json`. 404 for a note not in the index."""
-    return related_json(served.settings, served.settings.index_path, note_path(path), k=k)[1]
+    """The notes most similar to a note: `ragqa related --json`. Looked up in the index only: 400 for a path
+    that is not a note's (absolute, '..'), 404 for a note not in the index."""
+    return related_json(served.settings, served.settings.index_path, path, k=k, index_only=True)[1]

@@ -6,8 +6,9 @@ import sys
 from pathlib import Path
 
 from ragqa.collections import COLLECTION_VARIABLE, app_settings
+from ragqa.config import config_file
 
-APP_FILE = Path(__file__).resolve().parents[2] / "app.py"
+APP_FILE = Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py"  # inside the package: in the wheel too
 
 
 def register(commands) -> None:
@@ -26,18 +27,18 @@ def streamlit_command(host: str, port: int, app_file: Path = APP_FILE) -> list[s
         sys.executable, "-m", "streamlit", "run", str(app_file),
         "--server.address", host, "--server.port", str(port), "--server.headless", "true",
         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+        "--client.toolbarMode", "minimal",  # no "Deploy" button; an installed ragqa has no .streamlit/config.toml
     ]
 
 
 def app_launch(settings, args, environ) -> tuple[list[str], dict[str, str]]:
-    """The Streamlit command line and its environment. app.py reads its settings as every command does
+    """The Streamlit command line and its environment. The page reads its settings as every command does
     (load_settings), so --config, --index and --notes reach it as RAGQA_CONFIG, RAGQA_INDEX_DIR and
     RAGQA_NOTES_DIR, made absolute here: relative folders are taken from where `ragqa app` runs."""
     env = dict(environ)
-    if getattr(args, "config", None):
-        env["RAGQA_CONFIG"] = str(Path(args.config).resolve())
-    elif "RAGQA_CONFIG" not in env and Path("config.yaml").exists():
-        env["RAGQA_CONFIG"] = str(Path("config.yaml").resolve())
+    file = config_file(getattr(args, "config", None), env)
+    if file is not None:
+        env["RAGQA_CONFIG"] = str(file.resolve())
     if getattr(args, "collection", None):
         app_settings(settings, args.collection)  # a wrong name is said here, in the terminal
         env[COLLECTION_VARIABLE] = args.collection
@@ -49,8 +50,16 @@ def app_launch(settings, args, environ) -> tuple[list[str], dict[str, str]]:
 
 
 def run_app(settings, args) -> int:
-    command, env = app_launch(settings, args, os.environ)
+    from ragqa.hosts import app_bind_refusal
+    from ragqa.secrets import secret
+
     host, port = args.host or settings.ui.host, args.port or settings.ui.port
+    name = settings.ui.password_env
+    refusal = app_bind_refusal(host, name, has_password=secret(name) is not None)
+    if refusal:  # the same rule, and line, as `ragqa serve` without a token
+        print(refusal, file=sys.stderr)
+        return 2
+    command, env = app_launch(settings, args, os.environ)
     print(f"ragqa chat on http://{host}:{port}  (Ctrl-C to stop)")
     sys.stdout.flush()
     # Become Streamlit (no child process), so Ctrl-C, SIGTERM or a service manager stop the app itself.

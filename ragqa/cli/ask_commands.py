@@ -31,14 +31,16 @@ def register(commands) -> None:
 
 def _engine(settings, args):
     from ragqa.models.chat import make_chat_model
-    from ragqa.models.embedder import load_embedder
+    from ragqa.models.lazy_chat import LazyChatModel
 
-    # the model is made before the Searchers (`search.rerank: llm` reranks with it), once an index is found
-    return open_searcher(settings, args, lambda: make_chat_model(settings), load_embedder)
+    # Both models are made when first needed: a question answered from the notes' catalog (which notes, how
+    # many, what links where) loads neither. (`search.rerank: llm` reranks with the same chat model.)
+    chat_model = LazyChatModel(lambda: make_chat_model(settings), settings.llm.provider != "none")
+    return open_searcher(settings, args, lambda: chat_model)
 
 
 def print_sources(answer, out=None) -> None:
-    out = out or sys.stdout  # the current one (not the one at import), so main() can run inside another program
+    out = out or sys.stdout  # the stream of now, not of import time (a test's captured stdout, or a redirect)
     if answer.error:
         print(f"\n(the LLM failed: {answer.error})\nShowing the best passages instead.", file=out)
     rows = answer.citation_rows()
@@ -54,16 +56,18 @@ def print_sources(answer, out=None) -> None:
 
 
 def _stream(question, settings, args, searcher, chat_model, history, quiet=False):
+    from ragqa.answer.events import Delta, Done
     from ragqa.answer.loop import answer_events
 
     answer = None
-    for kind, value in answer_events(question, searcher=searcher, chat_model=chat_model, settings=settings,
-                                     history=history, filters=filters_from(args), k=args.k):
-        if kind == "delta" and not quiet:
-            sys.stdout.write(value)
-            sys.stdout.flush()
-        elif kind == "done":
-            answer = value
+    for event in answer_events(question, searcher=searcher, chat_model=chat_model, settings=settings,
+                               history=history, filters=filters_from(args), k=args.k):
+        match event:
+            case Delta(text) if not quiet:
+                sys.stdout.write(text)
+                sys.stdout.flush()
+            case Done(answer):
+                pass
     return answer
 
 
@@ -132,6 +136,7 @@ def _save(store, conversation_id, question, answer) -> bool:
 def run_chat(settings, args) -> int:
     import threading
 
+    from ragqa.answer.conversation import ChatMessage
     from ragqa.answer.loop import warm_up
 
     store, conversation_id, history = _resumed(settings, args)
@@ -149,7 +154,7 @@ def run_chat(settings, args) -> int:
             break
         answer = _stream(question, settings, args, searcher, chat_model, history)
         _finish(answer)
-        history += [{"role": "user", "content": question}, answer.history_entry()]
+        history += [ChatMessage.user(question), answer.as_message()]
         if store is not None:  # the turn is committed now that its answer has ended
             saved = _save(store, conversation_id, question, answer) or saved
     if saved and store is not None:

@@ -3,14 +3,16 @@
 Commands that work within one collection (ingest, status, related, topics, duplicates) run once per chosen
 collection: with one, exactly as before; with several, each under a "== name ==" line, or with --json as one
 object keyed by collection name, and a collection that fails says why in one line while the others go on.
-search, ask and chat search the chosen collections together (ragqa.retrieve.across).
+Such a command returns what it found (an `Output`: the --json data, and the text a person reads) and
+`each_collection` prints it. search, ask and chat search the chosen collections together
+(ragqa.retrieve.across).
 """
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from ragqa.collections import ALL, Collection, choose
@@ -32,43 +34,76 @@ def chosen(settings, args) -> list[Collection]:
     return picked
 
 
-def each_collection(run):
-    """A one-collection command made to run once per chosen collection."""
+@dataclass(frozen=True)
+class Output:
+    """What a one-collection command found: `data` is what --json prints (a JSON contract: README), `text` what a
+    person reads, `warnings` one-line notes for stderr (the command still did its work)."""
+
+    data: object
+    text: str
+    warnings: tuple[str, ...] = ()
+
+
+def json_line(data: object) -> str:
+    return json.dumps(data, ensure_ascii=False)
+
+
+def each_collection(run: Callable[..., Output]) -> Callable[..., int]:
+    """A one-collection command (settings, args) -> Output made to run once per chosen collection, its
+    output printed here: as JSON with --json (one object keyed by collection name when several are chosen),
+    else as text."""
     def run_each(settings, args) -> int:
+        as_json = bool(getattr(args, "json", False))
         picked = chosen(settings, args)
         if len(picked) == 1:
-            return run(picked[0].settings, args)
-        failed, outputs = False, {}
+            show(run(picked[0].settings, args), as_json)
+            return 0
+        failed = False
+        outputs: dict[str, object] = {}
         for collection in picked:
-            if getattr(args, "json", False):
-                out = io.StringIO()
-                try:
-                    with contextlib.redirect_stdout(out):
-                        run(collection.settings, args)
-                    outputs[collection.name] = json.loads(out.getvalue())
-                except RagqaError as err:
-                    failed, outputs[collection.name] = True, {"error": str(err)}
-                    print(f"ragqa: collection {collection.name}: {err}", file=sys.stderr)
-                continue
-            print(f"== {collection.name} ==", flush=True)
+            if not as_json:
+                print(f"== {collection.name} ==", flush=True)
             try:
-                run(collection.settings, args)
+                output = run(collection.settings, args)
             except RagqaError as err:
                 failed = True
+                outputs[collection.name] = {"error": str(err)}
                 print(f"ragqa: collection {collection.name}: {err}", file=sys.stderr, flush=True)
-        if getattr(args, "json", False):
-            print(json.dumps(outputs, ensure_ascii=False))
+                continue
+            outputs[collection.name] = output.data
+            show(output, as_json=False, text=not as_json)
+        if as_json:
+            print(json_line(outputs))
         return 1 if failed else 0
     return run_each
 
 
-def open_searcher(settings, args, make_chat_model, embedder_for):
+def no_index(settings, index: Path) -> IndexMissingError:
+    """The one line for a notes folder without an index yet: which folder, where its index goes, what to run."""
+    run = (f"ragqa ingest {settings.notes_path}` (or pass --notes FOLDER)" if settings.collection_name == "default"
+           else f"ragqa ingest --collection {settings.collection_name}`")
+    return IndexMissingError(f"no index yet for the notes in {settings.notes_path} (index folder {index}): run `{run}")
+
+
+def show(output: Output, as_json: bool, text: bool = True) -> None:
+    """Print an Output: its warnings to stderr, then its JSON or (if `text`) its text."""
+    for warning in output.warnings:
+        print(f"ragqa: {warning}", file=sys.stderr, flush=True)
+    if as_json:
+        print(json_line(output.data))
+    elif text and output.text:
+        print(output.text, flush=True)
+
+
+def open_searcher(settings, args, make_chat_model, embedder_for=None):
     """(the chosen collections behind one `search`, the chat model). A collection without an index yet is
     skipped with a line on stderr when others are searched; the chat model is made (a local one started) only
-    once there is an index to read; `embedder_for(embedding_settings)` makes one embedder per model."""
+    once there is an index to read; `embedder_for(settings)` (default: ragqa.models.embedding.make_embedder)
+    makes one embedder per model."""
     from ragqa.index.store import require_index
-    from ragqa.retrieve.across import CollectionsSearcher
+    from ragqa.models.embedding import make_embedder
     from ragqa.retrieve.search import Searcher
+    from ragqa.retrieve.searchers import Searchers
 
     picked = chosen(settings, args)
     ready: list[tuple[Collection, Path]] = []
@@ -79,20 +114,16 @@ def open_searcher(settings, args, make_chat_model, embedder_for):
             ready.append((collection, index))
         except IndexMissingError as err:
             if len(picked) == 1:
-                raise
+                raise no_index(collection.settings, index) from None
             print(f"ragqa: collection {collection.name}: {err}; searching the others", file=sys.stderr)
     if not ready:
         names = ", ".join(c.name for c in picked)
         raise IndexMissingError(f"none of the collections ({names}) has an index yet: run "
                                 f"`ragqa ingest --collection {ALL}` first")
     chat_model = make_chat_model()
-    embedders: dict[str, object] = {}
-    searchers: dict[str, Searcher] = {}
-    for collection, index in ready:
-        own = collection.settings
-        key = own.embedding.model_dump_json()
-        if key not in embedders:
-            embedders[key] = embedder_for(own.embedding)
-        searchers[collection.name] = Searcher(own, embedders[key], index, chat_model=chat_model)
-    searcher = CollectionsSearcher(searchers, top_k=settings.search.top_k, rrf_k=settings.search.rrf_k)
-    return searcher, chat_model
+    folders = {collection.name: index for collection, index in ready}
+    searchers = Searchers({collection.name: collection.settings for collection, _ in ready},
+                          lambda own, embedder: Searcher(own, embedder, folders[own.collection_name],
+                                                         chat_model=chat_model),
+                          embedder_for or make_embedder)
+    return searchers.over(folders, settings.search), chat_model

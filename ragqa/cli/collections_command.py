@@ -5,7 +5,8 @@ import json
 import sys
 
 from ragqa.collections import collections, leftover_indexes
-from ragqa.errors import ConfigError, RagqaError
+from ragqa.contracts import collections_json
+from ragqa.errors import ConfigError
 
 
 def register(commands) -> None:
@@ -15,38 +16,6 @@ def register(commands) -> None:
     p.add_argument("--remove", metavar="NAME", help="delete the index of a collection no longer in config.yaml")
     p.add_argument("--yes", action="store_true", help="with --remove: do not ask for confirmation")
     p.set_defaults(run=run_collections)
-
-
-def _row(name: str, notes_dir, index_dir, configured: bool) -> dict:
-    from ragqa.index.store import IndexReader, is_index
-
-    row = {"name": name, "notes_dir": str(notes_dir) if notes_dir else None, "index_dir": str(index_dir),
-           "files": 0, "chunks": 0, "model": None, "last_ingest": None, "configured": configured, "problem": None}
-    if notes_dir is not None and not notes_dir.is_dir():
-        row["problem"] = f"notes folder not found: {notes_dir}"
-    if not is_index(index_dir):
-        row["problem"] = row["problem"] or "no index yet: ragqa ingest --collection " + name
-        return row
-    try:
-        reader = IndexReader(index_dir)
-        try:
-            stats = reader.stats()
-        finally:
-            reader.close()
-    except RagqaError as err:
-        row["problem"] = str(err)
-        return row
-    row.update(files=stats["files"], chunks=stats["chunks"], model=stats["model"], last_ingest=stats["last_ingest"])
-    if not configured:
-        row["problem"] = f"not in config.yaml any more: `ragqa collections --remove {name}` deletes its index"
-    return row
-
-
-def collection_rows(settings) -> list[dict]:
-    """The `ragqa collections --json` contract: the configured collections, then indexes left behind."""
-    rows = [_row(c.name, c.settings.notes_path, c.settings.index_path, True) for c in collections(settings).values()]
-    rows += [_row(name, None, path, False) for name, path in leftover_indexes(settings).items()]
-    return rows
 
 
 def _remove(settings, name: str, yes: bool) -> int:
@@ -75,7 +44,7 @@ def _remove(settings, name: str, yes: bool) -> int:
 def run_collections(settings, args) -> int:
     if args.remove:
         return _remove(settings, args.remove, args.yes)
-    rows = collection_rows(settings)
+    rows = collections_json(settings)
     if args.json:
         print(json.dumps(rows, ensure_ascii=False))
         return 0

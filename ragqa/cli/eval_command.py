@@ -140,12 +140,13 @@ def measure(settings, work: Path, corpus: dict, queries: dict, qrels: dict, mode
     """Ingest the corpus under `work` (incrementally), run the queries; (the --json dict, chunks embedded)."""
     from ingest.pipeline import ingest_folder
     from ragqa.models.chat import reranking_model
-    from ragqa.models.embedder import load_embedder
+    from ragqa.models.embedding import make_embedder
     from ragqa.retrieve.search import Searcher
 
     notes, index = work / "notes", work / "index"
     note_to_doc = write_corpus_as_notes(corpus, notes)
-    embedder = load_embedder(settings.embedding)
+    embedder = make_embedder(settings)
+    embedder.load()  # now, so the first query's latency is a query's
     report = ingest_folder(settings, embedder, notes_dir=notes, index_dir=index)
     searcher = Searcher(settings, embedder, index, chat_model=reranking_model(settings))
     try:

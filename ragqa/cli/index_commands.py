@@ -4,13 +4,18 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ragqa.cli.collection_args import add_collection_arg, each_collection, open_searcher
+from ragqa.cli.collection_args import Output, add_collection_arg, each_collection, no_index, open_searcher
 from ragqa.collections import labelled
 from ragqa.contracts import search_json, status_json
 from ragqa.filetypes import KINDS, place
 from ragqa.models.chat import reranking_model
-from ragqa.models.lazy_embedder import LazyEmbedder
+from ragqa.models.embedding import make_embedder
+from ragqa.models.llm_summary import summary_line
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 
 def register(commands) -> None:
@@ -20,6 +25,9 @@ def register(commands) -> None:
     p.add_argument("--rebuild", action="store_true", help="drop the index and embed everything again")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--wait", type=float, default=600.0, help="seconds to wait if another ingest runs")
+    p.add_argument("--engine", choices=["local", "ray"], default=None,
+                   help="local (this process) or ray (a Ray cluster; default: ingest.engine from config)")
+    p.add_argument("--ray-address", default=None, help="the Ray cluster (HOST:6379, auto); default: a local Ray")
     add_collection_arg(p)
     p.set_defaults(run=each_collection(run_ingest))
 
@@ -42,62 +50,86 @@ def register(commands) -> None:
 
 def add_filter_args(p) -> None:
     p.add_argument("--folder", action="append", default=[], help="only notes under this folder (repeatable)")
-    p.add_argument("--tag", action="append", default=[], help="only notes with this front-matter tag (repeatable)")
+    p.add_argument("--tag", action="append", default=[],
+                   help="only notes with this tag, or a tag nested under it (repeatable: any of them)")
     p.add_argument("--type", dest="kinds", action="append", default=[], choices=KINDS)
+    for which in ("created", "modified"):
+        for side, means in (("after", "on or after"), ("before", "on or before")):
+            p.add_argument(f"--{which}-{side}", metavar="DATE", type=_day,
+                           help=f"only notes {which} {means} DATE (YYYY-MM-DD, or any date)")
+
+
+def _day(value: str) -> str:
+    """A command line's date as an ISO day; argparse says the one line when it is not one."""
+    import argparse
+
+    from ragqa.dates import parse_date
+
+    day = parse_date(value)
+    if day is None:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date (write it as YYYY-MM-DD)")
+    return day.isoformat()
 
 
 def filters_from(args):
     from ragqa.retrieve.search import Filters
 
-    return Filters(folders=args.folder, tags=args.tag, kinds=args.kinds)
+    def days(which: str):
+        after, before = getattr(args, f"{which}_after", None), getattr(args, f"{which}_before", None)
+        return (after, before) if after or before else None
+
+    return Filters(folders=args.folder, tags=args.tag, kinds=args.kinds, created=days("created"),
+                   modified=days("modified"))
 
 
 class _ProgressBar:
     """A tqdm bar on stderr (on a terminal only) once there are files to read: files, chunks, embedding rate."""
 
     def __init__(self, enabled: bool):
-        self.enabled, self.bar = enabled, None
+        self.enabled = enabled
+        self.bar: tqdm | None = None
 
     def __call__(self, done: int, total: int, chunks: int) -> None:
         if not self.enabled or total == 0:
             return
-        if self.bar is None:
+        bar = self.bar
+        if bar is None:
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total, unit="file", file=sys.stderr, disable=None)  # None: off unless a tty
-        self.bar.update(done - self.bar.n)
-        rate = chunks / max(self.bar.format_dict["elapsed"], 1e-9)
-        self.bar.set_postfix_str(f"{chunks} chunks, {rate:.0f} chunks/s")
+            bar = self.bar = tqdm(total=total, unit="file", file=sys.stderr, disable=None)  # None: off unless a tty
+        bar.update(done - bar.n)
+        rate = chunks / max(bar.format_dict["elapsed"], 1e-9)
+        bar.set_postfix_str(f"{chunks} chunks, {rate:.0f} chunks/s")
         if done == total:
-            self.bar.close()
+            bar.close()
 
 
-def run_ingest(settings, args) -> int:
+def run_ingest(settings, args) -> Output:
     from ingest.pipeline import ingest_folder
 
-    embedder = LazyEmbedder(settings.embedding)  # loaded only if a file needs embedding
+    engine = {k: v for k, v in (("engine", args.engine), ("ray_address", args.ray_address)) if v}
+    if args.ray_address and not args.engine:
+        engine["engine"] = "ray"
+    if engine:
+        settings = settings.model_copy(update={"ingest": settings.ingest.model_copy(update=engine)})
+    embedder = make_embedder(settings)  # loaded only if a file needs embedding
     report = ingest_folder(
         settings, embedder, notes_dir=Path(args.path) if args.path else None,
         index_dir=Path(args.index) if args.index else None, rebuild=args.rebuild,
         progress=_ProgressBar(not args.json), lock_wait=args.wait,
         on_wait=lambda holder: print(f"another ingest ({holder}) is running; waiting for it…", file=sys.stderr),
     )
-    if args.json:
-        print(json.dumps(report.summary()))
-        return 0
-    if report.rebuilt:
-        print("model or chunk settings changed: rebuilt the index from scratch")
-    print(f"added {len(report.added)}, updated {len(report.updated)}, removed {len(report.removed)}, "
-          f"unchanged {len(report.unchanged)}, skipped {len(report.skipped)} files; "
-          f"embedded {report.chunks} chunks in {report.seconds:.1f} s")
-    for item in report.skipped:
-        print(f"  skipped {item['path']}: {item['reason']}")
-    return 0
+    lines = ["model or chunk settings changed: rebuilt the index from scratch"] if report.rebuilt else []
+    lines.append(f"added {len(report.added)}, updated {len(report.updated)}, removed {len(report.removed)}, "
+                 f"unchanged {len(report.unchanged)}, skipped {len(report.skipped)} files; "
+                 f"embedded {report.chunks} chunks in {report.seconds:.1f} s")
+    lines += [f"  skipped {item['path']}: {item['reason']}" for item in report.skipped]
+    return Output(report.summary(), "\n".join(lines))
 
 
 def _searcher(settings, args):
     # each model loaded only to embed the query: a BM25 search never loads one
-    return open_searcher(settings, args, lambda: reranking_model(settings), LazyEmbedder)[0]
+    return open_searcher(settings, args, lambda: reranking_model(settings))[0]
 
 
 def run_search(settings, args) -> int:
@@ -116,14 +148,20 @@ def run_search(settings, args) -> int:
     return 0
 
 
-def run_status(settings, args) -> int:
-    stats = status_json(Path(args.index) if args.index else settings.index_path)
-    if args.json:
-        print(json.dumps(stats))
-        return 0
+def run_status(settings, args) -> Output:
+    from ragqa.config import config_file
+    from ragqa.index.schema import is_index
+
+    index = Path(args.index) if args.index else settings.index_path
+    file = config_file(args.config)
+    config = file.resolve() if file else "none (the defaults)"
+    if not is_index(index):
+        raise no_index(settings, index)
+    stats = status_json(index, settings)
     when = stats["last_ingest"] or "never"
     types = ", ".join(f"{kind} {n}" for kind, n in stats["types"].items())
     files = f"files {stats['files']}" + (f" ({types})" if types else "")
-    print(f"{files}, chunks {stats['chunks']}, model {stats['model']} ({stats['dim']}-d), "
-          f"{stats['bytes'] / 1e6:.1f} MB on disk, last ingest {when}")
-    return 0
+    return Output(stats, f"{files}, chunks {stats['chunks']}, model {stats['model']} ({stats['dim']}-d), "
+                         f"{stats['bytes'] / 1e6:.1f} MB on disk, last ingest {when}\n"
+                         f"index {stats['index_dir']}; notes {stats['notes_dir'] or settings.notes_path}; "
+                         f"config {config}; ragqa {stats['version']}\n{summary_line(stats['llm'])}")

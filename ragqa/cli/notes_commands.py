@@ -5,12 +5,11 @@ The first three read note vectors kept beside the index (no model is loaded);
 """
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
 
-from ragqa.cli.collection_args import add_collection_arg, chosen, each_collection
+from ragqa.cli.collection_args import Output, add_collection_arg, chosen, each_collection
 from ragqa.contracts import related_json
 from ragqa.errors import ConfigError
 
@@ -59,18 +58,14 @@ def _notes(settings, args):
     return load_note_vectors(_index(settings, args))
 
 
-def run_related(settings, args) -> int:
+def run_related(settings, args) -> Output:
     path, rows = related_json(settings, _index(settings, args), args.note, k=args.k)
-    if args.json:
-        print(json.dumps(rows, ensure_ascii=False))
-        return 0
-    print(f"Notes related to {path}:" if rows else f"{path} is the only note in the index")
-    for rank, row in enumerate(rows, 1):
-        print(f"{rank:>3}. {row['score']:.3f}  {row['title']}  ({row['path']})")
-    return 0
+    lines = [f"Notes related to {path}:" if rows else f"{path} is the only note in the index"]
+    lines += [f"{rank:>3}. {row['score']:.3f}  {row['title']}  ({row['path']})" for rank, row in enumerate(rows, 1)]
+    return Output(rows, "\n".join(lines))
 
 
-def run_topics(settings, args) -> int:
+def run_topics(settings, args) -> Output:
     from ragqa.models.chat import NoChatModel, chat_model_or_problem
     from ragqa.notes.graph import find_topics, note_texts
 
@@ -82,20 +77,16 @@ def run_topics(settings, args) -> int:
     topics, naming_problem = find_topics(notes, note_texts(_index(settings, args)), k=args.k, settings=settings,
                                          chat_model=chat_model)
     problem = problem or naming_problem
-    if problem:
-        print(f"ragqa: topics named by their words instead ({problem})", file=sys.stderr)
-    if args.json:
-        print(json.dumps(topics, ensure_ascii=False))
-        return 0
     titles = dict(zip(notes.paths, notes.titles))
+    lines = []
     for topic in topics:
         sample = "; ".join(titles[p] for p in topic["notes"][:5])
         more = f" (+{topic['size'] - 5} more)" if topic["size"] > 5 else ""
-        print(f"{topic['name']} — {topic['size']} notes\n   {sample}{more}")
-    return 0
+        lines.append(f"{topic['name']} — {topic['size']} notes\n   {sample}{more}")
+    return Output(topics, "\n".join(lines), (f"topics named by their words instead ({problem})",) if problem else ())
 
 
-def run_duplicates(settings, args) -> int:
+def run_duplicates(settings, args) -> Output:
     from ragqa.notes.graph import duplicate_chunks, duplicate_notes
 
     if not -1 <= args.threshold <= 1:
@@ -107,14 +98,8 @@ def run_duplicates(settings, args) -> int:
         pairs = duplicate_chunks(_index(settings, args), args.threshold)
     else:
         pairs = duplicate_notes(_notes(settings, args), args.threshold)
-    if args.json:
-        print(json.dumps(pairs, ensure_ascii=False))
-        return 0
-    if not pairs:
-        print(f"no pairs at or above {args.threshold:g}")
-    for pair in pairs:
-        print(f"{pair['score']:.3f}  {pair['a']}  ≈  {pair['b']}")
-    return 0
+    lines = [f"{pair['score']:.3f}  {pair['a']}  ≈  {pair['b']}" for pair in pairs]
+    return Output(pairs, "\n".join(lines) or f"no pairs at or above {args.threshold:g}")
 
 
 def run_watch(settings, args) -> int:
@@ -122,7 +107,7 @@ def run_watch(settings, args) -> int:
     from contextlib import ExitStack
 
     from ingest.watch import FolderWatcher, describe
-    from ragqa.models.lazy_embedder import LazyEmbedder
+    from ragqa.models.embedding import make_embedder
 
     picked = chosen(settings, args)
     watchers = []
@@ -145,7 +130,7 @@ def run_watch(settings, args) -> int:
         def failed(message: str, label=label) -> None:
             print(f"{time.strftime('%H:%M:%S')} {label}ragqa: {message}", file=sys.stderr, flush=True)
 
-        embedder = LazyEmbedder(own.embedding)  # loaded at the first change that needs embedding
+        embedder = make_embedder(own)  # loaded at the first change that needs embedding
         watchers.append(FolderWatcher(own, embedder, notes_dir=notes, index_dir=_index(own, args),
                                       quiet_seconds=args.quiet_seconds, on_report=said, on_error=failed))
     if not watchers:

@@ -35,20 +35,30 @@ def with_folders(settings, args):
     return settings.model_copy(update=update) if update else settings
 
 
+def refused_host(settings, host: str, token) -> bool:
+    """True, said in one line on stderr, when `host` is not loopback and no token guards it (the rule of
+    ragqa.hosts, for serve and any other face that serves HTTP)."""
+    from ragqa.hosts import api_bind_refusal
+
+    refusal = api_bind_refusal(host, settings.api.token_env, has_token=token is not None)
+    if refusal:
+        print(refusal, file=sys.stderr)
+    return refusal is not None
+
+
 def run_serve(settings, args) -> int:
     import logging
 
     import uvicorn
 
     from ragqa.api import create_app
-    from ragqa.api.guard import api_token, is_loopback
+    from ragqa.api.guard import api_token
+    from ragqa.secrets import redact_secrets_in_logs
 
     token = api_token(settings)
-    if token is None and not is_loopback(args.host):
-        where = f"${settings.api.token_env}" if settings.api.token_env else "an env var named by api.token_env"
-        print(f"ragqa: refusing to serve on {args.host} without a token: set {where} to a secret "
-              "(clients send it as `Authorization: Bearer ...`), or serve on 127.0.0.1", file=sys.stderr)
+    if refused_host(settings, args.host, token):
         return 2
+    redact_secrets_in_logs()  # a token pasted into a URL is never written to the access log
     from ingest.pipeline import ingest_folder
 
     # conversations are kept in the top index folder, as `ragqa chat` keeps them, whichever collection is served

@@ -25,7 +25,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from ragqa.index.atomic import replacing
+from ragqa.atomic import replacing
 
 FILE_PATTERN = "vectors.{generation}.faiss"
 FLAT_LIMIT = 50_000  # exact search costs ~5 ms CPU per query here; 11 ms at 100k, 86 ms at 1M

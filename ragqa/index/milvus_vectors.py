@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import fcntl
 import logging
-import os
 import threading
 from contextlib import contextmanager, nullcontext
 from functools import cache
@@ -26,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from ragqa.errors import ConfigError, IndexBusyError, RagqaError
+from ragqa.secrets import secret
 
 
 class MilvusMissingError(RagqaError, ImportError):
@@ -50,6 +50,9 @@ MAX_K = 16_384  # Milvus's largest limit (topk)
 # pymilvus pings every 10 s even when idle; Milvus Lite's gRPC server allows that only every 5 min and
 # answers GOAWAY "too_many_pings" (logged to stderr). In-process, keepalive is useless: turn it off.
 _LITE_GRPC = {"grpc.keepalive_time_ms": 2**31 - 1, "grpc.keepalive_permit_without_calls": 0}
+# A server: `python -m milvus_lite server` has the same 5-minute rule (an idle reader waiting for an ingest was cut
+# off, then failed to reconnect); a Milvus standalone or cluster is content with pings that far apart too.
+_SERVER_GRPC = {"grpc.keepalive_time_ms": 310_000, "grpc.keepalive_permit_without_calls": 0}
 _EMPTY = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
 
 
@@ -64,14 +67,15 @@ def connect(uri: str, token_env: str | None = None) -> MilvusClient:
         raise ConfigError(f"store.milvus_uri {uri!r} must be a file ending in .db (Milvus Lite) or http://HOST:19530")
     token = ""
     if token_env:
-        token = os.environ.get(token_env, "")
-        if not token:
+        found = secret(token_env)
+        if found is None:
             raise ConfigError(f"store.milvus_token_env names {token_env}, which is not set: export {token_env}=<token>")
+        token = found.get_secret_value()
     if lite:
         Path(uri).parent.mkdir(parents=True, exist_ok=True)
     try:
         with _quiet("milvus_lite.server_manager"):  # it logs a traceback before pymilvus raises
-            return MilvusClient(uri=uri, token=token, timeout=10, grpc_options=_LITE_GRPC if lite else {})
+            return MilvusClient(uri=uri, token=token, timeout=10, grpc_options=_LITE_GRPC if lite else _SERVER_GRPC)
     except MilvusException as err:
         if lite and _held_elsewhere(Path(uri)):
             raise IndexBusyError(

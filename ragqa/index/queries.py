@@ -81,14 +81,30 @@ class IndexSnapshot:
         """(path, text) of every chunk, by path then position in the note."""
         yield from self._conn.execute("SELECT path, text FROM chunks ORDER BY path, ordinal")
 
+    def chunk_count(self) -> int:
+        return self._conn.execute("SELECT count(*) FROM chunks").fetchone()[0]
+
+    def note_chunks(self, path: str) -> list[tuple[int | None, str, str]]:
+        """(page, heading, text) of each chunk of one note, in the note's order; [] for a note not indexed."""
+        sql = "SELECT page, heading, text FROM chunks WHERE path = ? ORDER BY ordinal"
+        return [tuple(row) for row in self._conn.execute(sql, [path])]
+
     def file_records(self) -> dict[str, FileRecord]:
         return {row[0]: file_record(row) for row in self._conn.execute(f"SELECT {FILE_COLUMNS} FROM files")}
 
 
-@contextmanager
-def read_snapshot(index_dir: Path) -> Iterator[IndexSnapshot]:
+def read_snapshot(index_dir: Path):
     """The index as of now, without opening its vector backend: an ingest committing meanwhile is not half seen.
-    IndexMissingError before the first ingest, IndexFormatError for an index written by a newer ragqa."""
+    IndexMissingError before the first ingest, IndexFormatError for an index written by a newer ragqa.
+    (A context manager: `with read_snapshot(index_dir) as index`; whichever store holds the index.)"""
+    from ragqa.index.stores import open_store
+
+    return open_store(Path(index_dir)).snapshot()
+
+
+@contextmanager
+def sqlite_snapshot(index_dir: Path) -> Iterator[IndexSnapshot]:
+    """read_snapshot of an index kept in index.sqlite."""
     conn, manifest = open_for_reading(Path(index_dir), snapshot=True)
     try:
         yield IndexSnapshot(conn, manifest)
@@ -104,13 +120,23 @@ def generation(index_dir: Path) -> int:
 
 def file_records(index_dir: Path) -> dict[str, FileRecord]:
     """The index's record of each file it knows, by path; {} when there is no index yet."""
-    if not (Path(index_dir) / DB_NAME).exists():
+    from ragqa.index.stores import open_store
+
+    if not open_store(Path(index_dir)).exists():
         return {}
     with read_snapshot(index_dir) as index:
         return index.file_records()
 
 
 def index_file_id(index_dir: Path) -> int:
+    """Which index this is: it changes when the index is deleted and built again (IndexMissingError when there is
+    none). Compare it with an earlier one; it means nothing across machines."""
+    from ragqa.index.stores import open_store
+
+    return open_store(Path(index_dir)).file_id()
+
+
+def sqlite_file_id(index_dir: Path) -> int:
     """Which file the index is: it changes when the index folder is deleted and built again (IndexMissingError
     when there is none). Compare it with an earlier one; it means nothing across machines."""
     for _ in range(5):

@@ -8,39 +8,30 @@ from pathlib import Path
 import numpy as np
 
 from ragqa.errors import IndexMismatchError
+from ragqa.index.conditions import path_condition
 from ragqa.index.history import HISTORY_DB
 from ragqa.index.identity import mismatch
-from ragqa.index.schema import FILE_COLUMNS, FileRecord, file_record, open_for_reading, open_store_vectors
+from ragqa.index.schema import (
+    CHUNK_COLUMNS,
+    FILE_COLUMNS,
+    FileRecord,
+    chunk_from_row,
+    file_record,
+    has_note_tables,
+    open_for_reading,
+    open_store_vectors,
+)
 from ragqa.records import Chunk, Hit
 
 
-def _row_to_chunk(row) -> Chunk:
-    path, ordinal, title, heading, page, text, tags = row
-    return Chunk(path=path, title=title, heading=heading, text=text, page=page, ordinal=ordinal, tags=json.loads(tags))
+def match_expression(terms: list[str]) -> str | None:
+    """An FTS5 MATCH expression for passages holding any of the terms, each quoted so that no word is read as
+    FTS5 syntax (FTS5 applies the index's `porter unicode61` tokenizer to each: "Cells" matches "cell").
 
-
-def _like_prefix(prefix: str) -> str:
-    return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
-def chunk_condition(folders=(), tags=(), suffixes=()) -> tuple[str, list]:
-    """A WHERE condition over the chunks table: in any of the folders, AND with any of the tags, AND with any
-    of the suffixes (an empty list does not restrict).
-
-    >>> chunk_condition(suffixes=[".md", ".txt"]), chunk_condition()
-    (('(lower(path) LIKE ? OR lower(path) LIKE ?)', ['%.md', '%.txt']), ('1', []))
+    >>> match_expression(["role", "tnf"]), match_expression([])
+    ('"role" OR "tnf"', None)
     """
-    parts, params = [], []
-    if folders:
-        parts.append("(" + " OR ".join("path LIKE ? ESCAPE '\\'" for _ in folders) + ")")
-        params += [_like_prefix(f + "/") for f in folders]
-    if tags:
-        parts.append("(" + " OR ".join("EXISTS (SELECT 1 FROM json_each(tags) WHERE value = ?)" for _ in tags) + ")")
-        params += list(tags)
-    if suffixes:
-        parts.append("(" + " OR ".join("lower(path) LIKE ?" for _ in suffixes) + ")")
-        params += ["%" + s for s in suffixes]
-    return " AND ".join(parts) or "1", params
+    return " OR ".join('"' + t.replace('"', '""') + '"' for t in terms) or None
 
 
 class IndexReader:
@@ -57,6 +48,7 @@ class IndexReader:
                 f"re-ingest with `ragqa ingest --rebuild`"
             )
         self.generation = int(self.manifest.get("generation", 0))
+        self.has_notes = has_note_tables(self.conn)
         self.vectors = open_store_vectors(self.folder, self.conn, self.manifest, None, writing=False)
 
     def is_stale(self) -> bool:
@@ -69,8 +61,8 @@ class IndexReader:
         if not ids:
             return {}
         marks = ",".join("?" * len(ids))
-        sql = f"SELECT id, path, ordinal, title, heading, page, text, tags FROM chunks WHERE id IN ({marks})"
-        return {row[0]: _row_to_chunk(row[1:]) for row in self.conn.execute(sql, ids)}
+        sql = f"SELECT id, {CHUNK_COLUMNS} FROM chunks WHERE id IN ({marks})"
+        return {row[0]: chunk_from_row(row[1:]) for row in self.conn.execute(sql, ids)}
 
     def stored_vectors(self, ids: list[int]) -> np.ndarray:
         """The stored vectors of these chunks, in this order; zeros for an id deleted meanwhile (for MMR).
@@ -85,11 +77,10 @@ class IndexReader:
         ids, scores = self.vectors.search(query_vector, k, allowed_ids)
         return list(zip(ids.tolist(), scores.tolist()))
 
-    def bm25(self, query: str, k: int, allowed_ids=None) -> list[tuple[int, float]]:
-        """Full-text BM25 (SQLite FTS5, Porter stemming) over the query's topic words; higher is better."""
-        from ragqa.retrieve.lexical import match_expression
-
-        match = match_expression(query)
+    def bm25(self, terms: list[str], k: int, allowed_ids=None) -> list[tuple[int, float]]:
+        """Full-text BM25 (SQLite FTS5, Porter stemming) over passages holding any of the terms (the read path
+        picks them: ragqa.retrieve.lexical.topic_terms); higher is better. No term matches nothing."""
+        match = match_expression(terms)
         if match is None:
             return []
         sql = "SELECT rowid, -bm25(chunks_fts) AS s FROM chunks_fts WHERE chunks_fts MATCH ?"
@@ -99,14 +90,22 @@ class IndexReader:
         sql += " ORDER BY s DESC LIMIT ?"
         return [(int(r), float(s)) for r, s in self.conn.execute(sql, [*params, k])]
 
+    def hybrid(self, terms: list[str], query_vector: np.ndarray, k: int, depth: int, rrf_k: int,
+               allowed=None) -> list[tuple[int, float]]:
+        """Dense and BM25, each `depth` deep, fused by reciprocal rank (ragqa.fusion); the best k."""
+        from ragqa.fusion import reciprocal_rank_fusion
+
+        rankings = [self.dense(query_vector, depth, allowed), self.bm25(terms, depth, allowed)]
+        return reciprocal_rank_fusion(rankings, k=rrf_k)[:k]
+
     def hits(self, scored: list[tuple[int, float]]) -> list[Hit]:
         """Attach chunk rows; ids deleted by a concurrent ingest are dropped."""
         rows = self.chunks(i for i, _ in scored)
         return [Hit(i, s, rows[i]) for i, s in scored if i in rows]
 
-    def ids_matching(self, folders=(), tags=(), suffixes=()) -> np.ndarray:
-        """Ids of the chunks that pass the filters (see `chunk_condition`), for a filtered search."""
-        return self.ids_where(*chunk_condition(folders, tags, suffixes))
+    def ids_matching(self, **conditions) -> np.ndarray:
+        """Ids of the chunks that pass the filters (ragqa.index.conditions.path_condition), for a filtered search."""
+        return self.ids_where(*path_condition(note_tables=self.has_notes, **conditions))
 
     def ids_where(self, sql_condition: str, params: list) -> np.ndarray:
         sql = f"SELECT id FROM chunks WHERE {sql_condition}"

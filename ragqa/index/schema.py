@@ -1,6 +1,7 @@
 """The SQLite side of the index folder: its tables, its manifest, its format version.
 
-    index.sqlite   manifest (key -> JSON value), files, chunks (with their vectors), chunks_fts (BM25)
+    index.sqlite   manifest (key -> JSON value), files, chunks (with their vectors), chunks_fts (BM25),
+                   and the notes' metadata: notes (dates), note_tags, note_links, note_names (format 2)
 
 A vector is stored as its float32 bytes. The manifest holds the index's identity
 (model, dim, chunking, backend), its generation (bumped by every commit) and
@@ -20,12 +21,14 @@ import numpy as np
 
 from ragqa.errors import IndexFormatError, IndexMissingError
 from ragqa.index.vectors import open_vectors
+from ragqa.records import Chunk, NoteMeta
 
 # Bump when an older ragqa would misread the index. Older indexes (no `format`, or a lower one)
-# are read as they are; a step that upgrades them would go in IndexWriter, where format is recorded.
-FORMAT_VERSION = 1
+# are read as they are; IndexWriter upgrades them in place, where format is recorded.
+# 2: the notes' metadata tables (dates, tags, links, names), filled by the next ingest without re-embedding.
+FORMAT_VERSION = 2
 DB_NAME = "index.sqlite"
-TABLES = ("chunks", "chunks_fts", "files", "manifest")
+TABLES = ("chunks", "chunks_fts", "files", "manifest", "notes", "note_tags", "note_links", "note_names")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS manifest (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -39,7 +42,23 @@ CREATE TABLE IF NOT EXISTS chunks (
     vector BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS chunks_by_path ON chunks(path);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(body, tokenize='porter unicode61');
+CREATE TABLE IF NOT EXISTS notes (
+    path TEXT PRIMARY KEY, created TEXT NOT NULL, created_from TEXT NOT NULL,
+    modified TEXT NOT NULL, modified_from TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS notes_by_created ON notes(created);
+CREATE INDEX IF NOT EXISTS notes_by_modified ON notes(modified);
+CREATE TABLE IF NOT EXISTS note_tags (path TEXT NOT NULL, tag TEXT NOT NULL, written TEXT NOT NULL, own INTEGER);
+CREATE INDEX IF NOT EXISTS note_tags_by_tag ON note_tags(tag);
+CREATE INDEX IF NOT EXISTS note_tags_by_path ON note_tags(path);
+CREATE TABLE IF NOT EXISTS note_links (path TEXT NOT NULL, target TEXT NOT NULL, name TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS note_links_by_name ON note_links(name);
+CREATE INDEX IF NOT EXISTS note_links_by_path ON note_links(path);
+CREATE TABLE IF NOT EXISTS note_names (path TEXT NOT NULL, name TEXT NOT NULL, written TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS note_names_by_name ON note_names(name);
+CREATE INDEX IF NOT EXISTS note_names_by_path ON note_names(path);
 """
+NOTE_TABLES = ("notes", "note_tags", "note_links", "note_names")
+
 
 FILE_COLUMNS = "path, size, mtime_ns, sha256, kind, status, title, reason, chunks, meta"
 
@@ -58,6 +77,16 @@ class FileRecord:
     reason: str | None = None
     chunks: int = 0
     meta: dict | None = None
+    note: NoteMeta | None = None  # dates, tags, links, aliases: written to the note tables, not to `files`
+
+
+CHUNK_COLUMNS = "path, ordinal, title, heading, page, text, tags"
+
+
+def chunk_from_row(row) -> Chunk:
+    """A Chunk from a row of CHUNK_COLUMNS."""
+    path, ordinal, title, heading, page, text, tags = row
+    return Chunk(path=path, title=title, heading=heading, text=text, page=page, ordinal=ordinal, tags=json.loads(tags))
 
 
 def file_record(row) -> FileRecord:
@@ -87,13 +116,25 @@ def has_manifest(conn: sqlite3.Connection) -> bool:
     return conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='manifest'").fetchone() is not None
 
 
+def has_note_tables(conn: sqlite3.Connection) -> bool:
+    """False for an index made before format 2 that no ingest has upgraded yet."""
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='notes'").fetchone() is not None
+
+
 def is_index(folder: Path) -> bool:
-    """True when `folder` holds an index (its database file)."""
-    return (Path(folder) / DB_NAME).is_file()
+    """True when `folder`'s index exists (its database file; or its collections, when Milvus holds it)."""
+    from ragqa.index.stores import open_store
+
+    return open_store(Path(folder)).exists()
 
 
 def require_index(folder: Path) -> None:
     """Fail fast, before any model is loaded, when there is no index to read."""
+    if not is_index(folder):
+        raise IndexMissingError(f"no index at {folder} yet: run `ragqa ingest` first")
+
+
+def _require_file(folder: Path) -> None:
     if not (Path(folder) / DB_NAME).exists():
         raise IndexMissingError(f"no index at {folder} yet: run `ragqa ingest` first")
 
@@ -101,7 +142,7 @@ def require_index(folder: Path) -> None:
 def is_newer_format(manifest: dict) -> bool:
     """True when the index was written in a format this ragqa does not know (a newer one).
 
-    >>> is_newer_format({}), is_newer_format({"format": 1}), is_newer_format({"format": 2})
+    >>> is_newer_format({}), is_newer_format({"format": 1}), is_newer_format({"format": FORMAT_VERSION + 1})
     (False, False, True)
     """
     found = manifest.get("format")
@@ -120,7 +161,7 @@ def check_format(manifest: dict, folder: Path) -> None:
 def open_for_reading(folder: Path, snapshot: bool = False) -> tuple[sqlite3.Connection, dict]:
     """A connection to an existing index and its manifest, once its format is known to be readable.
     `snapshot`: in a read transaction that starts with the manifest (the caller closes it)."""
-    require_index(folder)
+    _require_file(folder)
     conn = connect(folder)
     try:
         if snapshot:

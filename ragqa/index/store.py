@@ -25,9 +25,21 @@ from ragqa.index.schema import (
     require_index,
     vector_rows,
 )
+from ragqa.index.stores import open_store
 from ragqa.index.writer import IndexWriter
 
 __all__ = [
     "DB_NAME", "FORMAT_VERSION", "FileRecord", "IndexReader", "IndexWriter", "backend_of", "connect", "is_index",
-    "index_identity", "mismatch", "open_store_vectors", "read_manifest", "require_index", "vector_rows",
+    "index_identity", "mismatch", "open_reader", "open_store", "open_store_vectors", "open_writer", "read_manifest",
+    "require_index", "vector_rows",
 ]
+
+
+def open_reader(folder, identity: dict | None = None):
+    """A read-only view of the index of `folder`, whichever store holds it (ragqa.index.stores)."""
+    return open_store(folder).reader(identity)
+
+
+def open_writer(folder, identity: dict, rebuild: bool = False):
+    """The writer of the index of `folder`, whichever store holds it; hold ragqa.index.lock.write_lock."""
+    return open_store(folder).writer(identity, rebuild=rebuild)

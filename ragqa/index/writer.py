@@ -15,9 +15,11 @@ from pathlib import Path
 import numpy as np
 
 from ragqa.index.identity import mismatch
+from ragqa.index.note_rows import write_note_rows
 from ragqa.index.schema import (
     FILE_COLUMNS,
     FORMAT_VERSION,
+    NOTE_TABLES,
     SCHEMA,
     TABLES,
     FileRecord,
@@ -60,8 +62,12 @@ class IndexWriter:
         elif manifest.get("format") != FORMAT_VERSION:
             with self.transaction():
                 self._set({"format": FORMAT_VERSION})
-            log.info("index at %s: now recorded as format %s (it had %s)", self.folder, FORMAT_VERSION,
-                     manifest.get("format", "none"))
+            if _as_int(manifest.get("format")) < 2 and self.conn.execute("SELECT 1 FROM files LIMIT 1").fetchone():
+                log.warning("index at %s: upgraded in place to format %s (note dates, tags and links); this ingest "
+                            "reads them from the notes, nothing is embedded again", self.folder, FORMAT_VERSION)
+            else:
+                log.info("index at %s: now recorded as format %s (it had %s)", self.folder, FORMAT_VERSION,
+                         manifest.get("format", "none"))
         self.manifest = read_manifest(self.conn)
         self.generation = int(self.manifest["generation"])
         self.vectors = open_store_vectors(self.folder, self.conn, self.manifest, None)
@@ -101,6 +107,28 @@ class IndexWriter:
     def known_files(self) -> dict[str, FileRecord]:
         return {row[0]: file_record(row) for row in self.conn.execute(f"SELECT {FILE_COLUMNS} FROM files")}
 
+    def _delete_note(self, path: str) -> None:
+        for table in NOTE_TABLES:
+            self.conn.execute(f"DELETE FROM {table} WHERE path=?", (path,))
+
+    def _write_note(self, record: FileRecord) -> None:
+        self._delete_note(record.path)
+        if record.status == "indexed" and record.note is not None:
+            write_note_rows(self.conn, record.path, record.title, record.note)
+
+    def paths_without_notes(self) -> set[str]:
+        """Indexed files with no note metadata yet (an index from before format 2)."""
+        return {r[0] for r in self.conn.execute(
+            "SELECT path FROM files WHERE status='indexed' AND path NOT IN (SELECT path FROM notes)")}
+
+    def set_notes(self, records: list[FileRecord]) -> None:
+        """Record these files' note metadata alone (their passages stay as they are). One transaction."""
+        with self.transaction():
+            for record in records:
+                self._write_note(record)
+            self.generation += 1
+            self._set({"generation": self.generation})
+
     def _delete_chunks(self, path: str) -> None:
         ids = [r[0] for r in self.conn.execute("SELECT id FROM chunks WHERE path=?", (path,))]
         if ids:
@@ -115,6 +143,7 @@ class IndexWriter:
         with self.transaction():
             for path in removed:
                 self._delete_chunks(path)
+                self._delete_note(path)
                 self.conn.execute("DELETE FROM files WHERE path=?", (path,))
             for record, chunks, vecs in files:
                 self._delete_chunks(record.path)
@@ -137,6 +166,7 @@ class IndexWriter:
                     (record.path, record.size, record.mtime_ns, record.sha256, record.kind, record.title,
                      record.status, record.reason, record.chunks, json.dumps(record.meta or {}), time.time()),
                 )
+                self._write_note(record)
             self.generation += 1
             self._set({"generation": self.generation})
         # SQLite has committed: mirror the same change in the in-memory FAISS index.

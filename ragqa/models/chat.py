@@ -1,6 +1,6 @@
 """The chat model behind one small interface, chosen by `llm.provider` through one factory.
 
-    model = make_chat_model(settings)     # "local", "openai" or "none"
+    model = make_chat_model(settings)     # "local", "openai", "ollama" or "none"
     if model.generates:
         text = model.complete([{"role": "user", "content": "Hello"}])
 
@@ -17,7 +17,7 @@ from typing import Protocol
 from ragqa.config import LLMSettings, Settings
 from ragqa.errors import ConfigError, LLMError, RagqaError
 
-NO_LLM = ("no language model is configured (llm.provider: none): set llm.provider to local or openai "
+NO_LLM = ("no language model is configured (llm.provider: none): set llm.provider to local, openai or ollama "
           "in config.yaml (or the environment variable RAGQA_LLM__PROVIDER) to have answers written")
 
 
@@ -48,7 +48,7 @@ class NoChatModel:
 
     generates = False
     name = "retrieval only"
-    last_usage = None
+    last_usage: dict | None = None
 
     def __init__(self, problem: str | None = None) -> None:
         self.problem = problem  # why there is no model although one is configured; None for provider none
@@ -82,11 +82,31 @@ def _local(llm: LLMSettings, cache_dir) -> ChatModel:
     return local_chat_model(llm, cache_dir)
 
 
+def _ollama(llm: LLMSettings, cache_dir) -> ChatModel:
+    from ragqa.models.ollama import ollama_chat_model
+
+    return ollama_chat_model(llm)
+
+
 PROVIDERS: dict[str, Callable[[LLMSettings, str | os.PathLike | None], ChatModel]] = {
     "none": _none,
     "openai": _openai,
     "local": _local,
+    "ollama": _ollama,
 }
+
+
+def llm_settings(settings: Settings | LLMSettings) -> LLMSettings:
+    """The llm section; given the whole Settings, a relative llm.local_model path is made config.yaml's."""
+    llm = getattr(settings, "llm", settings)
+    if llm.provider == "local" and hasattr(settings, "base_dir"):
+        from ragqa.models.model_sources import resolve_reference
+
+        try:
+            llm = llm.model_copy(update={"local_model": resolve_reference(llm.local_model, settings.base_dir)})
+        except LLMError:
+            pass  # an unknown name: the provider says so, in one line
+    return llm
 
 
 def make_chat_model(settings: Settings | LLMSettings, cache_dir: str | os.PathLike | None = None) -> ChatModel:
@@ -95,7 +115,7 @@ def make_chat_model(settings: Settings | LLMSettings, cache_dir: str | os.PathLi
     Given the whole Settings, the local model is cached in embedding.cache_dir (~/.cache/ragqa).
     Never None: provider none is a NoChatModel.
     """
-    llm = getattr(settings, "llm", settings)
+    llm = llm_settings(settings)
     if cache_dir is None and hasattr(settings, "embedding"):
         cache_dir = settings.resolve(settings.embedding.cache_dir)
     build = PROVIDERS.get(llm.provider)

@@ -116,16 +116,23 @@ class SentenceTransformerEmbedder:
             self.model.to(torch.bfloat16)
         log.info("embedding in %s", "bfloat16" if self.bf16 else "float32")
         prompts = self.model.prompts or {}
-        self.query_prefix = settings.query_prefix if settings.query_prefix is not None else prompts.get("query", "")
-        passage = prompts.get("passage", prompts.get("document", ""))
-        self.passage_prefix = settings.passage_prefix if settings.passage_prefix is not None else passage
-        self.max_tokens = int(self.model.max_seq_length)
+        query = prompts.get("query") or ""
+        self.query_prefix: str = settings.query_prefix if settings.query_prefix is not None else query
+        passage = prompts.get("passage", prompts.get("document")) or ""
+        self.passage_prefix: str = settings.passage_prefix if settings.passage_prefix is not None else passage
+        limit, dim = self.model.max_seq_length, self.model.get_embedding_dimension()
+        if limit is None or dim is None:
+            raise ModelUnavailableError(f"embedding model '{settings.model}' does not say its token limit or its "
+                                        "dimension: choose a sentence-transformers model that does")
+        self.max_tokens, self.dim = int(limit), int(dim)
         self._lock = threading.Lock()
-        self.dim = int(self.model.get_embedding_dimension())
 
     @property
     def name(self) -> str:
         return self.settings.model
+
+    def load(self) -> None:
+        """Loaded already (the Embedder interface's warm-up)."""
 
     def identity(self) -> dict:
         """What the index manifest records; vectors from another identity are not comparable."""
@@ -187,15 +194,17 @@ class SentenceTransformerEmbedder:
 
 
 _LOADED: dict[tuple, SentenceTransformerEmbedder] = {}
-# Other embedders, by embedding.model name: a class taking EmbeddingSettings, with this module's interface
-# (the tests register a seeded-hash one, tests/helpers/hash_embedder.py).
-EMBEDDERS: dict[str, Callable[[EmbeddingSettings], object]] = {}
+_LOADING = threading.Lock()  # two threads asking at once (the browser's sessions, a server's warm-up) get one model
+# Models that are not sentence-transformers ones, by embedding.model name: a class taking EmbeddingSettings, with
+# this module's interface (the tests register a seeded-hash one, tests/helpers/hash_embedder.py).
+NAMED_MODELS: dict[str, Callable[[EmbeddingSettings], object]] = {}
 
 
 def load_embedder(settings: EmbeddingSettings) -> SentenceTransformerEmbedder:
     """One embedder per distinct settings per process: loading a model takes seconds. The cache_dir does not
     count: it only says where a bundled copy is unpacked, and every copy holds the same model."""
     key = tuple(sorted(settings.model_dump(exclude={"cache_dir"}).items()))
-    if key not in _LOADED:
-        _LOADED[key] = EMBEDDERS.get(settings.model, SentenceTransformerEmbedder)(settings)
-    return _LOADED[key]
+    with _LOADING:
+        if key not in _LOADED:
+            _LOADED[key] = NAMED_MODELS.get(settings.model, SentenceTransformerEmbedder)(settings)
+        return _LOADED[key]

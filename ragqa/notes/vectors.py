@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ragqa.index.atomic import replacing
+from ragqa.atomic import replacing
 from ragqa.index.queries import IndexSnapshot, read_snapshot
 from ragqa.notes.similarity import centred
 

@@ -18,8 +18,9 @@ from dataclasses import replace
 
 import numpy as np
 
+from ragqa.fusion import reciprocal_rank_fusion, score_fusion
 from ragqa.records import Hit
-from ragqa.retrieve.fusion import reciprocal_rank_fusion, score_fusion
+from ragqa.retrieve.lexical import topic_terms
 
 Key = tuple[str, int]  # (collection, chunk id)
 
@@ -96,6 +97,10 @@ class CollectionsSearcher:
     def names(self) -> list[str]:
         return list(self.searchers)
 
+    def index_dirs(self) -> dict:
+        """{collection: its index folder}, in config order."""
+        return {name: folder for s in self.searchers.values() for name, folder in s.index_dirs().items()}
+
     def search(self, query: str, k: int | None = None, mode: str | None = None, filters=None) -> list[Hit]:
         k = k or self.top_k
         if len(self.searchers) == 1:
@@ -116,6 +121,7 @@ class CollectionsSearcher:
         depth = max(k, options.candidates)
         dense: dict[str, list] = {}  # per embedding model: each collection's (key, cosine) list
         lexical, query_vectors = [], {}
+        terms = topic_terms(query)
         for name, searcher in current.items():
             reader = searcher.reader
             allowed = reader.ids_matching(**filters.conditions()) if filters and not filters.is_empty() else None
@@ -126,7 +132,7 @@ class CollectionsSearcher:
                 found = reader.dense(query_vectors[model], depth, allowed)
                 dense.setdefault(model, []).append([((name, i), s) for i, s in found])
             if mode in ("bm25", "hybrid"):
-                lexical.append([((name, i), s) for i, s in reader.bm25(query, depth, allowed)])
+                lexical.append([((name, i), s) for i, s in reader.bm25(terms, depth, allowed)])
         rankings = [merged(lists)[:depth] for lists in dense.values()]
         weights = [options.dense_weight] * len(rankings)
         if lexical:

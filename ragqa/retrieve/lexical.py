@@ -18,17 +18,12 @@ def query_terms(text: str) -> list[str]:
     return list(dict.fromkeys(words))
 
 
-def match_expression(text: str, stopwords: frozenset[str] = STOPWORDS) -> str | None:
-    """An FTS5 MATCH expression: any of the query's topic words (OR), each quoted so that
-    no word is read as FTS5 syntax. A query made only of stopwords keeps them all.
+def topic_terms(text: str, stopwords: frozenset[str] = STOPWORDS) -> list[str]:
+    """What a BM25 search looks for: the query's words minus the stopwords (a query made only of stopwords keeps
+    them all). Each store makes its own query of them (SQLite: an FTS5 MATCH expression; Milvus: BM25 terms).
 
-    >>> match_expression("What is the role of TNF-alpha in sepsis?")
-    '"role" OR "tnf" OR "alpha" OR "sepsis"'
-    >>> match_expression("Who is it?")
-    '"who" OR "is" OR "it"'
-    >>> match_expression("?!") is None
-    True
+    >>> topic_terms("What is the role of TNF-alpha in sepsis?"), topic_terms("Who is it?"), topic_terms("?!")
+    (['role', 'tnf', 'alpha', 'sepsis'], ['who', 'is', 'it'], [])
     """
     terms = query_terms(text)
-    kept = [t for t in terms if t not in stopwords] or terms
-    return " OR ".join(f'"{t}"' for t in kept) or None
+    return [t for t in terms if t not in stopwords] or terms

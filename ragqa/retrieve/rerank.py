@@ -14,7 +14,7 @@ Only the top `search.rerank_depth` hits are reranked; the rest keep their order 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -101,28 +101,47 @@ class MMRReranker:
         return [Hit(head[i].chunk_id, score, head[i].chunk) for i, score in order] + tail
 
 
+def _none(settings, vectors_of: VectorsOf | None, chat_model: ChatModel | None) -> Reranker:
+    return NoRerank()
+
+
+def _mmr(settings, vectors_of: VectorsOf | None, chat_model: ChatModel | None) -> Reranker:
+    if vectors_of is None:
+        raise ConfigError("search.rerank: mmr needs the index's vectors")
+    return MMRReranker(vectors_of, lam=settings.search.mmr_lambda, depth=settings.search.rerank_depth)
+
+
+def _cross_encoder(settings, vectors_of: VectorsOf | None, chat_model: ChatModel | None) -> Reranker:
+    from ragqa.retrieve.rerank_models import CrossEncoderReranker  # sentence-transformers: only for this one
+
+    return CrossEncoderReranker(settings.search.rerank_model, depth=settings.search.rerank_depth)
+
+
+def _llm(settings, vectors_of: VectorsOf | None, chat_model: ChatModel | None) -> Reranker:
+    if settings.llm.provider == "none":
+        raise ConfigError("search.rerank: llm needs a language model, but llm.provider is none; "
+                          "set llm.provider, or choose another search.rerank")
+    if chat_model is None:
+        raise TypeError("search.rerank: llm needs the chat model handed in: Searcher(..., chat_model=...)")
+    from ragqa.retrieve.rerank_models import LLMReranker
+
+    return LLMReranker(chat_model, depth=min(settings.search.rerank_depth, 20))
+
+
+# search.rerank -> its builder: (settings, the index's stored vectors, the chat model) -> Reranker
+RERANKERS: dict[str, Callable[[Any, VectorsOf | None, ChatModel | None], Reranker]] = {
+    "none": _none,
+    "mmr": _mmr,
+    "cross-encoder": _cross_encoder,
+    "llm": _llm,
+}
+
+
 def make_reranker(settings, vectors_of: VectorsOf | None = None, chat_model: ChatModel | None = None) -> Reranker:
     """The reranker that `settings.search.rerank` names. Models are loaded here, so a missing
     one is reported before the first question, in one line. `llm` asks `chat_model`: the faces
     make it once and hand it in, so one model (one local server) answers and reranks."""
-    search = settings.search
-    if search.rerank == "none":
-        return NoRerank()
-    if search.rerank == "mmr":
-        if vectors_of is None:
-            raise ConfigError("search.rerank: mmr needs the index's vectors")
-        return MMRReranker(vectors_of, lam=search.mmr_lambda, depth=search.rerank_depth)
-    if search.rerank == "cross-encoder":
-        from ragqa.retrieve.rerank_models import CrossEncoderReranker
-
-        return CrossEncoderReranker(search.rerank_model, depth=search.rerank_depth)
-    if search.rerank == "llm":
-        if settings.llm.provider == "none":
-            raise ConfigError("search.rerank: llm needs a language model, but llm.provider is none; "
-                              "set llm.provider, or choose another search.rerank")
-        if chat_model is None:
-            raise TypeError("search.rerank: llm needs the chat model handed in: Searcher(..., chat_model=...)")
-        from ragqa.retrieve.rerank_models import LLMReranker
-
-        return LLMReranker(chat_model, depth=min(search.rerank_depth, 20))
-    raise ConfigError(f"unknown search.rerank {search.rerank!r}: choose none, mmr, cross-encoder or llm")
+    build = RERANKERS.get(settings.search.rerank)
+    if build is None:
+        raise ConfigError(f"unknown search.rerank {settings.search.rerank!r}: choose one of {', '.join(RERANKERS)}")
+    return build(settings, vectors_of, chat_model)

@@ -15,33 +15,40 @@ from pathlib import Path
 import numpy as np
 
 from ragqa.filetypes import KIND_SUFFIXES
-from ragqa.index.store import IndexReader, index_identity
+from ragqa.fusion import reciprocal_rank_fusion, score_fusion
+from ragqa.index.conditions import DayRange
+from ragqa.index.store import index_identity, open_reader
 from ragqa.models.chat import ChatModel
 from ragqa.records import Hit
 from ragqa.retrieve.across import tagged
-from ragqa.retrieve.fusion import reciprocal_rank_fusion, score_fusion
+from ragqa.retrieve.lexical import topic_terms
 from ragqa.retrieve.rerank import make_reranker
 
 
 @dataclass
 class Filters:
-    """Empty lists mean "no restriction". Folders are relative to the notes folder."""
+    """Empty lists mean "no restriction". Folders are relative to the notes folder; a tag also finds its nested
+    tags (`math` finds `math/LinearAlgebra`); dates are ISO days, both ends included, either end open (None)."""
 
     folders: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     kinds: list[str] = field(default_factory=list)  # "markdown" | "text" | "pdf"
+    created: DayRange | None = None
+    modified: DayRange | None = None
+    paths: list[str] | None = None  # only these notes (the question planner's matching notes)
 
     def is_empty(self) -> bool:
-        return not (self.folders or self.tags or self.kinds)
+        return not (self.folders or self.tags or self.kinds or self.created or self.modified) and self.paths is None
 
     def conditions(self) -> dict:
         """The filters as plain values for `IndexReader.ids_matching` (ANDed across kinds of filter).
 
         >>> Filters(folders=["/garden/"], tags=["#food"], kinds=["text"]).conditions()
-        {'folders': ['garden'], 'tags': ['food'], 'suffixes': ['.txt']}
-        """
+        {'folders': ['garden'], 'tags': ['food'], 'suffixes': ['.txt'], 'created': None, 'modified': None, 'paths': None}
+        """  # noqa: E501
         return {"folders": [f.strip("/") for f in self.folders], "tags": [t.lstrip("#") for t in self.tags],
-                "suffixes": [s for k in self.kinds for s in KIND_SUFFIXES.get(k, ("." + k,))]}
+                "suffixes": [s for k in self.kinds for s in KIND_SUFFIXES.get(k, ("." + k,))],
+                "created": self.created, "modified": self.modified, "paths": self.paths}
 
 
 class Searcher:
@@ -53,14 +60,18 @@ class Searcher:
         self.settings = settings
         self.embedder = embedder
         self.index_dir = Path(index_dir or settings.index_path)
-        self.reader = IndexReader(self.index_dir, index_identity(settings, embedder, self.index_dir))
+        self.reader = open_reader(self.index_dir, index_identity(settings, embedder, self.index_dir))
         self.reranker = make_reranker(settings, vectors_of=self.stored_vectors, chat_model=chat_model)
 
     def refresh(self) -> None:
         if self.reader.is_stale():
-            fresh = IndexReader(self.index_dir, index_identity(self.settings, self.embedder, self.index_dir))
+            fresh = open_reader(self.index_dir, index_identity(self.settings, self.embedder, self.index_dir))
             self.reader.close()
             self.reader = fresh
+
+    def index_dirs(self) -> dict[str, Path]:
+        """{collection: its index folder}: where the notes' catalog (ragqa.index.catalog) is read."""
+        return {self.settings.collection_name: self.index_dir}
 
     @contextmanager
     def reading(self) -> Iterator[Searcher]:
@@ -87,10 +98,14 @@ class Searcher:
         if mode == "dense":
             return self.reader.dense(self.embedder.embed_query(query), k, allowed)
         if mode == "bm25":
-            return self.reader.bm25(query, k, allowed)
+            return self.reader.bm25(topic_terms(query), k, allowed)
         depth = max(k, options.candidates)
+        if options.fusion == "rrf" and options.dense_weight == options.bm25_weight == 1.0:
+            # the store fuses (all-Milvus: inside Milvus, by its hybrid_search)
+            return self.reader.hybrid(topic_terms(query), self.embedder.embed_query(query), k, depth, options.rrf_k,
+                                      allowed)
         dense = self.reader.dense(self.embedder.embed_query(query), depth, allowed)
-        lexical = self.reader.bm25(query, depth, allowed)
+        lexical = self.reader.bm25(topic_terms(query), depth, allowed)
         weights = [options.dense_weight, options.bm25_weight]
         if options.fusion == "scores":
             fused = score_fusion([dense, lexical], weights=weights)

@@ -52,6 +52,9 @@ class SharedIndex:
                 old.reader.close()
         return self._searcher
 
+    def index_dirs(self) -> dict:
+        return {self.settings.collection_name: self.settings.index_path}
+
     def search(self, query, k=None, mode=None, filters=None):
         with self.lock:
             return self._current().search(query, k=k, mode=mode, filters=filters)

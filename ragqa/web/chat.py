@@ -15,9 +15,11 @@ from collections.abc import Callable, Iterator
 
 import streamlit as st
 
+from ragqa.answer.events import Delta, Done, Planned, Progress, Retrieved, Sources
 from ragqa.collections import labelled
 from ragqa.errors import RagqaError
 from ragqa.filetypes import place
+from ragqa.web.chips import chips_caption
 from ragqa.web.markup import plain, related_list
 from ragqa.web.snippets import highlight_terms
 
@@ -142,47 +144,54 @@ def _pump(events: Iterator, inbox: queue.Queue) -> None:
         for event in events:
             inbox.put(event)
     except Exception as err:  # noqa: BLE001  raised again in the page's thread, which shows a RagqaError
-        inbox.put(("error", err))  # (e.g. the index was rebuilt with another model meanwhile) as one line
+        inbox.put(err)  # (e.g. the index was rebuilt with another model meanwhile) as one line
     finally:
-        inbox.put(("end", None))
+        inbox.put(None)  # the end
 
 
 def stream_answer(events: Iterator, question: str):
     """Draw the answer as its events arrive: status, sources, words. Returns the final Answer, or raises
     the error that stopped it (a RagqaError, unless it is a bug). Must run in the page's own script thread
     (it draws)."""
-    status, body, pending = st.empty(), st.empty(), st.empty()
+    chips, status, body, pending = st.empty(), st.empty(), st.empty(), st.empty()
     inbox: queue.Queue = queue.Queue()
     threading.Thread(target=_pump, args=(events, inbox), daemon=True, name="ragqa-answer").start()
     started, passages, found, words, final = time.monotonic(), None, False, "", None
     status.caption(waiting_text(None, 0.0))
     while True:
         try:
-            kind, value = inbox.get(timeout=TICK_SECONDS)
+            event = inbox.get(timeout=TICK_SECONDS)
         except queue.Empty:
             if not words:
                 status.caption(waiting_text(passages, time.monotonic() - started, found))
             continue
-        if kind in ("retrieved", "sources"):  # found by the search; then what the model reads, renumbered
-            passages, found = len(value.passages), kind == "retrieved"
-            with pending.container():
-                show_pending_sources(pending_rows(value), question)
-            status.caption(waiting_text(passages, time.monotonic() - started, found))
-        elif kind == "delta":
-            if not words:
-                status.caption(f"Writing… (first words after {time.monotonic() - started:.1f} s)")
-            words += value
-            body.markdown(words + " ▌")
-        elif kind == "done":
-            final = value
-        elif kind == "error":
-            status.empty()
-            pending.empty()
-            raise value
-        elif kind == "end":
-            break
+        match event:
+            case Planned(plan) if not plan.is_plain:  # what was understood, above the answer as it comes
+                with chips.container():
+                    st.caption(plain(chips_caption(plan)))
+            case Progress(text):  # a summary reading its notes
+                status.caption(f"{text}… {time.monotonic() - started:.0f} s")
+            case Retrieved(given) | Sources(given):  # found by the search; then what the model reads, renumbered
+                passages, found = len(given.passages), isinstance(event, Retrieved)
+                with pending.container():
+                    show_pending_sources(pending_rows(given), question)
+                status.caption(waiting_text(passages, time.monotonic() - started, found))
+            case Delta(text):
+                if not words:
+                    status.caption(f"Writing… (first words after {time.monotonic() - started:.1f} s)")
+                words += text
+                body.markdown(words + " ▌")
+            case Done(answer):
+                final = answer
+            case Exception():
+                status.empty()
+                pending.empty()
+                raise event
+            case None:
+                break
     status.empty()
     pending.empty()
+    chips.empty()  # drawn again above the answer, with the buttons that take a chip away
     body.markdown(final.text)
     return final
 

@@ -11,6 +11,8 @@ import streamlit as st
 
 from ragqa.collections import Collection, choose, collections
 from ragqa.retrieve.across import CollectionsSearcher
+from ragqa.retrieve.searchers import Searchers
+from ragqa.retrieve.shared import SharedIndex
 from ragqa.web.resources import get_embedder, get_index, keys
 from ragqa.web.shared_index import index_status
 
@@ -38,17 +40,21 @@ def pick_collections(settings, pinned: str | None) -> Picked:
     return Picked(found[working], [found[n] for n in asked] or [found[working]], many=True)
 
 
-def chat_searcher(picked: Picked):
-    """(what the chat searches, whether any of it has a passage yet): the asked collections' shared indexes
-    (a collection without an index is left out)."""
-    ready = {}
-    for collection in picked.asked:
-        own = collection.settings
-        index = get_index(own, get_embedder(own, keys(own)["embedder"]), keys(own)["index"])
-        stats, _ = index_status(index)
-        if stats and stats["chunks"]:
-            ready[collection.name] = index
-    if not ready:
-        return None
-    first = picked.asked[0].settings.search
-    return CollectionsSearcher(ready, top_k=first.top_k, rrf_k=first.rrf_k)
+def shared_indexes(chosen: list[Collection]) -> Searchers[SharedIndex]:
+    """The collections' shared indexes and embedders, each made once per process (ragqa.web.resources)."""
+    return Searchers({c.name: c.settings for c in chosen},
+                     lambda own, embedder: get_index(own, embedder, keys(own)["index"]),
+                     lambda own: get_embedder(own, keys(own)["embedder"]))
+
+
+def has_passages(index: SharedIndex) -> bool:
+    stats, _ = index_status(index)
+    return bool(stats and stats["chunks"])
+
+
+def chat_searcher(picked: Picked) -> SharedIndex | CollectionsSearcher | None:
+    """What the chat searches: the asked collections' shared indexes (a collection without an index, or with
+    no passage yet, is left out); None when none has a passage."""
+    indexes = shared_indexes(picked.asked)
+    ready = [c.name for c in picked.asked if has_passages(indexes.of(c.name))]
+    return indexes.over(ready, picked.asked[0].settings.search) if ready else None

@@ -12,11 +12,13 @@ from pathlib import Path
 
 import streamlit as st
 
+from ragqa.answer.conversation import ChatMessage
 from ragqa.answer.export import conversation_markdown, file_name
 from ragqa.answer.saved import answer_json, assistant_message, turn_from_answer
+from ragqa.atomic import write_atomically
 from ragqa.errors import HistoryError
-from ragqa.index.atomic import write_atomically
 from ragqa.index.history import History, new_id, open_history
+from ragqa.note_paths import is_inside
 from ragqa.web.markup import plain
 
 LISTED = 30  # conversations shown in the sidebar; older ones in "More"
@@ -32,12 +34,20 @@ def new_chat() -> None:
     st.session_state.conversation_id = None
 
 
+def shown_answer(message: ChatMessage, question: str, answer: dict, plan=None) -> dict:
+    """An answer as this session's conversation holds it (st.session_state.messages): its text and
+    continuation (what the answer loop reads back: ragqa.web.chat_page.history_of), the question, the answer's
+    JSON (what its sources and citations are drawn from) and the plan (its chips)."""
+    return {"role": "assistant", "content": message.content, "continuation": message.continuation,
+            "question": question, "answer": answer, "plan": plan}
+
+
 def open_conversation(store: History, conversation_id: str) -> None:
     """Load a saved conversation into this session: shown as it was, and the next question follows it."""
     messages = []
     for turn in store.turns(conversation_id):
         messages.append({"role": "user", "content": turn.question})
-        messages.append({**assistant_message(turn), "question": turn.question, "answer": answer_json(turn)})
+        messages.append(shown_answer(assistant_message(turn), turn.question, answer_json(turn)))
     st.session_state.messages = messages
     st.session_state.conversation_id = conversation_id
 
@@ -110,6 +120,10 @@ def conversation_bar(store: History | None, notes_dir: Path, save_folder: str, i
                        help=f"Writes this conversation as a note in {save_folder} of your notes, and ingests it"):
             relative = Path(save_folder) / file_name(conversation)
             target = notes_dir / relative
+            if not is_inside(target, notes_dir):  # e.g. the save folder is a symlink out of the notes
+                st.warning(f"Not saved: {plain(relative.as_posix())} would land outside the notes folder "
+                           "(a symlink?): set history.save_folder to a plain folder inside it")
+                return
             target.parent.mkdir(parents=True, exist_ok=True)
             write_atomically(target, markdown)
             st.session_state.saved_note = f"Saved as {relative.as_posix()} in your notes"

@@ -11,6 +11,7 @@ from pathlib import Path
 import streamlit as st
 
 from ragqa.errors import RagqaError
+from ragqa.note_paths import is_inside
 from ragqa.web.markup import plain
 from ragqa.web.write_path import IngestJob, WritePath
 
@@ -19,10 +20,16 @@ def current_job(settings, write: WritePath) -> IngestJob | None:
     return write.jobs.current(settings.index_path)
 
 
-def launch_ingest(settings, embedder, folder: Path, write: WritePath) -> bool:
-    """Start an ingest; if it cannot start, say why and return False."""
+def launch_ingest(settings, embedder, folder: Path | str, write: WritePath) -> bool:
+    """Start an ingest of `folder`, which must be the collection's configured notes folder (symlinks
+    followed); if it cannot start, say why and return False."""
+    if not same_folder(folder, settings.notes_path):
+        st.warning(f"Ingest not started: the app ingests only the notes folder config.yaml names "
+                   f"({plain(str(settings.notes_path))}); to use another, set notes_dir (or add a collection) "
+                   "there and restart the app.")
+        return False
     try:
-        write.jobs.start(settings, embedder, folder)
+        write.jobs.start(settings, embedder, settings.notes_path)
         return True
     except RagqaError as err:
         st.warning(f"Ingest not started: {err}")
@@ -52,9 +59,20 @@ def ingest_result(job: IngestJob, write: WritePath) -> None:
             st.dataframe(rows, hide_index=True, width="stretch")
 
 
-def ingest_panel(settings, embedder, write: WritePath) -> Path:
-    """The notes folder, its Ingest button, and the job's progress or result; returns the folder."""
-    folder = Path(st.text_input("Notes folder", value=str(settings.notes_path), key="notes_folder")).expanduser()
+def same_folder(typed: Path | str, folder: Path) -> bool:
+    """True when `typed` (as a person types it: ~ allowed) is `folder`, symlinks followed; NUL never is."""
+    typed = str(typed)
+    return "\x00" not in typed and bool(typed.strip()) and is_inside(Path(typed).expanduser(), folder) \
+        and is_inside(folder, Path(typed).expanduser())
+
+
+def ingest_panel(settings, embedder, write: WritePath, single_user: bool = False) -> None:
+    """The Ingest button (with, for a single user on their own machine, a box showing the notes folder),
+    and the job's progress or result. Whatever the box says, only the configured notes folder is ingested."""
+    folder: Path | str = settings.notes_path
+    if single_user:
+        folder = st.text_input("Notes folder", value=str(settings.notes_path), key="notes_folder",
+                               help="the notes folder config.yaml names (notes_dir, or the collection's)")
     job = current_job(settings, write)
     if st.button("Ingest", type="primary", width="stretch", disabled=bool(job and job.running)):
         launch_ingest(settings, embedder, folder, write)
@@ -63,11 +81,12 @@ def ingest_panel(settings, embedder, write: WritePath) -> Path:
         ingest_progress(settings, write)
     elif job is not None:
         ingest_result(job, write)
-    return folder
 
 
-def upload_panel(settings, embedder, folder: Path, write: WritePath) -> None:
-    """Files added to the notes folder (checked by the write path's save_upload), then ingested."""
+def upload_panel(settings, embedder, write: WritePath) -> None:
+    """Files added to the collection's notes folder, under uploads/ (checked by the write path's
+    save_upload), then ingested."""
+    folder = settings.notes_path
     suffixes = [s[1:] for s in write.allowed_suffixes]
     with st.form("uploads", clear_on_submit=True, border=False):
         files = st.file_uploader("Add notes and documents", type=suffixes, accept_multiple_files=True,
@@ -104,7 +123,7 @@ def empty_state(settings, embedder, problem: str | None, write: WritePath, heade
         st.error(f"The last ingest failed: {job.error}")
     if problem:
         st.warning(problem)
-    folder = Path(st.session_state.get("notes_folder") or settings.notes_path).expanduser()
+    folder = settings.notes_path
     if indexed_nothing:
         st.info(f"The last ingest found no notes to index in {folder}. Add notes there (or upload them in "
                 f"the sidebar) and ingest again {goal}.")

@@ -17,9 +17,11 @@ from ragqa.retrieve.shared import SharedIndex
 
 @st.cache_resource(show_spinner="Loading the embedding model…")
 def get_embedder(_settings, key: str):
-    from ragqa.models.embedder import load_embedder
+    from ragqa.models.embedding import make_embedder
 
-    return load_embedder(_settings.embedding)
+    embedder = make_embedder(_settings)
+    embedder.load()  # under the spinner, once per process
+    return embedder
 
 
 @st.cache_resource(show_spinner=False)

@@ -10,8 +10,10 @@ from datetime import datetime
 
 import streamlit as st
 
+from ragqa import __version__
 from ragqa.filetypes import KINDS
 from ragqa.retrieve.shared import SharedIndex
+from ragqa.web.access import single_user
 from ragqa.web.conversations import conversation_list, new_chat
 from ragqa.web.ingest_panel import ingest_panel, upload_panel
 from ragqa.web.markup import plain
@@ -40,8 +42,8 @@ def sidebar(settings, embedder, index: SharedIndex, stats: dict | None, problem:
         else:
             show = st.warning if problem else st.info
             show(problem or "No index yet.")
-        folder = ingest_panel(settings, embedder, write)
-        upload_panel(settings, embedder, folder, write)
+        ingest_panel(settings, embedder, write, single_user(settings))
+        upload_panel(settings, embedder, write)
         st.subheader("Search")
         top = max(20, settings.search.top_k)
         st.slider("Passages per answer (top-k)", 1, top, settings.search.top_k, key="top_k")
@@ -50,7 +52,9 @@ def sidebar(settings, embedder, index: SharedIndex, stats: dict | None, problem:
         st.multiselect("Only these tags", tags, key="filter_tags")
         st.multiselect("Only these file types", KINDS, key="filter_kinds")
         st.subheader("Language model")
-        return st.container()  # filled last, so a slow endpoint never holds up the chat
+        box = st.container()  # filled last, so a slow endpoint never holds up the chat
+        st.caption(f"ragqa {__version__}")
+        return box
 
 
 def llm_status(settings, box) -> None:

@@ -1,6 +1,6 @@
-"""What the browser needs from the write path (`ingest/`), handed in by app.py.
+"""What the browser needs from the write path (`ingest/`), handed in by the page's entry (ragqa/app).
 
-ragqa never imports ingest: app.py, the face that sees both, fills a `WritePath` with ingest's own
+ragqa never imports ingest: ragqa/app, the face that sees both, fills a `WritePath` with ingest's own
 pieces (the process's IngestJobs, report_rows, save_upload, ALLOWED_SUFFIXES, UploadRejected,
 file_statuses) and the page calls them through it. The Protocols below say what the page relies on.
 """

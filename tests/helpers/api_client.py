@@ -16,7 +16,7 @@ def api_client(settings, token: str | None = None) -> Iterator:
     from ragqa.api import create_app
 
     app = create_app(settings, token=token, ingest=ingest_folder, history_dir=settings.index_path)
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://127.0.0.1") as client:  # a Host the API serves (ragqa.hosts)
         yield client
 
 

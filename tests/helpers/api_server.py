@@ -22,7 +22,7 @@ LLM = SMOLLM2
 
 
 class Server:
-    def __init__(self, tmp: Path, settings: dict, token: str | None = None):
+    def __init__(self, tmp: Path, settings: dict, token: str | None = None, options: tuple[str, ...] = ()):
         self.tmp, self.settings, self.token = tmp, settings, token
         self.config = tmp / "config.yaml"
         self.config.write_text(yaml.safe_dump(settings))
@@ -34,8 +34,8 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = tmp / "serve.log"
         with open(self.log, "wb") as out:
-            self.process = subprocess.Popen([sys.executable, "-m", "ragqa", "serve", "--port", str(self.port)],
-                                            cwd=tmp, env=self.env, stdout=out, stderr=subprocess.STDOUT,
+            command = [sys.executable, "-m", "ragqa", *options, "serve", "--port", str(self.port)]
+            self.process = subprocess.Popen(command, cwd=tmp, env=self.env, stdout=out, stderr=subprocess.STDOUT,
                                             start_new_session=True)
         deadline = time.monotonic() + 120
         while True:
@@ -48,13 +48,15 @@ class Server:
                 time.sleep(0.3)
 
     def request(self, method: str, path: str, body=None, token: str | None = "default", timeout: float = 120,
-                raw: bytes | None = None) -> tuple[int, object]:
-        """(status, parsed JSON body) of one plain HTTP request."""
+                raw: bytes | None = None, headers: dict | None = None) -> tuple[int, object]:
+        """(status, parsed JSON body) of one plain HTTP request; `headers` add to (or, as None values, remove)
+        the JSON Content-Type and the token's Authorization."""
         token = self.token if token == "default" else token
         data = raw if raw is not None else None if body is None else json.dumps(body).encode()
-        headers = {"Content-Type": "application/json"}
+        given, headers = headers or {}, {"Content-Type": "application/json"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
+        headers = {k: v for k, v in {**headers, **given}.items() if v is not None}
         request = urllib.request.Request(self.url + path, data=data, method=method, headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=timeout) as reply:
@@ -68,6 +70,13 @@ class Server:
                              text=True, timeout=300)
         assert out.returncode == 0, out.stderr[-800:]
         return json.loads(out.stdout)
+
+    def cli_text(self, *argv: str) -> str:
+        """What `ragqa ARGV` prints, with this server's config and environment."""
+        out = subprocess.run([sys.executable, "-m", "ragqa", *argv], env=self.env, cwd=self.tmp, capture_output=True,
+                             text=True, timeout=300)
+        assert out.returncode == 0, out.stderr[-800:]
+        return out.stdout + out.stderr
 
     def local_llm_pid(self) -> int | None:
         """The local LLM server this server started, if it runs (its state file in embedding.cache_dir)."""

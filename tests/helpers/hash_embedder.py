@@ -73,6 +73,6 @@ class HashEmbedder:
 
 def register() -> None:
     """Make `embedding.model: hash-embedder` load this embedder in this process (and its forked children)."""
-    from ragqa.models.embedder import EMBEDDERS
+    from ragqa.models.embedder import NAMED_MODELS
 
-    EMBEDDERS[NAME] = HashEmbedder
+    NAMED_MODELS[NAME] = HashEmbedder

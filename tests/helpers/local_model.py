@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 
 # The `llm` section of the tests that start the tiny local model (SmolLM2-135M): greedy, short answers.
+# keep_alive 0: the server stops as soon as the last process using it exits, so no test leaves one behind.
 SMOLLM2 = {"provider": "local", "local_model": "smollm2-135m", "context_window": 2048, "max_answer_tokens": 96,
-           "temperature": 0.0, "timeout_seconds": 120, "max_retries": 0}
+           "temperature": 0.0, "timeout_seconds": 120, "max_retries": 0,
+           "keep_alive": 0}
 
 
 def local_model_missing(name: str = "smollm2-135m") -> str | None:

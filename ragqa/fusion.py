@@ -1,4 +1,5 @@
-"""Combining ranked lists. Pure functions over (id, score) lists."""
+"""Combining ranked lists (reciprocal rank and score fusion). Pure functions over (id, score) lists, used by the
+search (ragqa.retrieve) and by a store that fuses its own two rankings (ragqa.index)."""
 from __future__ import annotations
 
 
