@@ -68,8 +68,8 @@ def docs_questions():
 
 def build_docs_index(work: Path):
     """ragqa's own docs/ (the sample folder), ingested with the defaults; paths are the notes' names."""
-    from ingest.pipeline import ingest_folder
     from ragqa.config import Settings
+    from ragqa.ingest.pipeline import ingest_folder
     from ragqa.models.embedder import load_embedder
     from ragqa.retrieve.search import Searcher
 
@@ -81,9 +81,9 @@ def build_docs_index(work: Path):
 
 
 def build_index(corpus: dict, work: Path):
-    from ingest.pipeline import ingest_folder
     from ragqa.cli.eval_command import write_corpus_as_notes
     from ragqa.config import Settings
+    from ragqa.ingest.pipeline import ingest_folder
     from ragqa.models.embedder import load_embedder
     from ragqa.retrieve.search import Searcher
 

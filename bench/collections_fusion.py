@@ -22,9 +22,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:] = [str(REPO)] + [p for p in sys.path if Path(p or ".").resolve() != REPO / "bench"]
 
 from bench.machine import machine_line  # noqa: E402
-from ingest.pipeline import ingest_folder  # noqa: E402
 from ragqa.cli.eval_command import CHUNKS_PER_DOC, DEPTH, load_beir, write_corpus_as_notes  # noqa: E402
 from ragqa.config import Settings  # noqa: E402
+from ragqa.ingest.pipeline import ingest_folder  # noqa: E402
 from ragqa.models.embedder import load_embedder  # noqa: E402
 from ragqa.records import Hit  # noqa: E402
 from ragqa.retrieve.across import CollectionsSearcher, fuse_collections, tagged  # noqa: E402

@@ -78,8 +78,8 @@ def cached_similarity(embedder):
 
 
 def docs_searcher():
-    from ingest.pipeline import ingest_folder
     from ragqa.config import Settings
+    from ragqa.ingest.pipeline import ingest_folder
     from ragqa.models.embedder import load_embedder
     from ragqa.retrieve.search import Searcher
 

@@ -51,8 +51,8 @@ def main() -> None:
     parser.add_argument("--model", default="intfloat/multilingual-e5-small")
     parser.add_argument("--notes", type=int, default=30)
     args = parser.parse_args()
-    from ingest.pipeline import ingest_folder
     from ragqa.config import Settings
+    from ragqa.ingest.pipeline import ingest_folder
     from ragqa.models.embedder import load_embedder
     from ragqa.notes.vectors import load_note_vectors
 

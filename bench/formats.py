@@ -2,7 +2,7 @@
 
     python bench/formats.py [--data ../shared/data] [--engine rapidocr|tesseract]
 
-Reads the 37 files of formats/ and the scanned PDFs of pdfs/ with ragqa's own readers (ingest.formats, in this
+Reads the 37 files of formats/ and the scanned PDFs of pdfs/ with ragqa's own readers (ragqa.ingest.formats, in this
 process, as the isolated reader's child does), each file once after one warm-up read of its kind (so library
 imports and the OCR model's load are not counted; they are printed apart). Prints a Markdown table by type,
 then one row per OCRed file with its pages and seconds per page. Machine, date and load are printed with it.
@@ -22,9 +22,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[0] = str(REPO)  # not bench/: bench/ingest.py would shadow the ingest package
 
 from bench.machine import load_average, machine_line  # noqa: E402
-from ingest.documents import SkipFile  # noqa: E402
-from ingest.formats import ReadOptions, read_document  # noqa: E402
 from ragqa.filetypes import PLAIN_KINDS, kind_of  # noqa: E402
+from ragqa.ingest.documents import SkipFile  # noqa: E402
+from ragqa.ingest.formats import ReadOptions, read_document  # noqa: E402
 
 SCANNED = ["unstructured__pdf_loremipsum-flat.pdf", "pypdf__git.pdf", "pypdf__imagemagick-CCITTFaxDecode.pdf",
            "pypdf__imagemagick-images.pdf"]  # the PDFs of pdfs/ without a text layer (its MANIFEST.tsv)
@@ -41,7 +41,7 @@ def read(path: Path, options: ReadOptions):
     started = time.perf_counter()
     try:
         if kind in PLAIN_KINDS:
-            from ingest.loaders import text_of  # the notes' own path: decode, then the Markdown/text parser
+            from ragqa.ingest.loaders import text_of  # the notes' own path: decode, then the Markdown/text parser
 
             text_of(path.read_bytes())
             pages, outcome = 1, "read"
@@ -61,7 +61,7 @@ def main() -> None:
     options = ReadOptions(ocr_engine=args.engine)
     print(f"# bench/formats.py: {machine_line()}\n")
     started = time.perf_counter()
-    from ingest.formats.ocr import ocr_engine
+    from ragqa.ingest.formats.ocr import ocr_engine
 
     ocr_engine(args.engine)
     print(f"OCR engine {args.engine} loaded in {time.perf_counter() - started:.2f} s (once per reader process)\n")

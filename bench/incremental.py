@@ -63,9 +63,9 @@ def timed_delete(writer, path: str) -> dict:
 
 
 def vault_runs(args, work: Path) -> list[str]:
-    from ingest.pipeline import ingest_folder
     from ragqa.config import Settings
     from ragqa.index.store import IndexReader
+    from ragqa.ingest.pipeline import ingest_folder
     from ragqa.models.embedder import load_embedder
     from ragqa.retrieve.search import Searcher
 

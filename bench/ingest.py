@@ -62,8 +62,8 @@ def chunk_texts(index_dir: Path) -> list[str]:
 
 
 def child_ragqa(args) -> dict:
-    from ingest.pipeline import ingest_folder
     from ragqa.config import Settings
+    from ragqa.ingest.pipeline import ingest_folder
     from ragqa.models.embedder import load_embedder
 
     settings = Settings.model_validate({"notes_dir": args.folder, "index_dir": args.index,

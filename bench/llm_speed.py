@@ -41,8 +41,8 @@ CONVERSATIONS = [
 
 
 def ingest_docs(work: Path):
-    from ingest.pipeline import ingest_folder
     from ragqa.config import Settings
+    from ragqa.ingest.pipeline import ingest_folder
     from ragqa.models.embedder import load_embedder
     from ragqa.retrieve.search import Searcher
 

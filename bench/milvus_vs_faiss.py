@@ -77,9 +77,9 @@ class MemoEmbedder:
 
 
 def end_to_end(corpus, queries, qrels, work: Path, model: str) -> dict:
-    from ingest.pipeline import ingest_folder
     from ragqa.cli.eval_command import run_queries, write_corpus_as_notes
     from ragqa.config import Settings
+    from ragqa.ingest.pipeline import ingest_folder
     from ragqa.models.embedder import load_embedder
     from ragqa.retrieve.metrics import evaluate
     from ragqa.retrieve.search import Searcher

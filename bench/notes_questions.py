@@ -29,8 +29,8 @@ VAULT = DATA / "notes-lesleylai-digital-garden"
 
 def open_vault(index: Path | None):
     """Settings and a Searcher over the vault's index (ingested first if `index` holds none)."""
-    from ingest.pipeline import ingest_folder
     from ragqa.config import Settings
+    from ragqa.ingest.pipeline import ingest_folder
     from ragqa.models.lazy_embedder import LazyEmbedder
     from ragqa.retrieve.search import Searcher
 
@@ -75,8 +75,8 @@ def contract_gold(question: dict) -> list[str] | int | None:
     None for the other kinds (their golds need no such rule)."""
     import ast
 
-    from ingest.frontmatter import split_front_matter
-    from ingest.note_refs import inline_tags
+    from ragqa.ingest.frontmatter import split_front_matter
+    from ragqa.ingest.note_refs import inline_tags
 
     if question["kind"] not in ("tag_list", "tag_count", "tag_year"):
         return None

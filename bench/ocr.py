@@ -5,7 +5,7 @@
 Table 1, per engine and fixture image: character error rate (edit distance / length of the typed
 transcription in bench/ocr_truth/, whitespace collapsed) and seconds per page, model loading excluded
 (shown separately). Each fixture is OCRed on a fixed region (REGIONS) whose text was typed by hand.
-"rapidocr-raw" is rapidocr without ragqa's space repair (ingest.formats.ocr._SpacedDecoder).
+"rapidocr-raw" is rapidocr without ragqa's space repair (ragqa.ingest.formats.ocr._SpacedDecoder).
 Table 2, held out: word recall (words of 3+ letters of the PDF's text layer that OCR finds) on
 img_layout-parser-paper-fast.jpg, a 612x792 rendering of unstructured__pdf_layout-parser-paper-fast.pdf p1.
 Table 3, per scanned PDF page: its image taken out with pypdf (`page.images`, the largest one) against
@@ -32,9 +32,9 @@ TRUTH = Path(__file__).resolve().parent / "ocr_truth"
 from PIL import Image  # noqa: E402
 
 from bench.machine import load_average, machine_line  # noqa: E402
-from ingest.documents import SkipFile  # noqa: E402
-from ingest.formats import ocr  # noqa: E402
-from ingest.formats.ocr import ocr_engine  # noqa: E402
+from ragqa.ingest.documents import SkipFile  # noqa: E402
+from ragqa.ingest.formats import ocr  # noqa: E402
+from ragqa.ingest.formats.ocr import ocr_engine  # noqa: E402
 
 VARIANTS = ("rapidocr", "rapidocr-raw", "tesseract")
 

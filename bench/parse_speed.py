@@ -20,10 +20,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[0] = str(REPO)  # not bench/: bench/ingest.py would shadow the ingest package
 
 from bench.machine import load_average, machine_line  # noqa: E402
-from ingest.chunk import chunk_document  # noqa: E402
-from ingest.documents import Document  # noqa: E402
-from ingest.markdown import parse_markdown  # noqa: E402
-from ingest.wikilinks import rewrite_inline  # noqa: E402
+from ragqa.ingest.chunk import chunk_document  # noqa: E402
+from ragqa.ingest.documents import Document  # noqa: E402
+from ragqa.ingest.markdown import parse_markdown  # noqa: E402
+from ragqa.ingest.wikilinks import rewrite_inline  # noqa: E402
 from ragqa.tokens import count_tokens  # noqa: E402
 
 HUGE_LINES = {"[[ x 200k": "[[" * 200_000, "]] x 200k": "]]" * 200_000, "![a]( + (b) x 100k": "![a](" + "(b)" * 100_000,
@@ -59,8 +59,8 @@ def main() -> None:
                  30))
     vault = REPO.parent / "shared" / "data" / "notes-lesleylai-digital-garden"
     if vault.is_dir():
-        from ingest.scan import scan_folder
         from ragqa.filetypes import DEFAULT_INCLUDE
+        from ragqa.ingest.scan import scan_folder
 
         best = min(timed(lambda: scan_folder(vault, DEFAULT_INCLUDE, [], 50 * 2**20)) for _ in range(3))
         rows.append(("scan of the vault (1,186 notes, 95 pictures), best of 3", best, 0.2))

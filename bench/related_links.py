@@ -141,8 +141,8 @@ def read_files(index_dir: Path) -> list[tuple[str, str, dict]]:
 
 
 def ingest(folder: Path, model: str) -> Path:
-    from ingest.pipeline import ingest_folder
     from ragqa.config import Settings
+    from ragqa.ingest.pipeline import ingest_folder
     from ragqa.models.embedder import load_embedder
 
     index = Path(tempfile.mkdtemp(prefix="ragqa-links-")) / "index"

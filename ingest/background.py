@@ -61,7 +61,7 @@ def report_rows(report) -> list[dict]:
 
 def start_ingest(settings, embedder, folder: Path | None = None, rebuild: bool = False) -> IngestJob:
     """Start ingesting `folder` (default: notes_dir) and return a job to poll."""
-    from ingest.pipeline import ingest_folder
+    from ragqa.ingest.pipeline import ingest_folder
 
     job = IngestJob(Path(folder or settings.notes_path).expanduser())
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ingest.documents import Document
-from ingest.split import Span, halve, paragraphs, sentence_starts, split_to_fit, words
+from ragqa.ingest.documents import Document
+from ragqa.ingest.split import Span, halve, paragraphs, sentence_starts, split_to_fit, words
 from ragqa.records import Chunk
 
 MIN_CHUNK_TOKENS = 8  # any single character fits in this many tokens
@@ -24,7 +24,7 @@ def chunk_document(doc: Document, *, chunk_tokens: int, overlap_tokens: int,
                    fits_model: Callable[[str], bool] | None = None) -> list[Chunk]:
     """Chunks for every section, numbered 0..n-1 over the document.
 
-    >>> from ingest.documents import Section
+    >>> from ragqa.ingest.documents import Section
     >>> doc = Document("a.md", "A", [Section(["S"], "One. Two. Three.")], "markdown")
     >>> [(c.heading, c.text) for c in chunk_document(doc, chunk_tokens=8, overlap_tokens=0,
     ...     count_tokens=lambda t: len(t.split()))]

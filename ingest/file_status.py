@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ingest.scan import FoundFile, scan_folder, unlisted_prefixes
 from ragqa.filetypes import kind_of
 from ragqa.index.queries import file_records
 from ragqa.index.store import FileRecord
+from ragqa.ingest.scan import FoundFile, scan_folder, unlisted_prefixes
 
 NEW = "not indexed yet"
 CHANGED = "changed since it was indexed"

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import codecs
 
-from ingest.decode import decode_bytes, looks_binary, utf16_without_bom
-from ingest.documents import Document, Section, SkipFile, read_bytes
-from ingest.formats import ReadOptions, read_document
-from ingest.frontmatter import split_front_matter
-from ingest.markdown import parse_markdown, stem_of
-from ingest.note_refs import inline_tags, markdown_links
-from ingest.scan import FoundFile
 from ragqa.filetypes import PLAIN_KINDS
+from ragqa.ingest.decode import decode_bytes, looks_binary, utf16_without_bom
+from ragqa.ingest.documents import Document, Section, SkipFile, read_bytes
+from ragqa.ingest.formats import ReadOptions, read_document
+from ragqa.ingest.frontmatter import split_front_matter
+from ragqa.ingest.markdown import parse_markdown, stem_of
+from ragqa.ingest.note_refs import inline_tags, markdown_links
+from ragqa.ingest.scan import FoundFile
 
 
 def read_options(settings) -> ReadOptions:
@@ -26,7 +26,7 @@ def read_options(settings) -> ReadOptions:
 def load_file(found: FoundFile, options: ReadOptions | None = None, worker=None) -> Document:
     """Parse the file; raise SkipFile with a one-line reason if it cannot be indexed.
 
-    Notes and text files are read here; every other kind by `worker` (an `ingest.worker.DocumentWorker`,
+    Notes and text files are read here; every other kind by `worker` (an `ragqa.ingest.worker.DocumentWorker`,
     which isolates the readers and enforces their time limits) when one is given, else in this process
     with no time limit.
     """

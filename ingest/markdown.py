@@ -8,9 +8,9 @@ from __future__ import annotations
 import re
 from pathlib import PurePosixPath
 
-from ingest.documents import Document, Section
-from ingest.frontmatter import split_front_matter
-from ingest.wikilinks import rewrite_inline, wikilink_targets
+from ragqa.ingest.documents import Document, Section
+from ragqa.ingest.frontmatter import split_front_matter
+from ragqa.ingest.wikilinks import rewrite_inline, wikilink_targets
 
 _HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")

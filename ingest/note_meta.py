@@ -3,14 +3,14 @@
 Dates come from the front matter (`created`/`date`, `modified`/`updated`, in any common format), else from a
 daily note's file name ("2024-03-14.md"), else from the file's modification time; each says which.
 Tags and links are the ones the loader found (front matter tags and inline `#tags`; wikilinks, including those
-in the front matter, and Markdown links to other notes: ingest.note_refs).
+in the front matter, and Markdown links to other notes: ragqa.ingest.note_refs).
 """
 from __future__ import annotations
 
 import datetime as dt
 
-from ingest.documents import Document
 from ragqa.dates import date_in_name, parse_date
+from ragqa.ingest.documents import Document
 from ragqa.records import NoteDate, NoteMeta
 
 CREATED_KEYS = ("created", "date", "created_at", "creation_date", "date_created")

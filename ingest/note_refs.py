@@ -1,6 +1,6 @@
 """What a note's text says about other notes and topics: its inline `#tags` and its Markdown links.
 
-(Wikilinks are recorded by the parser as it rewrites them, ingest.wikilinks.)
+(Wikilinks are recorded by the parser as it rewrites them, ragqa.ingest.wikilinks.)
 """
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import posixpath
 import re
 from urllib.parse import unquote
 
-from ingest.markdown import closes_fence, opens_fence
+from ragqa.ingest.markdown import closes_fence, opens_fence
 
 # Obsidian's tag: after a space or the line's start, letters/digits/_/-/ and '/' for nesting, not only digits.
 _INLINE_TAG = re.compile(r"(?:(?<=\s)|^)#([\w\-/]*[^\W\d][\w\-/]*)", re.UNICODE)

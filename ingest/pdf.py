@@ -16,26 +16,26 @@ from pathlib import Path
 from pypdf import PdfReader
 from pypdf.errors import DependencyError
 
-from ingest.documents import Document, Section, SkipFile, read_bytes
-from ingest.globs import matches_any
-from ingest.markdown import stem_of
-from ingest.reasons import PageFailures, one_line, page_ranges, shorten
-from ingest.titles import sensible_title
+from ragqa.ingest.documents import Document, Section, SkipFile, read_bytes
+from ragqa.ingest.globs import matches_any
+from ragqa.ingest.markdown import stem_of
+from ragqa.ingest.reasons import PageFailures, one_line, page_ranges, shorten
+from ragqa.ingest.titles import sensible_title
 
 NO_PASSWORD = "encrypted PDF: no password opens it (set pdf.passwords in config.yaml)"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def read_pdf(path: Path, rel: str, options) -> Document:
-    """The reader for ingest.formats (options: its ReadOptions)."""
+    """The reader for ragqa.ingest.formats (options: its ReadOptions)."""
     return load_pdf(path, rel, options.pdf_passwords, ocr=options)
 
 
 def load_pdf(path: Path, rel: str, passwords: dict[str, str] | None = None, ocr=None) -> Document:
     """Read the text of every page; raise SkipFile when there is none to read.
 
-    ocr: a ReadOptions (ingest.formats); with ocr.ocr_enabled, pages without a text layer are read by
-    OCR (ingest.formats.pdf_ocr). None, or OCR turned off, leaves them out with a warning.
+    ocr: a ReadOptions (ragqa.ingest.formats); with ocr.ocr_enabled, pages without a text layer are read by
+    OCR (ragqa.ingest.formats.pdf_ocr). None, or OCR turned off, leaves them out with a warning.
     """
     _check_header(Path(path))
     ocr_on = bool(ocr is not None and ocr.ocr_enabled)
@@ -117,7 +117,7 @@ def _read_pages(reader: PdfReader) -> tuple[list[Section], list[str], int, list[
 
 def _add_ocr(path, reader, password, sections, problems, empty, options) -> tuple[list[Section], list[str]]:
     """SECTIONS with the pages EMPTY read by OCR added in page order, and PROBLEMS with OCR's warnings."""
-    from ingest.formats.pdf_ocr import ocr_pages  # numpy, PIL and the engine load only for scans
+    from ragqa.ingest.formats.pdf_ocr import ocr_pages  # numpy, PIL and the engine load only for scans
 
     try:
         found, blank, notes = ocr_pages(Path(path), reader, empty, options, password)

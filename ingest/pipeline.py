@@ -16,17 +16,17 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest.chunk import chunk_document
-from ingest.documents import Document, SkipFile
-from ingest.loaders import load_file, read_options
-from ingest.note_meta import note_meta
-from ingest.preflight import check_notes_folder, index_write_error, is_write_failure
-from ingest.scan import scan_folder, unlisted_prefixes
-from ingest.worker import DocumentWorker
 from ragqa.config import Settings
 from ragqa.filetypes import PLAIN_KINDS
 from ragqa.index.lock import write_lock
 from ragqa.index.store import FileRecord, index_identity, open_writer
+from ragqa.ingest.chunk import chunk_document
+from ragqa.ingest.documents import Document, SkipFile
+from ragqa.ingest.loaders import load_file, read_options
+from ragqa.ingest.note_meta import note_meta
+from ragqa.ingest.preflight import check_notes_folder, index_write_error, is_write_failure
+from ragqa.ingest.scan import scan_folder, unlisted_prefixes
+from ragqa.ingest.worker import DocumentWorker
 from ragqa.notes.vectors import refresh_note_vectors
 from ragqa.tokens import count_tokens
 
@@ -180,7 +180,7 @@ def _run(settings, embedder, notes: Path, writer, report: IngestReport, progress
         writer.apply([], removed=gone)
         report.removed.extend(gone)
     if settings.ingest.engine == "ray":  # reading and chunking as Ray tasks, embedding in Ray actors
-        from ingest.ray_engine import load_and_commit_on_ray
+        from ragqa.ingest.ray_engine import load_and_commit_on_ray
 
         load_and_commit_on_ray(to_load, known, settings, embedder, writer, report, progress)
     else:

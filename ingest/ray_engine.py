@@ -4,8 +4,8 @@ each hold the model once, and committed to the store by this process as the batc
     ragqa ingest --engine ray                          # a Ray started on this machine for this ingest
     ragqa ingest --engine ray --ray-address HOST:6379  # a running cluster (or "auto", or ray://HOST:10001)
 
-What stays as in the local engine: the scan, the hashes and the incremental plan (ingest.pipeline); each file's
-reading and chunking (ingest.pipeline.prepare_file, with the embedding model's own length check); the writer and
+What stays as in the local engine: the scan, the hashes and the incremental plan (ragqa.ingest.pipeline); each file's
+reading and chunking (ragqa.ingest.pipeline.prepare_file, with the embedding model's own length check); the writer and
 its per-file crash safety (a batch is committed as one apply, exactly as locally). So the same files give the same
 chunks and, on an all-Milvus store, the same chunk ids; vectors agree to float rounding (batches differ).
 Every node must see the notes folder at the same path (a shared or synced folder) and have ragqa installed.
@@ -57,11 +57,11 @@ _READERS: dict = {}  # per worker process: the isolated document reader (a child
 
 
 def _prepare(item, sha: str, settings_json: str):
-    """A Ray task: ingest.pipeline.prepare_file on a worker."""
-    from ingest.loaders import read_options
-    from ingest.pipeline import prepare_file
-    from ingest.worker import DocumentWorker
+    """A Ray task: ragqa.ingest.pipeline.prepare_file on a worker."""
     from ragqa.config import Settings
+    from ragqa.ingest.loaders import read_options
+    from ragqa.ingest.pipeline import prepare_file
+    from ragqa.ingest.worker import DocumentWorker
 
     settings = Settings.model_validate_json(settings_json)
     key = (settings.pdf.timeout_seconds, repr(read_options(settings)))
@@ -86,7 +86,7 @@ class _Embedder:
 
 def load_and_commit_on_ray(to_load, known, settings, embedder, writer, report, progress) -> None:
     """The local engine's _load_and_commit, spread over Ray (see the module's docstring)."""
-    from ingest.pipeline import commit_embedded
+    from ragqa.ingest.pipeline import commit_embedded
 
     if not to_load:
         return

@@ -11,8 +11,8 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.globs import matches_any
 from ragqa.filetypes import DEFAULT_INCLUDE, kind_of  # noqa: F401  DEFAULT_INCLUDE: for callers of scan_folder
+from ragqa.ingest.globs import matches_any
 
 
 @dataclass(frozen=True)

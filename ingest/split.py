@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from ingest.markdown import closes_fence, opens_fence
+from ragqa.ingest.markdown import closes_fence, opens_fence
 from ragqa.text import sentence_ends  # what a sentence is: the read path splits by the same rule
 
 Span = tuple[int, int]

@@ -16,9 +16,9 @@ from pathlib import Path
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
-from ingest.pipeline import IngestReport, ingest_folder
 from ragqa.errors import ConfigError, RagqaError
 from ragqa.filetypes import kind_of
+from ragqa.ingest.pipeline import IngestReport, ingest_folder
 
 QUIET_SECONDS = 0.5
 LOCK_WAIT_SECONDS = 60.0

@@ -25,8 +25,8 @@ import threading
 import time
 from pathlib import Path
 
-from ingest.documents import Document, SkipFile
-from ingest.formats import ReadOptions
+from ragqa.ingest.documents import Document, SkipFile
+from ragqa.ingest.formats import ReadOptions
 
 _HEADER = 8  # bytes of the length prefix of each reply
 _ROOT = Path(__file__).resolve().parents[1]  # the folder holding the `ingest` package
@@ -46,7 +46,7 @@ def timeout_reason(seconds: float, kind: str = "pdf", ocr: bool = False) -> str:
 
 
 class DocumentWorker:
-    """`load(path, rel, kind)` is `ingest.formats.read_document` with a time limit. Thread-safe."""
+    """`load(path, rel, kind)` is `ragqa.ingest.formats.read_document` with a time limit. Thread-safe."""
 
     def __init__(self, timeout_seconds: float, options: ReadOptions | None = None):
         self.timeout = float(timeout_seconds)
@@ -81,7 +81,7 @@ class DocumentWorker:
         self._kill()
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(_ROOT), os.environ.get("PYTHONPATH")]))}
         self._child = subprocess.Popen(
-            [sys.executable, "-m", "ingest.worker", str(os.getpid())],
+            [sys.executable, "-m", "ragqa.ingest.worker", str(os.getpid())],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
         )
         self.started += 1
@@ -162,8 +162,8 @@ def _exit_with_parent(parent: int) -> None:
 
 
 def main() -> None:
-    from ingest.formats import on_ocr_start, read_document
-    from ingest.reasons import one_line
+    from ragqa.ingest.formats import on_ocr_start, read_document
+    from ragqa.ingest.reasons import one_line
 
     replies = os.fdopen(os.dup(1), "wb")
 

@@ -35,7 +35,7 @@ class PdfSettings(_Section):
 
 
 class OcrSettings(_Section):
-    """Text from images and from PDF pages without a text layer (ingest.formats.ocr)."""
+    """Text from images and from PDF pages without a text layer (ragqa.ingest.formats.ocr)."""
 
     enabled: bool = True
     engine: Literal["rapidocr", "tesseract"] = "rapidocr"
@@ -75,7 +75,7 @@ class StoreSettings(_Section):
 
 
 class IngestSettings(_Section):
-    """How `ragqa ingest` runs: in this process, or spread over a Ray cluster (ingest.ray_engine)."""
+    """How `ragqa ingest` runs: in this process, or spread over a Ray cluster (ragqa.ingest.ray_engine)."""
 
     engine: Literal["local", "ray"] = "local"
     ray_address: str | None = None  # a running cluster ("ray://HOST:10001", "HOST:6379", "auto"); none: a local Ray

@@ -25,7 +25,7 @@ class Served:
         # saved conversations: in the top index folder (`--index`, if given), shared by every collection
         self.history = open_history(settings, history_dir) if settings.history.enabled else None
 
-        self.ingest = ingest  # ingest.pipeline.ingest_folder, handed in by the CLI (the API never imports ingest)
+        self.ingest = ingest  # ragqa.ingest.pipeline.ingest_folder, handed in by the CLI (the API never imports ingest)
 
         if settings.collections:
             self.collections = {name: c.settings for name, c in collections(settings).items()}

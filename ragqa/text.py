@@ -1,6 +1,6 @@
 """Words and sentences: the one place that says what a content word and a sentence are.
 
-Used by chunking (ingest.split), citation checks, refusals, the extractive answer, the focused prompt
+Used by chunking (ragqa.ingest.split), citation checks, refusals, the extractive answer, the focused prompt
 context, highlighting and the BM25 query (its stopwords); topic names add more stopwords of their own
 (ragqa.notes.topic_names).
 """

@@ -200,7 +200,7 @@ def vault_index(tmp_path_factory, minilm):
     """A copy of the real 1,186-note vault, ingested once with MiniLM (the longest set-up of the suite: 1-4
     min): (settings, the first ingest's report). A test that edits the notes works on
     helpers.settings.copy_index(settings, tmp, notes=True)."""
-    from ingest.pipeline import ingest_folder
+    from ragqa.ingest.pipeline import ingest_folder
 
     source = need_shared("notes-lesleylai-digital-garden")
     tmp = tmp_path_factory.mktemp("vault")
@@ -216,7 +216,7 @@ def pdf_index(tmp_path_factory, minilm):
     manifest's passwords: (settings, report, manifest rows)."""
     import csv
 
-    from ingest.pipeline import ingest_folder
+    from ragqa.ingest.pipeline import ingest_folder
 
     folder = need_shared("pdfs")
     with open(folder / "MANIFEST.tsv", encoding="utf-8") as handle:
@@ -230,7 +230,7 @@ def pdf_index(tmp_path_factory, minilm):
 def formats_index(tmp_path_factory, minilm):
     """The 37 real documents of formats/ and two scanned PDFs in one notes folder, ingested once (the isolated
     reader, real OCR): (settings, report, searcher)."""
-    from ingest.pipeline import ingest_folder
+    from ragqa.ingest.pipeline import ingest_folder
     from ragqa.retrieve.search import Searcher
 
     formats, pdfs = need_shared("formats"), need_shared("pdfs")
@@ -249,7 +249,7 @@ FORMATS_SCANNED = ["unstructured__pdf_loremipsum-flat.pdf", "pypdf__git.pdf"]  #
 @pytest.fixture(scope="session")
 def docs_index(tmp_path_factory, minilm):
     """ragqa's own docs/ (read in place), ingested once: settings."""
-    from ingest.pipeline import ingest_folder
+    from ragqa.ingest.pipeline import ingest_folder
 
     settings = make_settings(tmp_path_factory.mktemp("docs"), REPO / "docs")
     ingest_folder(settings, minilm)

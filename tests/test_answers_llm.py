@@ -56,7 +56,7 @@ class RecordingChatModel:
 def rig(tmp_path_factory, minilm, smollm2_server):
     """Notes, their MiniLM index, a searcher and the session's SmolLM2 server (its state in the embedding
     cache folder; the 700-token one a test starts there is stopped at the end)."""
-    from ingest.pipeline import ingest_folder
+    from ragqa.ingest.pipeline import ingest_folder
     from ragqa.models.chat import make_chat_model
     from ragqa.retrieve.search import Searcher
 

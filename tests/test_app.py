@@ -11,7 +11,7 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ingest.pipeline import ingest_folder
+from ragqa.ingest.pipeline import ingest_folder
 
 from helpers.app import open_app
 from helpers.local_model import needs_local_model

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.pipeline import ingest_folder
+from ragqa.ingest.pipeline import ingest_folder
 
 from helpers.app import open_app
 from helpers.settings import make_settings

@@ -11,7 +11,7 @@ import pytest
 from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.testing.v1 import AppTest
 
-from ingest.pipeline import ingest_folder
+from ragqa.ingest.pipeline import ingest_folder
 from ragqa.notes.graph import find_topics, note_texts
 from ragqa.notes.vectors import load_note_vectors
 from ragqa.web import markup

@@ -44,7 +44,7 @@ def site(tmp_path_factory, minilm):
     """tmp/notes (the garden notes, one of them with a prompt injection) ingested once with MiniLM into
     tmp/index; tmp/outside.md beside the notes, never indexed; a broken second collection (its index file is
     not a database) to make the server fail unexpectedly."""
-    from ingest.pipeline import ingest_folder
+    from ragqa.ingest.pipeline import ingest_folder
 
     tmp = tmp_path_factory.mktemp("attacks-api")
     notes = write_garden_notes(tmp / "notes", compost_extra=INJECTION)

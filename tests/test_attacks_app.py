@@ -16,8 +16,8 @@ import yaml
 from streamlit.testing.v1 import AppTest
 from test_app import ask, click, wait_for_ingest
 
-from ingest.pipeline import ingest_folder
 from ragqa.index.store import IndexReader
+from ragqa.ingest.pipeline import ingest_folder
 
 from helpers.app import APP
 from helpers.data import REPO

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from ingest.pipeline import ingest_folder
 from ragqa.errors import ConfigError
 from ragqa.index.store import IndexReader
+from ragqa.ingest.pipeline import ingest_folder
 from ragqa.retrieve.search import Searcher
 
 from helpers import cli
@@ -62,7 +62,7 @@ def pdf_readers() -> set[int]:
     for proc in Path("/proc").iterdir():
         try:
             ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            if ppid == os.getpid() and b"ingest.worker" in (proc / "cmdline").read_bytes():
+            if ppid == os.getpid() and b"ragqa.ingest.worker" in (proc / "cmdline").read_bytes():
                 found.add(int(proc.name))
         except (OSError, ValueError, IndexError):
             continue

@@ -8,11 +8,11 @@ import tiktoken
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.chunk import chunk_document
-from ingest.decode import decode_bytes
-from ingest.documents import Document, Section
-from ingest.markdown import parse_markdown
-from ingest.scan import scan_folder
+from ragqa.ingest.chunk import chunk_document
+from ragqa.ingest.decode import decode_bytes
+from ragqa.ingest.documents import Document, Section
+from ragqa.ingest.markdown import parse_markdown
+from ragqa.ingest.scan import scan_folder
 
 from helpers.data import SHARED_DATA
 

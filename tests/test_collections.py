@@ -153,7 +153,7 @@ def test_collections_lists_each_one_and_ask_cites_across_them(three):
 # ---- what changes under it ----------------------------------------------------------------
 
 def test_an_index_from_before_collections_is_read_without_a_re_ingest(tmp_path, notes):
-    from ingest.pipeline import ingest_folder
+    from ragqa.ingest.pipeline import ingest_folder
     from ragqa.models.embedder import load_embedder
 
     config = write_config(tmp_path, {"notes_dir": str(notes), "index_dir": "ix", "llm": {"provider": "none"},
@@ -195,7 +195,7 @@ def test_two_collections_ingest_at_once_and_a_missing_folder_stops_only_its_own(
 
 
 def test_a_removed_collection_keeps_its_index_until_removed_with_confirmation(tmp_path, notes):
-    from ingest.pipeline import ingest_folder
+    from ragqa.ingest.pipeline import ingest_folder
     from ragqa.models.embedder import load_embedder
 
     settings = {"index_dir": "ix", "llm": {"provider": "none"},

@@ -17,8 +17,8 @@ pytestmark = pytest.mark.slow
 def test_the_app_opens_the_collection_it_is_given(tmp_path, notes, minilm, monkeypatch):
     from argparse import Namespace
 
-    from ingest.pipeline import ingest_folder
     from ragqa.cli.app_command import app_launch
+    from ragqa.ingest.pipeline import ingest_folder
 
     from helpers.app import open_app
 
@@ -46,7 +46,7 @@ def test_the_app_opens_the_collection_it_is_given(tmp_path, notes, minilm, monke
 
 def test_the_chat_asks_across_the_picked_collections_and_each_source_says_its_own(tmp_path, notes, minilm,
                                                                                    monkeypatch):
-    from ingest.pipeline import ingest_folder
+    from ragqa.ingest.pipeline import ingest_folder
 
     from helpers.app import open_app
 

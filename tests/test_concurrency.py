@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-import ingest.pipeline as pipeline
-from ingest.pipeline import ingest_folder
+import ragqa.ingest.pipeline as pipeline
 from ragqa.errors import IndexBusyError
 from ragqa.index.store import IndexReader
+from ragqa.ingest.pipeline import ingest_folder
 from ragqa.retrieve.search import Searcher
 
 from helpers import forked_cli

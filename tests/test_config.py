@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from ingest.pipeline import ingest_folder
 from ragqa.config import expand_env, load_settings
 from ragqa.errors import ConfigError
+from ragqa.ingest.pipeline import ingest_folder
 from ragqa.models.embedder import load_embedder
 
 from helpers import cli

@@ -8,9 +8,9 @@ import shutil
 
 import pytest
 
-from ingest.pipeline import ingest_folder
 from ragqa.answer.prompt import source_label
 from ragqa.index.store import IndexReader
+from ragqa.ingest.pipeline import ingest_folder
 from ragqa.retrieve.search import Searcher
 
 from helpers.data import SHARED_DATA

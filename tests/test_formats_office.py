@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from ingest.documents import SkipFile
-from ingest.formats import ReadOptions, read_document
+from ragqa.ingest.documents import SkipFile
+from ragqa.ingest.formats import ReadOptions, read_document
 
 from helpers.data import SHARED_DATA
 

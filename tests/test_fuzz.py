@@ -15,14 +15,14 @@ import tiktoken
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingest.chunk import chunk_document
-from ingest.documents import Document, SkipFile
-from ingest.frontmatter import split_front_matter
-from ingest.loaders import load_file
-from ingest.markdown import parse_markdown
-from ingest.scan import FoundFile
-from ingest.wikilinks import link_text, normalise_target, rewrite_inline
-from ingest.worker import DocumentWorker
+from ragqa.ingest.chunk import chunk_document
+from ragqa.ingest.documents import Document, SkipFile
+from ragqa.ingest.frontmatter import split_front_matter
+from ragqa.ingest.loaders import load_file
+from ragqa.ingest.markdown import parse_markdown
+from ragqa.ingest.scan import FoundFile
+from ragqa.ingest.wikilinks import link_text, normalise_target, rewrite_inline
+from ragqa.ingest.worker import DocumentWorker
 
 from helpers.data import need_shared
 

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from ingest.pipeline import ingest_folder
 from ragqa.index.history import History
+from ragqa.ingest.pipeline import ingest_folder
 
 from helpers.app import open_app
 from helpers.settings import make_settings

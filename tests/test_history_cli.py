@@ -33,7 +33,7 @@ FOLLOW_UP = "and what attacks them?"
 def rig(tmp_path_factory, minilm, smollm2_server):
     """Notes ingested with MiniLM, and the config.yaml a user would have: SmolLM2 (the session's server: its
     state is in the embedding cache folder)."""
-    from ingest.pipeline import ingest_folder
+    from ragqa.ingest.pipeline import ingest_folder
 
     tmp = tmp_path_factory.mktemp("history-cli")
     notes = tmp / "notes"

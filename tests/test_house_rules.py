@@ -109,7 +109,7 @@ def test_threads_asking_for_one_embedding_model_at_once_load_it_once(monkeypatch
 
 @pytest.mark.parametrize("engine", ["rapidocr"])
 def test_threads_asking_for_one_ocr_engine_at_once_load_it_once(monkeypatch, engine):
-    from ingest.formats import ocr
+    from ragqa.ingest.formats import ocr
 
     monkeypatch.setattr(ocr, "_LOADED", {})
     monkeypatch.setattr(ocr, "RapidOcrEngine", type("Slow", (SlowModel,), {"loads": 0}))

@@ -12,11 +12,11 @@ import sqlite3
 import numpy as np
 import pytest
 
-from ingest.file_status import file_statuses
 from ragqa.errors import IndexFormatError, RagqaError
 from ragqa.index.queries import file_records, index_version, read_snapshot
 from ragqa.index.schema import DB_NAME, FORMAT_VERSION
 from ragqa.index.store import FileRecord, IndexReader, IndexWriter
+from ragqa.ingest.file_status import file_statuses
 from ragqa.notes.vectors import load_note_vectors
 from ragqa.records import Chunk
 

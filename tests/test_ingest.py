@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from ingest.chunk import chunk_document
-from ingest.loaders import load_file
-from ingest.pipeline import ingest_folder
-from ingest.scan import scan_folder
 from ragqa.errors import ConfigError, IndexMismatchError
 from ragqa.index.store import IndexReader
+from ragqa.ingest.chunk import chunk_document
+from ragqa.ingest.loaders import load_file
+from ragqa.ingest.pipeline import ingest_folder
+from ragqa.ingest.scan import scan_folder
 from ragqa.retrieve.search import Filters, Searcher
 from ragqa.tokens import count_tokens
 

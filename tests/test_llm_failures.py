@@ -12,8 +12,8 @@ import subprocess
 
 import pytest
 
-from ingest.pipeline import ingest_folder
 from ragqa.config import LLMSettings
+from ragqa.ingest.pipeline import ingest_folder
 from ragqa.models import local as local_llm
 from ragqa.models.embedder import load_embedder
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ingest.pipeline import ingest_folder
+from ragqa.ingest.pipeline import ingest_folder
 
 from helpers.api_server import Server
 from helpers.garden_notes import write_garden_notes

@@ -8,11 +8,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.decode import decode_bytes, looks_binary
-from ingest.documents import SkipFile
-from ingest.loaders import load_file, parse_text
-from ingest.markdown import parse_markdown
-from ingest.scan import FoundFile, scan_folder
+from ragqa.ingest.decode import decode_bytes, looks_binary
+from ragqa.ingest.documents import SkipFile
+from ragqa.ingest.loaders import load_file, parse_text
+from ragqa.ingest.markdown import parse_markdown
+from ragqa.ingest.scan import FoundFile, scan_folder
 
 from helpers.data import need_shared
 

@@ -7,8 +7,8 @@ import zlib
 
 import pytest
 
-from ingest.pipeline import ingest_folder
 from ragqa.errors import NoteNotFoundError
+from ragqa.ingest.pipeline import ingest_folder
 from ragqa.mcp import server as mcp_server
 from ragqa.mcp.paths import checked_path, from_uri
 from ragqa.mcp.server import make_server

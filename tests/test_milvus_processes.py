@@ -22,9 +22,9 @@ from pathlib import Path
 import openai
 import pytest
 
-from ingest.pipeline import ingest_folder
 from ragqa.index.lock import LOCK_NAME, write_lock
 from ragqa.index.milvus_state import MilvusIndex
+from ragqa.ingest.pipeline import ingest_folder
 from ragqa.retrieve.search import Searcher
 from ragqa.store_locations import milvus_location
 

@@ -10,7 +10,6 @@ import shutil
 
 import pytest
 
-from ingest.pipeline import ingest_folder
 from ragqa.config import load_settings
 from ragqa.errors import ConfigError, RagqaError
 from ragqa.fusion import reciprocal_rank_fusion
@@ -19,6 +18,7 @@ from ragqa.index.milvus_state import MilvusIndex
 from ragqa.index.queries import read_snapshot
 from ragqa.index.store import open_reader
 from ragqa.index.stores import open_store
+from ragqa.ingest.pipeline import ingest_folder
 from ragqa.retrieve.lexical import topic_terms
 from ragqa.retrieve.search import Filters, Searcher
 

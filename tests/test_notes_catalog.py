@@ -12,9 +12,9 @@ import sqlite3
 
 import pytest
 
-from ingest.pipeline import ingest_folder
 from ragqa.answer.loop import answer_question
 from ragqa.index.catalog import NoNoteMetadataError, read_catalog
+from ragqa.ingest.pipeline import ingest_folder
 from ragqa.models.chat import NoChatModel
 from ragqa.retrieve.search import Filters, Searcher
 

@@ -6,9 +6,9 @@ import sys
 import numpy as np
 import pytest
 
-import ingest.pipeline as pipeline
-from ingest.pipeline import ingest_folder
+import ragqa.ingest.pipeline as pipeline
 from ragqa.errors import LLMError, NoteNotFoundError
+from ragqa.ingest.pipeline import ingest_folder
 from ragqa.models.chat import make_chat_model
 from ragqa.notes import note_map as notes_map
 from ragqa.notes.graph import duplicate_chunks, duplicate_notes, find_topics, note_texts, related_notes, resolve_note

@@ -8,11 +8,11 @@ import shutil
 import pytest
 from PIL import Image
 
-from ingest.documents import SkipFile
-from ingest.formats import ReadOptions
-from ingest.formats import ocr as ocr_module
-from ingest.formats.images import NO_TEXT, OCR_OFF, read_image
-from ingest.pdf import load_pdf, read_pdf
+from ragqa.ingest.documents import SkipFile
+from ragqa.ingest.formats import ReadOptions
+from ragqa.ingest.formats import ocr as ocr_module
+from ragqa.ingest.formats.images import NO_TEXT, OCR_OFF, read_image
+from ragqa.ingest.pdf import load_pdf, read_pdf
 
 from helpers.data import SHARED_DATA
 

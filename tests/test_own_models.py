@@ -62,7 +62,7 @@ def smol_file(tmp_path_factory) -> Path:
 def garden(tmp_path_factory, minilm):
     """The garden notes, their MiniLM index, and a config.yaml beside them naming a GGUF by a relative path,
     llms/notes-helper.gguf (the folder `smol_file` is in, once a test links it: `with_smol`)."""
-    from ingest.pipeline import ingest_folder
+    from ragqa.ingest.pipeline import ingest_folder
 
     tmp = tmp_path_factory.mktemp("own-models")
     settings = make_settings(tmp, write_garden_notes(tmp / "notes"))

@@ -7,8 +7,8 @@ import logging
 
 import pytest
 
-from ingest.documents import Document, SkipFile
-from ingest.pdf import load_pdf
+from ragqa.ingest.documents import Document, SkipFile
+from ragqa.ingest.pdf import load_pdf
 
 from helpers.data import SHARED_DATA
 

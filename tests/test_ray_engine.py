@@ -11,9 +11,9 @@ import importlib.util
 import numpy as np
 import pytest
 
-from ingest.pipeline import ingest_folder
 from ragqa.cli import main
 from ragqa.index.milvus_state import MilvusIndex
+from ragqa.ingest.pipeline import ingest_folder
 from ragqa.store_locations import milvus_location
 
 from helpers.garden_notes import write_garden_notes

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from ingest.file_status import classify
-from ingest.globs import matches_any
-from ingest.scan import DEFAULT_INCLUDE, FoundFile, human_size, scan_folder, unlisted_prefixes
-from ingest.uploads import save_upload
-from ingest.watch import is_relevant
 from ragqa.config import Settings
 from ragqa.filetypes import KINDS, SUFFIX_KINDS
 from ragqa.index.store import FileRecord
+from ragqa.ingest.file_status import classify
+from ragqa.ingest.globs import matches_any
+from ragqa.ingest.scan import DEFAULT_INCLUDE, FoundFile, human_size, scan_folder, unlisted_prefixes
+from ragqa.ingest.uploads import save_upload
+from ragqa.ingest.watch import is_relevant
 from ragqa.retrieve.search import Filters
 
 from helpers.data import SHARED_DATA
@@ -127,7 +127,7 @@ def test_unreadable_files_and_folders_are_reported(tmp_path):
 
 
 def test_permission_problems_are_reported_even_when_running_as_root(tmp_path, monkeypatch):
-    import ingest.scan as scan_module
+    import ragqa.ingest.scan as scan_module
 
     make(tmp_path, {"secret.md": "x", "locked/inner.md": "x", "ok.md": "x"})
     real_scandir, real_access = os.scandir, os.access
@@ -148,7 +148,7 @@ def test_permission_problems_are_reported_even_when_running_as_root(tmp_path, mo
 def test_only_folders_that_could_not_be_listed_keep_their_known_notes(tmp_path, monkeypatch):
     """A folder that cannot be listed keeps its indexed notes (they are not deleted); a folder skipped as an
     already-scanned link does not, or a deleted note under it would stay in the index for good."""
-    import ingest.scan as scan_module
+    import ragqa.ingest.scan as scan_module
 
     make(tmp_path, {"real/a.md": "x", "locked/b.md": "x"})
     (tmp_path / "alias").symlink_to(tmp_path / "real", target_is_directory=True)

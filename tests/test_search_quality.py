@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from ingest.pipeline import ingest_folder
 from ragqa.cli import main
 from ragqa.errors import ConfigError, LLMError
+from ragqa.ingest.pipeline import ingest_folder
 from ragqa.models.chat import NoChatModel
 from ragqa.retrieve.search import Filters, Searcher
 

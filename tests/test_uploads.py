@@ -1,20 +1,20 @@
-"""The write path's pieces the browser uses, without a browser: upload names and checks (ingest.uploads), one
-ingest job per index (ingest.background), the per-file result rows, and how `ragqa app` hands its folders
+"""The write path's pieces the browser uses, without a browser: upload names and checks (ragqa.ingest.uploads), one
+ingest job per index (ragqa.ingest.background), the per-file result rows, and how `ragqa app` hands its folders
 to app.py. The pages themselves are in test_app.py (Streamlit's AppTest)."""
 from __future__ import annotations
 
 import pytest
 
-from ingest.background import IngestJobs, report_rows
-from ingest.pipeline import IngestReport
-from ingest.uploads import UploadRejected, safe_upload_name, save_upload
 from ragqa.errors import ConfigError, IndexBusyError
 from ragqa.index.lock import write_lock
+from ragqa.ingest.background import IngestJobs, report_rows
+from ragqa.ingest.pipeline import IngestReport
+from ragqa.ingest.uploads import UploadRejected, safe_upload_name, save_upload
 
 from helpers.data import REPO
 from helpers.settings import HASH, make_settings
 
-# ---- upload names (ingest.uploads) ---------------------------------------------------------
+# ---- upload names (ragqa.ingest.uploads) ---------------------------------------------------------
 
 @pytest.mark.parametrize("name, saved", [
     ("../../etc/evil.md", "evil.md"),

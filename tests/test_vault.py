@@ -5,9 +5,9 @@ import random
 
 import pytest
 
-import ingest.pipeline as pipeline
-from ingest.pipeline import ingest_folder
+import ragqa.ingest.pipeline as pipeline
 from ragqa.index.store import IndexReader
+from ragqa.ingest.pipeline import ingest_folder
 from ragqa.retrieve.search import Searcher
 
 from helpers.settings import copy_index

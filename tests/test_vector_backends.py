@@ -14,12 +14,12 @@ import textwrap
 import numpy as np
 import pytest
 
-from ingest.pipeline import ingest_folder
 from ragqa.config import load_settings
 from ragqa.errors import IndexBusyError
 from ragqa.index.lock import write_lock
 from ragqa.index.store import IndexReader, IndexWriter, index_identity
 from ragqa.index.vectors import backend_class
+from ragqa.ingest.pipeline import ingest_folder
 from ragqa.retrieve.search import Filters, Searcher
 
 from helpers.data import REPO

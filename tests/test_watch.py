@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from ingest.file_status import file_statuses, status_counts
-from ingest.pipeline import ingest_folder
-from ingest.watch import FolderWatcher
 from ragqa.index.store import connect
+from ragqa.ingest.file_status import file_statuses, status_counts
+from ragqa.ingest.pipeline import ingest_folder
+from ragqa.ingest.watch import FolderWatcher
 from ragqa.models.embedder import load_embedder
 from ragqa.retrieve.search import Searcher
 

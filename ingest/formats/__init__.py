@@ -4,7 +4,7 @@ Each reader is `read_<kind>(path, rel, options) -> Document` in a module of its 
 file of its kind turns up (a folder of Markdown never imports lxml or onnxruntime). A reader keeps each
 passage's place for citations: a heading breadcrumb (Section.headings) or a page, slide or sheet
 (Section.page / headings). It raises SkipFile with a one-line reason a user can act on, never anything else
-on bad input. They run in the document worker's child process (ingest.worker), so one pathological
+on bad input. They run in the document worker's child process (ragqa.ingest.worker), so one pathological
 file cannot hang or crash an ingest.
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest.documents import Document, SkipFile
+from ragqa.ingest.documents import Document, SkipFile
 
 
 @dataclass
@@ -27,20 +27,20 @@ class ReadOptions:
     max_sheet_rows: int = 2000  # a spreadsheet's larger sheets are cut here, with a warning
 
 
-# kind -> "module:function"; the kinds are ragqa.filetypes' (markdown and text are read by ingest.loaders).
+# kind -> "module:function"; the kinds are ragqa.filetypes' (markdown and text are read by ragqa.ingest.loaders).
 READERS = {
-    "pdf": "ingest.pdf:read_pdf",
-    "docx": "ingest.formats.word:read_docx",
-    "odt": "ingest.formats.opendocument:read_odt",
-    "pptx": "ingest.formats.slides:read_pptx",
-    "xlsx": "ingest.formats.sheets:read_xlsx",
-    "epub": "ingest.formats.epub:read_epub",
-    "html": "ingest.formats.html:read_html",
-    "email": "ingest.formats.mail:read_eml",
-    "rtf": "ingest.formats.rtf:read_rtf",
-    "org": "ingest.formats.markup:read_org",
-    "rst": "ingest.formats.markup:read_rst",
-    "image": "ingest.formats.images:read_image",
+    "pdf": "ragqa.ingest.pdf:read_pdf",
+    "docx": "ragqa.ingest.formats.word:read_docx",
+    "odt": "ragqa.ingest.formats.opendocument:read_odt",
+    "pptx": "ragqa.ingest.formats.slides:read_pptx",
+    "xlsx": "ragqa.ingest.formats.sheets:read_xlsx",
+    "epub": "ragqa.ingest.formats.epub:read_epub",
+    "html": "ragqa.ingest.formats.html:read_html",
+    "email": "ragqa.ingest.formats.mail:read_eml",
+    "rtf": "ragqa.ingest.formats.rtf:read_rtf",
+    "org": "ragqa.ingest.formats.markup:read_org",
+    "rst": "ragqa.ingest.formats.markup:read_rst",
+    "image": "ragqa.ingest.formats.images:read_image",
 }
 
 

@@ -16,10 +16,10 @@ import zipfile
 from pathlib import Path
 from urllib.parse import unquote
 
-from ingest.documents import Document, SkipFile
-from ingest.formats.html import decode_html, html_to_markdown
-from ingest.markdown import parse_markdown, stem_of
-from ingest.reasons import one_line
+from ragqa.ingest.documents import Document, SkipFile
+from ragqa.ingest.formats.html import decode_html, html_to_markdown
+from ragqa.ingest.markdown import parse_markdown, stem_of
+from ragqa.ingest.reasons import one_line
 
 
 def read_epub(path: Path, rel: str, options=None) -> Document:

@@ -3,7 +3,7 @@
 The page is parsed, never rendered: no script runs, nothing is fetched (lxml's HTML parser does not load
 external resources). What a reader would not call the text is dropped: scripts, styles, navigation, forms,
 embedded images (a base64 `src` is an attribute, so it never becomes text). Headings h1..h6 become Markdown
-headings, and ingest.markdown.parse_markdown turns them into the same breadcrumbs as a note's.
+headings, and ragqa.ingest.markdown.parse_markdown turns them into the same breadcrumbs as a note's.
 mail.py and epub.py reuse html_to_sections and decode_html.
 """
 from __future__ import annotations
@@ -13,9 +13,9 @@ import json
 import re
 from pathlib import Path
 
-from ingest.decode import decode_bytes
-from ingest.documents import Document, Section, SkipFile, read_bytes
-from ingest.markdown import parse_markdown, stem_of
+from ragqa.ingest.decode import decode_bytes
+from ragqa.ingest.documents import Document, Section, SkipFile, read_bytes
+from ragqa.ingest.markdown import parse_markdown, stem_of
 
 # Chrome, not content. header/footer are dropped only outside <main>/<article>, where they hold the title.
 _DROP = {"script", "style", "noscript", "template", "nav", "form", "aside", "svg", "iframe", "object", "embed",

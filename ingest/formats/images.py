@@ -8,11 +8,11 @@ from pathlib import Path
 
 from PIL import Image, ImageOps, ImageSequence
 
-from ingest.documents import Document, Section, SkipFile
-from ingest.formats import ocr_starting
-from ingest.formats.ocr import ocr_engine, page_text
-from ingest.markdown import stem_of
-from ingest.reasons import PageFailures, one_line
+from ragqa.ingest.documents import Document, Section, SkipFile
+from ragqa.ingest.formats import ocr_starting
+from ragqa.ingest.formats.ocr import ocr_engine, page_text
+from ragqa.ingest.markdown import stem_of
+from ragqa.ingest.reasons import PageFailures, one_line
 
 OCR_OFF = "image: OCR is off (ocr.enabled)"
 NO_TEXT = "no text found in the image by OCR"

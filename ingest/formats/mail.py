@@ -15,11 +15,11 @@ import email.utils
 import tempfile
 from pathlib import Path, PurePath
 
-from ingest.decode import decode_bytes
-from ingest.documents import Document, Section, SkipFile, read_bytes
-from ingest.formats.html import decode_html, html_to_sections
-from ingest.markdown import parse_markdown, stem_of
-from ingest.reasons import one_line
+from ragqa.ingest.decode import decode_bytes
+from ragqa.ingest.documents import Document, Section, SkipFile, read_bytes
+from ragqa.ingest.formats.html import decode_html, html_to_sections
+from ragqa.ingest.markdown import parse_markdown, stem_of
+from ragqa.ingest.reasons import one_line
 
 MAX_ATTACHMENT_BYTES = 50_000_000  # a larger attachment is listed but not read (it would hold up the ingest)
 
@@ -157,7 +157,7 @@ def _attachment_sections(name: str, part, options, warnings: list[str]) -> list[
 
 
 def _read_as_file(name: str, kind: str, payload: bytes, options, warnings: list[str]) -> list[Section]:
-    from ingest.formats import read_document
+    from ragqa.ingest.formats import read_document
 
     with tempfile.TemporaryDirectory(prefix="ragqa-attachment-") as folder:
         file = Path(folder) / ("attachment" + PurePath(name).suffix.lower())

@@ -1,7 +1,7 @@
 """Read Org-mode (.org) and reStructuredText (.rst) notes by turning them into Markdown.
 
 Both are plain-text outlines like Markdown, so each becomes Markdown headings and goes through
-ingest.markdown.parse_markdown: the same breadcrumbs, fences and title rules as a note. The converters are
+ragqa.ingest.markdown.parse_markdown: the same breadcrumbs, fences and title rules as a note. The converters are
 small line rewriters: a notes folder needs the outline and the words, not a full Org or docutils parse
 (docutils found the same titles in README.rst, 30x slower, and prints its markup complaints unless silenced).
 """
@@ -11,9 +11,9 @@ import json
 import re
 from pathlib import Path
 
-from ingest.decode import decode_bytes
-from ingest.documents import Document, SkipFile, read_bytes
-from ingest.markdown import parse_markdown
+from ragqa.ingest.decode import decode_bytes
+from ragqa.ingest.documents import Document, SkipFile, read_bytes
+from ragqa.ingest.markdown import parse_markdown
 
 _ORG_HEADING = re.compile(r"^(\*+)\s+(.*?)(?:\s+:[\w@#%:]+:)?\s*$")  # trailing :tags: are not the title
 _ORG_KEYWORD = re.compile(r"^\s*#\+(\w+):?\s*(.*)$")

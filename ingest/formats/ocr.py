@@ -21,8 +21,8 @@ import threading
 import numpy as np
 from PIL import Image
 
-from ingest.documents import SkipFile
-from ingest.pdf import clean_pdf_text
+from ragqa.ingest.documents import SkipFile
+from ragqa.ingest.pdf import clean_pdf_text
 
 ENGINES = ("rapidocr", "tesseract")
 SPACE_PROBABILITY = 0.01  # see _SpacedDecoder; measured in bench/ocr.py (0.005-0.05 all fix the fixtures)

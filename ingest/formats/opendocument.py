@@ -12,9 +12,9 @@ from pathlib import Path
 
 from lxml import etree
 
-from ingest.documents import Document, Section, SkipFile
-from ingest.formats.package import check_package, damaged, heading_sections, office_title
-from ingest.markdown import stem_of
+from ragqa.ingest.documents import Document, Section, SkipFile
+from ragqa.ingest.formats.package import check_package, damaged, heading_sections, office_title
+from ragqa.ingest.markdown import stem_of
 
 TEXT = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
 TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
@@ -34,7 +34,7 @@ _MAX_SPACES = 100  # text:s c="..." is a count from the file; a huge one must no
 
 
 def read_odt(path: Path, rel: str, options) -> Document:
-    """The reader for ingest.formats: body under its headings, then Header/Footer/Footnotes sections."""
+    """The reader for ragqa.ingest.formats: body under its headings, then Header/Footer/Footnotes sections."""
     check_package(path, "odt")
     try:
         with zipfile.ZipFile(path) as package:

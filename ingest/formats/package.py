@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ingest.documents import Section, SkipFile, read_bytes
-from ingest.reasons import one_line
-from ingest.titles import sensible_title
+from ragqa.ingest.documents import Section, SkipFile, read_bytes
+from ragqa.ingest.reasons import one_line
+from ragqa.ingest.titles import sensible_title
 
 _OFFICE_TITLES = {"word document", "microsoft word document", "presentation", "workbook"}
 Block = tuple[int | None, str]  # (heading level, text): level None is body text, 0 a Title paragraph

@@ -1,7 +1,7 @@
 """OCR for the pages of a PDF that have no text layer (scans, flattened or printed-to-image pages).
 
 Each page is rendered by pypdfium2 at 200 dpi, as a viewer shows it, and read by the configured
-engine (ingest.formats.ocr). Rendering rather than taking out the page's embedded image also reads
+engine (ragqa.ingest.formats.ocr). Rendering rather than taking out the page's embedded image also reads
 JBIG2 scans (which pypdf cannot decode), pages cut into strips, and text drawn over a picture; without
 pypdfium2 the page's largest embedded image (pypdf `page.images`) is read instead.
 bench/ocr.py compares the two routes.
@@ -13,10 +13,10 @@ import threading
 import time
 from pathlib import Path
 
-from ingest.documents import Section, SkipFile
-from ingest.formats import ocr_starting
-from ingest.formats.ocr import MAX_SIDE, ocr_engine, page_text
-from ingest.reasons import PageFailures
+from ragqa.ingest.documents import Section, SkipFile
+from ragqa.ingest.formats import ocr_starting
+from ragqa.ingest.formats.ocr import MAX_SIDE, ocr_engine, page_text
+from ragqa.ingest.reasons import PageFailures
 
 DPI = 200
 _PDFIUM = threading.Lock()  # PDFium is not thread-safe

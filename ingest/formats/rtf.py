@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ingest.decode import decode_bytes
-from ingest.documents import Document, Section, SkipFile, read_bytes
-from ingest.markdown import stem_of
-from ingest.reasons import one_line
+from ragqa.ingest.decode import decode_bytes
+from ragqa.ingest.documents import Document, Section, SkipFile, read_bytes
+from ragqa.ingest.markdown import stem_of
+from ragqa.ingest.reasons import one_line
 
 
 def read_rtf(path: Path, rel: str, options=None) -> Document:

@@ -15,13 +15,13 @@ from pathlib import Path
 
 from python_calamine import CalamineWorkbook, SheetTypeEnum
 
-from ingest.documents import Document, Section, SkipFile
-from ingest.formats.package import check_package, damaged
-from ingest.markdown import stem_of
+from ragqa.ingest.documents import Document, Section, SkipFile
+from ragqa.ingest.formats.package import check_package, damaged
+from ragqa.ingest.markdown import stem_of
 
 
 def read_xlsx(path: Path, rel: str, options) -> Document:
-    """The reader for ingest.formats."""
+    """The reader for ragqa.ingest.formats."""
     check_package(path, "xlsx")
     limit = max(1, options.max_sheet_rows)
     sections: list[Section] = []

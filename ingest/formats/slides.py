@@ -11,17 +11,17 @@ from pathlib import Path
 import pptx
 from pptx.enum.shapes import MSO_SHAPE_TYPE, PP_PLACEHOLDER
 
-from ingest.documents import Document, Section, SkipFile
-from ingest.formats.package import check_package, damaged, office_title
-from ingest.markdown import stem_of
-from ingest.reasons import one_line, page_ranges
+from ragqa.ingest.documents import Document, Section, SkipFile
+from ragqa.ingest.formats.package import check_package, damaged, office_title
+from ragqa.ingest.markdown import stem_of
+from ragqa.ingest.reasons import one_line, page_ranges
 
 _TITLES = (PP_PLACEHOLDER.TITLE, PP_PLACEHOLDER.CENTER_TITLE, PP_PLACEHOLDER.VERTICAL_TITLE)
 _FAR = 10**12  # where a shape with no position sorts: after the ones that have one
 
 
 def read_pptx(path: Path, rel: str, options) -> Document:
-    """The reader for ingest.formats."""
+    """The reader for ragqa.ingest.formats."""
     check_package(path, "pptx")
     try:
         deck = pptx.Presentation(str(path))

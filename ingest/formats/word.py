@@ -16,9 +16,9 @@ from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import parse_xml
 from lxml import etree
 
-from ingest.documents import Document, Section, SkipFile
-from ingest.formats.package import check_package, damaged, heading_sections, office_title
-from ingest.markdown import stem_of
+from ragqa.ingest.documents import Document, Section, SkipFile
+from ragqa.ingest.formats.package import check_package, damaged, heading_sections, office_title
+from ragqa.ingest.markdown import stem_of
 
 NS = {"w": "http://schemas.openxmlformats.org/wordprocessingml/2006/main",
       "mc": "http://schemas.openxmlformats.org/markup-compatibility/2006"}
@@ -34,7 +34,7 @@ _NOTE_PARTS = [(RT.HEADER, "Header"), (RT.FOOTER, "Footer"), (RT.FOOTNOTES, "Foo
 
 
 def read_docx(path: Path, rel: str, options) -> Document:
-    """The reader for ingest.formats: body under its headings, then Header/Footer/Footnotes sections."""
+    """The reader for ragqa.ingest.formats: body under its headings, then Header/Footer/Footnotes sections."""
     check_package(path, "docx")
     try:
         word = docx.Document(str(path))

@@ -21,12 +21,12 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import streamlit as st  # noqa: E402
 
-from ingest.background import IngestJobs, report_rows  # noqa: E402
-from ingest.file_status import file_statuses  # noqa: E402
-from ingest.uploads import ALLOWED_SUFFIXES, UploadRejected, save_upload  # noqa: E402
 from ragqa.collections import COLLECTION_VARIABLE, app_settings  # noqa: E402
 from ragqa.config import load_settings  # noqa: E402
 from ragqa.errors import RagqaError  # noqa: E402
+from ragqa.ingest.background import IngestJobs, report_rows  # noqa: E402
+from ragqa.ingest.file_status import file_statuses  # noqa: E402
+from ragqa.ingest.uploads import ALLOWED_SUFFIXES, UploadRejected, save_upload  # noqa: E402
 from ragqa.web.access import allowed_in  # noqa: E402
 from ragqa.web.chat_page import chat_view  # noqa: E402
 from ragqa.web.collection_picker import chat_searcher, pick_collections  # noqa: E402

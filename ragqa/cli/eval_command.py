@@ -138,7 +138,7 @@ def run_eval(settings, args) -> int:
 
 def measure(settings, work: Path, corpus: dict, queries: dict, qrels: dict, mode: str) -> tuple[dict, int]:
     """Ingest the corpus under `work` (incrementally), run the queries; (the --json dict, chunks embedded)."""
-    from ingest.pipeline import ingest_folder
+    from ragqa.ingest.pipeline import ingest_folder
     from ragqa.models.chat import reranking_model
     from ragqa.models.embedding import make_embedder
     from ragqa.retrieve.search import Searcher

@@ -105,7 +105,7 @@ class _ProgressBar:
 
 
 def run_ingest(settings, args) -> Output:
-    from ingest.pipeline import ingest_folder
+    from ragqa.ingest.pipeline import ingest_folder
 
     engine = {k: v for k, v in (("engine", args.engine), ("ray_address", args.ray_address)) if v}
     if args.ray_address and not args.engine:

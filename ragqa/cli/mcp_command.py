@@ -32,7 +32,7 @@ def run_mcp(settings, args) -> int:
         return 2
     write_path = None
     if settings.mcp.allow_ingest:  # the only way a tool may write the index
-        from ingest.pipeline import ingest_folder
+        from ragqa.ingest.pipeline import ingest_folder
 
         write_path = ingest_folder
     served = Served(with_folders(settings, args), ingest=write_path)

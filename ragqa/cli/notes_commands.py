@@ -106,7 +106,7 @@ def run_watch(settings, args) -> int:
     """One watcher per chosen collection, each with its own folder, index and model; Ctrl-C stops them all."""
     from contextlib import ExitStack
 
-    from ingest.watch import FolderWatcher, describe
+    from ragqa.ingest.watch import FolderWatcher, describe
     from ragqa.models.embedding import make_embedder
 
     picked = chosen(settings, args)

@@ -59,7 +59,7 @@ def run_serve(settings, args) -> int:
     if refused_host(settings, args.host, token):
         return 2
     redact_secrets_in_logs()  # a token pasted into a URL is never written to the access log
-    from ingest.pipeline import ingest_folder
+    from ragqa.ingest.pipeline import ingest_folder
 
     # conversations are kept in the top index folder, as `ragqa chat` keeps them, whichever collection is served
     history_dir = Path(args.index).expanduser().resolve() if args.index else settings.index_path

@@ -45,7 +45,7 @@ class IndexReading(Protocol):
 
 
 class IndexWriting(Protocol):
-    """What ingest writes through (ingest.pipeline); the caller holds ragqa.index.lock.write_lock."""
+    """What ingest writes through (ragqa.ingest.pipeline); the caller holds ragqa.index.lock.write_lock."""
 
     rebuilt: bool
     generation: int

@@ -59,7 +59,7 @@ def note_json(settings, given: str, page: int | None = None) -> dict:
     if record.kind in PLAIN_KINDS:
         if page is not None:
             raise NoteNotFoundError(f"{record.path!r} is a {record.kind} note: it has no pages; leave page out")
-        from ingest.decode import decode_bytes  # the faces see both paths: the note decoded as ingest decodes it
+        from ragqa.ingest.decode import decode_bytes  # the faces see both paths: the note decoded as ingest decodes it
 
         text = decode_bytes(file.read_bytes())[0]  # whole: it was no larger than max_file_mb when it was indexed
     else:

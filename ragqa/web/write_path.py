@@ -13,13 +13,13 @@ from typing import Any, Protocol
 
 
 class IngestJob(Protocol):
-    """One ingest running in the background (ingest.background.IngestJob), as the page reads it."""
+    """One ingest running in the background (ragqa.ingest.background.IngestJob), as the page reads it."""
 
     folder: Path
     done: int  # files read and committed so far
     total: int  # files that need reading; 0 until the scan is done
     chunks: int
-    report: Any  # the finished ingest's report (ingest.pipeline.IngestReport)
+    report: Any  # the finished ingest's report (ragqa.ingest.pipeline.IngestReport)
     error: str | None  # one line, when the ingest failed
 
     @property
@@ -29,7 +29,7 @@ class IngestJob(Protocol):
 
 
 class IngestJobs(Protocol):
-    """The latest ingest of each index folder, shared by every tab (ingest.background.IngestJobs)."""
+    """The latest ingest of each index folder, shared by every tab (ragqa.ingest.background.IngestJobs)."""
 
     def current(self, index_dir: Path) -> IngestJob | None: ...
 

@@ -12,8 +12,8 @@ def api_client(settings, token: str | None = None) -> Iterator:
     """A TestClient over the API for these Settings (all their collections), as `ragqa serve` builds it."""
     from fastapi.testclient import TestClient
 
-    from ingest.pipeline import ingest_folder
     from ragqa.api import create_app
+    from ragqa.ingest.pipeline import ingest_folder
 
     app = create_app(settings, token=token, ingest=ingest_folder, history_dir=settings.index_path)
     with TestClient(app, base_url="http://127.0.0.1") as client:  # a Host the API serves (ragqa.hosts)

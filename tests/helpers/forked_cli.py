@@ -24,7 +24,7 @@ from ragqa.cli import COMMAND_MODULES
 
 TESTS = Path(__file__).resolve().parents[1]  # tests/: helpers.forked_cli is imported from there
 # What a `ragqa` command imports before it does anything. The server lives until pytest exits.
-PRELOAD = ["helpers.forked_cli", "ragqa.cli", *COMMAND_MODULES, "ingest.pipeline", "sentence_transformers"]
+PRELOAD = ["helpers.forked_cli", "ragqa.cli", *COMMAND_MODULES, "ragqa.ingest.pipeline", "sentence_transformers"]
 
 
 def run_cli(argv: list[str], cwd: str, env: dict[str, str], stdout: str, stderr: str, stdin: str | None) -> None:
