@@ -22,15 +22,15 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from machine import machine_line  # noqa: E402
+from machine import machine_line
 
-from ragqa.config import Settings  # noqa: E402
-from ragqa.index.lock import write_lock  # noqa: E402
-from ragqa.index.schema import FileRecord  # noqa: E402
-from ragqa.index.store import open_reader, open_writer  # noqa: E402
-from ragqa.records import Chunk, NoteDate, NoteMeta  # noqa: E402
-from ragqa.retrieve.lexical import topic_terms  # noqa: E402
-from ragqa.retrieve.metrics import percentile  # noqa: E402
+from ragqa.config import Settings
+from ragqa.index.lock import write_lock
+from ragqa.index.schema import FileRecord
+from ragqa.index.store import open_reader, open_writer
+from ragqa.records import Chunk, NoteDate, NoteMeta
+from ragqa.retrieve.lexical import topic_terms
+from ragqa.retrieve.metrics import percentile
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "scifact"
 DIM, PER_FILE = 384, 5

