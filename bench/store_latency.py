@@ -119,7 +119,7 @@ def main() -> None:
             built = build(settings, texts, rng)
             reader = open_reader(settings.index_path)
             try:
-                pairs = list(zip(questions, vectors))
+                pairs = list(zip(questions, vectors, strict=True))
                 dense = timed(lambda q: reader.dense(q[1], 10), pairs)
                 lexical = timed(lambda q: reader.bm25(topic_terms(q[0]), 10), pairs)
                 hybrid = timed(lambda q: reader.hybrid(topic_terms(q[0]), q[1], 10, 300, 5), pairs)
