@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
                 try:
                     page.goto(url)
                     break
-                except Exception:  # noqa: BLE001  not listening yet
+                except Exception:
                     if time.monotonic() > deadline:
                         raise
                     time.sleep(1)

@@ -134,14 +134,15 @@ def main() -> int:
         print("| rule | cites gold | ≥1 citation | mean citations per answer |\n|---|---|---|---|")
         for name, (source, rule) in RULES.items():
             cited = [rule(r[source], [text for _doc, text in seen[r["qid"]]]) for r in rows]
-            docs = [[seen[r["qid"]][n - 1][0] for n in c] for r, c in zip(rows, cited)]
-            hits = sum(bool(set(d) & gold[r["qid"]]) for r, d in zip(rows, docs))
+            docs = [[seen[r["qid"]][n - 1][0] for n in c] for r, c in zip(rows, cited, strict=True)]
+            hits = sum(bool(set(d) & gold[r["qid"]]) for r, d in zip(rows, docs, strict=True))
             print(f"| {name} | {hits}/{len(rows)} ({100 * hits / len(rows):.0f}%) | "
                   f"{sum(map(bool, cited))}/{len(rows)} | {sum(map(len, cited)) / len(rows):.2f} |")
             if name.startswith("(a)"):
                 logged = [[note_name(d) for d in r["cited"]] for r in rows]
-                wrong = sum(d != g for d, g in zip(docs, logged))
-                wrong_gold = sum(bool(set(d) & gold[r["qid"]]) != r["cites_gold"] for r, d in zip(rows, docs))
+                wrong = sum(d != g for d, g in zip(docs, logged, strict=True))
+                wrong_gold = sum(bool(set(d) & gold[r["qid"]]) != r["cites_gold"]
+                                 for r, d in zip(rows, docs, strict=True))
                 mismatch = f"(a) mismatches with the log: {wrong} in cited passages, {wrong_gold} in cites gold"
         print(f"\n{mismatch}")
     return 0

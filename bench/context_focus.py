@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
             kept = context(spec, text, hits, similarity)
             row = table[name]
             row["gold"] += contains_gold(" ".join(kept), golds)
-            row["gold_doc"] += any(d in gold_docs and contains_gold(t, golds) for d, t in zip(docs, kept))
+            row["gold_doc"] += any(d in gold_docs and contains_gold(t, golds) for d, t in zip(docs, kept, strict=False))
             row["tokens"].append(sum(count_tokens(t) for t in kept if t))
     docs = docs_searcher()
     docs_similarity = cached_similarity(docs.embedder)

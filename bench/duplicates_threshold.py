@@ -41,7 +41,7 @@ def near_copy(text: str, kind: str) -> str:
         return "\n\n".join(parts[:-1]) if len(parts) > 1 else text
     words = text.split(" ")
     middle = len(words) // 2
-    return " ".join(words[:middle] + ["really"] + words[middle:])
+    return " ".join([*words[:middle], "really", *words[middle:]])
 
 
 def main() -> None:

@@ -74,7 +74,7 @@ def main() -> None:
             warmed.add(kind)
         rows.append((path, *read(path, options)))
     by_kind = defaultdict(list)
-    for path, kind, seconds, pages, outcome in rows:
+    for _path, kind, seconds, _pages, outcome in rows:
         by_kind[kind].append((seconds, outcome))
     print("| type | files | read | skipped | median s/file | max s/file |\n|---|---|---|---|---|---|")
     for kind, results in sorted(by_kind.items()):

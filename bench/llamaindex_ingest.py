@@ -22,8 +22,8 @@ def run_llamaindex(folder: Path, model_folder: Path, passage_prefix: str, query_
         from llama_index.embeddings.huggingface import HuggingFaceEmbedding
         from llama_index.vector_stores.faiss import FaissVectorStore
     except ImportError as err:
-        raise SystemExit(f"LlamaIndex is not installed ({err.name}): pip install -c constraints.txt "
-                         "llama-index-core llama-index-embeddings-huggingface llama-index-vector-stores-faiss")
+        raise SystemExit(f"LlamaIndex is not installed ({err.name}): pip install -c constraints.txt llama-index-core "
+                         "llama-index-embeddings-huggingface llama-index-vector-stores-faiss") from None
     from ragqa.tokens import encoding
 
     embed = HuggingFaceEmbedding(model_name=str(model_folder), device="cpu", embed_batch_size=batch_size,

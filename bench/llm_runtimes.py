@@ -72,7 +72,7 @@ def start(runtime: str, gguf: Path) -> tuple[subprocess.Popen, openai.OpenAI]:
             return child, client
         except openai.OpenAIError:
             if child.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"{runtime} did not start")
+                raise SystemExit(f"{runtime} did not start") from None
             time.sleep(0.3)
 
 
@@ -118,8 +118,8 @@ def main(argv: list[str] | None = None) -> int:
             for name, (_, client) in servers.items():
                 messages = first_turn(run)
                 cold = timed(client, messages, args.max_tokens)
-                follow = timed(client, messages + [{"role": "assistant", "content": cold["text"]},
-                                                   {"role": "user", "content": "And who reports back, when?"}],
+                follow = timed(client, [*messages, {"role": "assistant", "content": cold["text"]},
+                                        {"role": "user", "content": "And who reports back, when?"}],
                                args.max_tokens)
                 results[name]["cold"].append(cold)
                 results[name]["follow"].append(follow)

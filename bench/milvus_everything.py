@@ -19,18 +19,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from machine import machine_line  # noqa: E402
+from machine import machine_line
 
-from ragqa.cli.eval_command import load_beir, run_queries, spread_sample, write_corpus_as_notes  # noqa: E402
-from ragqa.config import Settings  # noqa: E402
-from ragqa.index import milvus_reader, milvus_writer  # noqa: E402
-from ragqa.index.queries import read_snapshot  # noqa: E402
-from ragqa.index.store import index_identity, open_writer  # noqa: E402
-from ragqa.ingest.pipeline import ingest_folder  # noqa: E402
-from ragqa.models.embedder import load_embedder  # noqa: E402
-from ragqa.records import Chunk  # noqa: E402
-from ragqa.retrieve.metrics import evaluate, percentile  # noqa: E402
-from ragqa.retrieve.search import Searcher  # noqa: E402
+from ragqa.cli.eval_command import load_beir, run_queries, spread_sample, write_corpus_as_notes
+from ragqa.config import Settings
+from ragqa.index import milvus_reader, milvus_writer
+from ragqa.index.queries import read_snapshot
+from ragqa.index.store import index_identity, open_writer
+from ragqa.ingest.pipeline import ingest_folder
+from ragqa.models.embedder import load_embedder
+from ragqa.records import Chunk
+from ragqa.retrieve.metrics import evaluate, percentile
+from ragqa.retrieve.search import Searcher
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 

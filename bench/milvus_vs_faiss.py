@@ -71,7 +71,7 @@ class MemoEmbedder:
         todo = [t for t in dict.fromkeys(texts) if t not in self.memo]
         if todo:
             started = time.perf_counter()
-            self.memo.update(zip(todo, self.embedder.embed_passages(todo)))
+            self.memo.update(zip(todo, self.embedder.embed_passages(todo), strict=True))
             self.seconds += time.perf_counter() - started
         return np.vstack([self.memo[t] for t in texts]) if texts else self.embedder.embed_passages([])
 
@@ -170,7 +170,7 @@ def backend_only(index: Path, query_vectors: np.ndarray, work: Path) -> dict:
                     row["top10"].append(found.tolist())
             row[name] = (pct(times, 50), pct(times, 95))
         out[backend] = row
-    same = sum(a == b for a, b in zip(out["faiss"]["top10"], out["milvus"]["top10"]))
+    same = sum(a == b for a, b in zip(out["faiss"]["top10"], out["milvus"]["top10"], strict=True))
     out["same_top10"] = same / len(query_vectors)
     return out
 

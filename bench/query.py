@@ -75,12 +75,12 @@ def _draw(rng, m: int, basis: np.ndarray, centres: np.ndarray) -> np.ndarray:
 
 def real_texts(limit: int = 4000) -> list[str]:
     with open(SCIFACT / "corpus.jsonl", encoding="utf-8") as handle:
-        return [json.loads(line)["text"][:1200] for line, _ in zip(handle, range(limit))]
+        return [json.loads(line)["text"][:1200] for line, _ in zip(handle, range(limit), strict=False)]
 
 
 def real_queries(count: int) -> list[str]:
     with open(SCIFACT / "queries.jsonl", encoding="utf-8") as handle:
-        return [json.loads(line)["text"] for line, _ in zip(handle, range(count))]
+        return [json.loads(line)["text"] for line, _ in zip(handle, range(count), strict=False)]
 
 
 def build(folder: Path, n: int, queries: np.ndarray, fts: bool = False) -> dict:
@@ -148,7 +148,7 @@ def measure(folder: Path, model: str, count: int, sweep: list[int]) -> dict:
     steps = {"embed": [], "search": [], "fetch": [], "total": []}
     cpu = {key: [] for key in steps}  # CPU time: what the figures would be on an idle machine, roughly
     found = []
-    for text, query in zip(texts, queries):
+    for text, query in zip(texts, queries, strict=False):
         w0, c0 = time.perf_counter(), time.process_time()
         embedder.embed_query(text)
         w1, c1 = time.perf_counter(), time.process_time()
@@ -158,7 +158,8 @@ def measure(folder: Path, model: str, count: int, sweep: list[int]) -> dict:
         w3, c3 = time.perf_counter(), time.process_time()
         assert len(hits) == len(ranked)
         found.append([i for i, _ in ranked])
-        for key, wall, used in zip(steps, (w1 - w0, w2 - w1, w3 - w2, w3 - w0), (c1 - c0, c2 - c1, c3 - c2, c3 - c0)):
+        for key, wall, used in zip(steps, (w1 - w0, w2 - w1, w3 - w2, w3 - w0), (c1 - c0, c2 - c1, c3 - c2, c3 - c0),
+                                   strict=True):
             steps[key].append(wall * 1000)
             cpu[key].append(used * 1000)
     result = {"n": n, "kind": reader.vectors.kind, "open_s": open_s, "rss_model_mb": rss_model,
@@ -178,7 +179,7 @@ def measure(folder: Path, model: str, count: int, sweep: list[int]) -> dict:
 
 
 def recall(found: list[list[int]], exact: np.ndarray) -> float:
-    return float(np.mean([len(set(f) & set(e.tolist())) / 10 for f, e in zip(found, exact)]))
+    return float(np.mean([len(set(f) & set(e.tolist())) / 10 for f, e in zip(found, exact, strict=True)]))
 
 
 def run_size(n: int, args) -> dict:

@@ -20,12 +20,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from machine import machine_line  # noqa: E402
+from machine import machine_line
 
-from ragqa.cli.eval_command import write_corpus_as_notes  # noqa: E402
-from ragqa.config import Settings  # noqa: E402
-from ragqa.ingest.pipeline import ingest_folder  # noqa: E402
-from ragqa.models.embedder import load_embedder  # noqa: E402
+from ragqa.cli.eval_command import write_corpus_as_notes
+from ragqa.config import Settings
+from ragqa.ingest.pipeline import ingest_folder
+from ragqa.models.embedder import load_embedder
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "scifact"
 

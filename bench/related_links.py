@@ -174,11 +174,11 @@ def main() -> None:
     dense_s = time.perf_counter() - started
     raw = all_top_k(notes.vectors, K)
     started = time.perf_counter()
-    lexical = bm25_top([f"{t}\n{texts.get(p, '')}" for p, t in zip(notes.paths, notes.titles)], 50)
+    lexical = bm25_top([f"{t}\n{texts.get(p, '')}" for p, t in zip(notes.paths, notes.titles, strict=True)], 50)
     bm25_s = time.perf_counter() - started
     meta = {p: m for p, _, m in read_files(index)}
     unlinked = bm25_top([f"{t}\n{without_link_words(texts.get(p, ''), meta.get(p, {}).get('links', []))}"
-                         for p, t in zip(notes.paths, notes.titles)], K)
+                         for p, t in zip(notes.paths, notes.titles, strict=True)], K)
     rows = {
         "`ragqa related`: mean of chunk vectors, centred, cosine": (dense[:, :K], dense_s),
         "same, not centred": (raw, None),

@@ -22,15 +22,15 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from machine import machine_line  # noqa: E402
+from machine import machine_line
 
-from ragqa.config import Settings  # noqa: E402
-from ragqa.index.lock import write_lock  # noqa: E402
-from ragqa.index.schema import FileRecord  # noqa: E402
-from ragqa.index.store import open_reader, open_writer  # noqa: E402
-from ragqa.records import Chunk, NoteDate, NoteMeta  # noqa: E402
-from ragqa.retrieve.lexical import topic_terms  # noqa: E402
-from ragqa.retrieve.metrics import percentile  # noqa: E402
+from ragqa.config import Settings
+from ragqa.index.lock import write_lock
+from ragqa.index.schema import FileRecord
+from ragqa.index.store import open_reader, open_writer
+from ragqa.records import Chunk, NoteDate, NoteMeta
+from ragqa.retrieve.lexical import topic_terms
+from ragqa.retrieve.metrics import percentile
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "scifact"
 DIM, PER_FILE = 384, 5
@@ -119,7 +119,7 @@ def main() -> None:
             built = build(settings, texts, rng)
             reader = open_reader(settings.index_path)
             try:
-                pairs = list(zip(questions, vectors))
+                pairs = list(zip(questions, vectors, strict=True))
                 dense = timed(lambda q: reader.dense(q[1], 10), pairs)
                 lexical = timed(lambda q: reader.bm25(topic_terms(q[0]), 10), pairs)
                 hybrid = timed(lambda q: reader.hybrid(topic_terms(q[0]), q[1], 10, 300, 5), pairs)

@@ -74,7 +74,7 @@ def start_ingest(settings, embedder, folder: Path | None = None, rebuild: bool =
                                        progress=progress, lock_wait=5.0)
         except RagqaError as err:
             job.error = str(err)
-        except Exception as err:  # shown in the UI as one line; the index keeps its last committed state
+        except Exception as err:  # noqa: BLE001 - shown in the UI as one line; the index keeps its last committed state
             job.error = f"ingest failed: {type(err).__name__}: {err}".splitlines()[0]
         finally:
             job.finished = True

@@ -53,7 +53,7 @@ def _guess_encoding(data: bytes) -> str | None:
     try:
         matches = [m for m in charset_normalizer.from_bytes(data)
                    if not m.encoding.startswith(("utf_16", "utf_32"))]
-    except Exception:  # a detector bug must not stop ingest
+    except Exception:  # noqa: BLE001 - a detector bug must not stop ingest
         return None
     if not matches:
         return None

@@ -42,7 +42,7 @@ def split_front_matter(text: str) -> tuple[dict, str, str | None]:
         where = f" at line {mark.line + 2}" if mark else ""
         problem = getattr(err, "problem", None) or "syntax error"
         return {}, text, f"front matter is not valid YAML{where} ({problem}); kept as text"
-    except Exception as err:  # e.g. an impossible date like 2024-13-45
+    except Exception as err:  # noqa: BLE001 - e.g. an impossible date like 2024-13-45
         return {}, text, f"front matter could not be read ({type(err).__name__}); kept as text"
     if data is None:
         return {}, body, None

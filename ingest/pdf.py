@@ -22,7 +22,7 @@ from ragqa.ingest.markdown import stem_of
 from ragqa.ingest.reasons import PageFailures, one_line, page_ranges, shorten
 from ragqa.ingest.titles import sensible_title
 
-NO_PASSWORD = "encrypted PDF: no password opens it (set pdf.passwords in config.yaml)"
+NO_PASSWORD = "encrypted PDF: no password opens it (set pdf.passwords in config.yaml)"  # noqa: S105 - a message
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -52,7 +52,7 @@ def load_pdf(path: Path, rel: str, passwords: dict[str, str] | None = None, ocr=
         except DependencyError:
             raise SkipFile("encrypted PDF uses AES, which needs the 'cryptography' package "
                            "(pip install cryptography)") from None
-        except Exception as err:  # pypdf raises many types for damaged files
+        except Exception as err:  # noqa: BLE001 - pypdf raises many types for damaged files
             raise SkipFile(f"broken PDF: {one_line(err)}") from None
     pages = f"{page_count} page" + ("" if page_count == 1 else "s")
     if not sections and ocr_on:
@@ -105,7 +105,7 @@ def _read_pages(reader: PdfReader) -> tuple[list[Section], list[str], int, list[
             text = clean_pdf_text(reader.pages[number - 1].extract_text() or "")
         except DependencyError:
             raise
-        except Exception as err:  # one bad page must not lose the others
+        except Exception as err:  # noqa: BLE001 - one bad page must not lose the others
             failed.add(number, err)
             continue
         if text:
@@ -147,7 +147,7 @@ def _metadata_title(reader: PdfReader) -> str | None:
     try:
         meta = reader.metadata
         return meta.title if meta else None
-    except Exception:  # a broken info dictionary only costs the title
+    except Exception:  # noqa: BLE001 - a broken info dictionary only costs the title
         return None
 
 

@@ -80,7 +80,7 @@ def prepare_file(item, sha: str, settings: Settings, fits, reader: DocumentWorke
         return record, chunks, doc.warnings
     except SkipFile as reason:
         record.status, record.reason = "skipped", str(reason)
-    except Exception as err:  # one bad file must never stop the ingest
+    except Exception as err:  # noqa: BLE001 - one bad file must never stop the ingest
         record.status, record.reason = "skipped", (
             f"could not read: {type(err).__name__}: {err}".splitlines()[0][:200])
     return record, [], []
@@ -203,7 +203,7 @@ def _add_missing_notes(found, known: dict[str, FileRecord], writer) -> None:
         if item.kind in PLAIN_KINDS:
             try:
                 doc = load_file(item)
-            except Exception:  # noqa: BLE001 (it was read before; what cannot be read now keeps the file's time)
+            except Exception:  # noqa: BLE001, S110 (it was read before; what cannot be read now keeps the file's time)
                 pass
         record.note = note_meta(doc, item.mtime_ns)
         records.append(record)

@@ -150,5 +150,5 @@ def trim(text: str, start: int, end: int) -> Span:
 
 
 def _cut(text: str, start: int, end: int, cuts: list[int]) -> list[Span]:
-    spans = [trim(text, a, b) for a, b in zip([start, *cuts], [*cuts, end])]
+    spans = [trim(text, a, b) for a, b in zip([start, *cuts], [*cuts, end], strict=True)]
     return [s for s in spans if s[0] < s[1]]

@@ -148,7 +148,7 @@ class FolderWatcher:
                                    index_dir=self.index_dir, lock_wait=LOCK_WAIT_SECONDS)
         except RagqaError as err:
             self._tell_error(str(err))
-        except Exception as err:  # the watcher keeps running; the index keeps its last committed state
+        except Exception as err:  # noqa: BLE001 - the watcher keeps running; the index keeps its last committed state
             self._tell_error(f"ingest failed: {type(err).__name__}: {err}".splitlines()[0])
         else:
             self.runs += 1

@@ -80,7 +80,7 @@ class DocumentWorker:
     def _start(self) -> subprocess.Popen:
         self._kill()
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(_ROOT), os.environ.get("PYTHONPATH")]))}
-        self._child = subprocess.Popen(
+        self._child = subprocess.Popen(  # noqa: S603 - this module, in our own interpreter
             [sys.executable, "-m", "ragqa.ingest.worker", str(os.getpid())],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
         )
@@ -120,7 +120,7 @@ class DocumentWorker:
             data += block
             if size is None and len(data) >= _HEADER:
                 size = int.from_bytes(data[:_HEADER], "big")
-        return pickle.loads(bytes(data[_HEADER:]))
+        return pickle.loads(bytes(data[_HEADER:]))  # noqa: S301 - our own child's reply, over its own pipe
 
     def _kill(self) -> None:
         child, self._child = self._child, None
@@ -179,14 +179,14 @@ def main() -> None:
     requests = sys.stdin.buffer
     while True:
         try:
-            path, rel, kind, options = pickle.load(requests)
+            path, rel, kind, options = pickle.load(requests)  # noqa: S301 - from the parent that started us
         except EOFError:
             return
         try:
             reply = ("ok", read_document(Path(path), rel, kind, options))
         except SkipFile as skip:
             reply = ("skip", str(skip))
-        except BaseException as err:  # MemoryError, RecursionError...: this file only
+        except BaseException as err:  # noqa: BLE001 - MemoryError, RecursionError...: this file only
             reply = ("error", one_line(err))
         send(reply)
 

@@ -256,7 +256,7 @@ def load_settings(path: str | os.PathLike | None = None, environ: dict[str, str]
         if not file.is_file():
             raise ConfigError(f"config file not found: {file}")
         try:
-            data = yaml.load(file.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader) or {}
+            data = yaml.load(file.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader) or {}  # noqa: S506 - safe
         except yaml.YAMLError as err:
             mark = getattr(err, "problem_mark", None)
             where = f" at line {mark.line + 1}" if mark else ""

@@ -191,7 +191,7 @@ class UISettings(_Section):
 class APISettings(_Section):
     # NAME of the env var holding the bearer token `ragqa serve` asks of every request; when that variable
     # is unset or empty, no token is asked, and only a loopback --host is allowed.
-    token_env: str | None = "RAGQA_API_TOKEN"
+    token_env: str | None = "RAGQA_API_TOKEN"  # noqa: S105 - the variable's name, not a token
     max_request_kb: int = Field(1024, ge=1)  # larger request bodies get 413
     # /v1/embeddings: at most this many texts, and this many tokens in all, per request (more: 413)
     max_embedding_texts: int = Field(256, ge=1)

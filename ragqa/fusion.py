@@ -12,7 +12,7 @@ def reciprocal_rank_fusion(rankings: list[list[tuple[int, float]]], k: int = 60,
     """
     weights = weights or [1.0] * len(rankings)
     fused: dict[int, float] = {}
-    for ranking, weight in zip(rankings, weights):
+    for ranking, weight in zip(rankings, weights, strict=True):
         for rank, (item, _score) in enumerate(ranking, start=1):
             fused[item] = fused.get(item, 0.0) + weight / (k + rank)
     return sorted(fused.items(), key=lambda pair: (-pair[1], pair[0]))
@@ -28,7 +28,7 @@ def score_fusion(rankings: list[list[tuple[int, float]]],
     """
     weights = weights or [1.0] * len(rankings)
     fused: dict[int, float] = {}
-    for ranking, weight in zip(rankings, weights):
+    for ranking, weight in zip(rankings, weights, strict=True):
         if not ranking:
             continue
         values = [score for _, score in ranking]

@@ -109,8 +109,8 @@ def app_bind_refusal(host: str | None, password_env: str | None, has_password: b
     >>> app_bind_refusal("0.0.0.0", "PW", False)
     'ragqa: refusing to serve on 0.0.0.0 without a password: set $PW to a password, or serve on 127.0.0.1'
     """
-    if host and is_loopback(host) or has_password:
+    if (host and is_loopback(host)) or has_password:
         return None
     how = (f"set ${password_env} to a password" if password_env else
            "set ui.password_env in config.yaml to the NAME of an environment variable holding a password")
-    return public_bind_refusal(host or "0.0.0.0", "a password", how)
+    return public_bind_refusal(host or "0.0.0.0", "a password", how)  # noqa: S104 - the refusal's words, no bind

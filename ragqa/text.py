@@ -10,7 +10,7 @@ import re
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 # End of a sentence: punctuation, optional closing quote or bracket, then white space.
-_SENTENCE_END = re.compile(r"[.!?…。！？][\"'”’)\]]*(?=\s)")
+_SENTENCE_END = re.compile(r"[.!?…。！？][\"'”’)\]]*(?=\s)")  # noqa: RUF001 - CJK and typographic marks
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")  # also ends a sentence (a heading, a list item), unless told otherwise
 # Words that carry no topic: Lucene's English stop set (what Anserini's BM25 runs use), plus question,
 # auxiliary and pronoun words. They match most passages, so they neither find nor support one.
@@ -75,7 +75,7 @@ def sentence_spans(text: str, paragraphs: bool = True) -> list[tuple[int, int]]:
         cuts += [at for m in _BLANK_LINE.finditer(text) for at in m.span()]
     points = sorted(set(cuts))
     out = []
-    for a, b in zip([0, *points], [*points, len(text)]):
+    for a, b in zip([0, *points], [*points, len(text)], strict=True):
         while a < b and text[a].isspace():
             a += 1
         while b > a and text[b - 1].isspace():

@@ -39,11 +39,11 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 # (docs/PERFORMANCE.md, "Threads on a busy machine"; the benches and the llama.cpp server set it too).
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from helpers.data import REPO, need_shared  # noqa: E402
-from helpers.failing_endpoint import FailingEndpoint  # noqa: E402
-from helpers.hash_embedder import register as register_hash_embedder  # noqa: E402
-from helpers.net import free_port, wait_for_health  # noqa: E402
-from helpers.settings import HASH, MINILM, make_settings, write_notes  # noqa: E402
+from helpers.data import REPO, need_shared
+from helpers.failing_endpoint import FailingEndpoint
+from helpers.hash_embedder import register as register_hash_embedder
+from helpers.net import free_port, wait_for_health
+from helpers.settings import HASH, MINILM, make_settings, write_notes
 
 register_hash_embedder()
 

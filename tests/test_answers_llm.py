@@ -96,7 +96,7 @@ def words(text: str) -> list[str]:
 
 @live
 def test_answer_streams_in_pieces_that_add_up_to_the_final_text(sun_answer):
-    named, deltas, answer = sun_answer
+    _named, deltas, answer = sun_answer
     assert answer.generated and answer.error is None
     assert len(deltas) > 1
     assert words(answer.text) == words("".join(deltas))  # the same answer, only citations fixed

@@ -77,7 +77,7 @@ def test_embeddings_use_the_query_and_passage_prompts(client):
     assert query[0].embedding != passage[0].embedding  # "query: " and "passage: " prompts
     again = client.embeddings.create(model="ragqa", input=text, encoding_format="float",
                                      extra_body={"input_type": "query"}).data[0].embedding
-    assert max(abs(a - b) for a, b in zip(again, query[0].embedding)) < 1e-5  # query is the default
+    assert max(abs(a - b) for a, b in zip(again, query[0].embedding, strict=True)) < 1e-5  # query is the default
 
 
 @live

@@ -193,7 +193,7 @@ BODY_PATHS = [  # (route, JSON body): folders, collections, conversation ids and
 ]
 
 
-@pytest.mark.parametrize("route, body", BODY_PATHS, ids=[f"{r}-{i}" for i, (r, _) in enumerate(BODY_PATHS)])
+@pytest.mark.parametrize(("route", "body"), BODY_PATHS, ids=[f"{r}-{i}" for i, (r, _) in enumerate(BODY_PATHS)])
 def test_paths_in_request_bodies_are_refused(open_server, route, body):
     assert_refused(open_server, *open_server.request("POST", route, body))
 
@@ -343,7 +343,7 @@ WRONG_CREDENTIALS = [  # (headers, query string)
 ]
 
 
-@pytest.mark.parametrize("headers, query", WRONG_CREDENTIALS)
+@pytest.mark.parametrize(("headers", "query"), WRONG_CREDENTIALS)
 def test_a_wrong_or_misplaced_token_is_401(guarded, headers, query):
     for method, path, body in (("GET", "/v1/status", None), ("POST", "/v1/search", {"query": "tomato"}),
                                ("GET", "/openapi.json", None)):

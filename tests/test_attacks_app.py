@@ -216,7 +216,7 @@ def test_uploads_land_in_the_notes_folder_whatever_their_name_or_the_box_says(ap
     assert not [p for p in (site / "index").rglob("*.md")]  # nothing uploaded into the index folder
 
 
-@pytest.mark.parametrize("name, data", STREAMLIT_REFUSES, ids=["nul", "sh", "no-suffix", "exe"])
+@pytest.mark.parametrize(("name", "data"), STREAMLIT_REFUSES, ids=["nul", "sh", "no-suffix", "exe"])
 def test_uploads_streamlit_refuses_show_no_traceback_and_write_nothing(app_on, site, name, data):
     before = everything(site)
     at = run_app()

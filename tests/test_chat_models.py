@@ -56,7 +56,7 @@ def test_a_model_that_cannot_be_made_is_a_no_chat_model_carrying_the_reason():
     model, problem = chat_model_or_problem(LLMSettings(provider="openai", base_url="http://127.0.0.1:9/v1"))
     assert problem.startswith("llm.model is not set")
     assert isinstance(model, NoChatModel) and not model.generates and model.check() == problem
-    with pytest.raises(LLMError, match="^llm.model is not set"):
+    with pytest.raises(LLMError, match=r"^llm\.model is not set"):
         model.complete(HELLO)
     none, no_problem = chat_model_or_problem(LLMSettings(provider="none"))  # provider none is no problem
     assert isinstance(none, NoChatModel) and no_problem is None

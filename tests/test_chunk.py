@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import itertools
 
 import pytest
 import tiktoken
@@ -84,7 +85,7 @@ def test_long_paragraphs_are_cut_between_sentences_within_the_budget():
 def test_consecutive_chunks_share_trailing_sentences_as_overlap():
     doc = doc_of(Section([], SENTENCES))
     chunks = chunk(doc, chunk_tokens=60, overlap_tokens=20)
-    for before, after in zip(chunks, chunks[1:]):
+    for before, after in itertools.pairwise(chunks):
         shared = next(n for n in range(len(after.text), 0, -1) if before.text.endswith(after.text[:n]))
         assert 0 < tokens(after.text[:shared]) <= 20
         assert after.text.startswith("Sentence number")  # whole sentences, not word fragments
@@ -182,7 +183,7 @@ def test_chunking_never_loses_text_and_respects_both_limits(sections, title, chu
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.sampled_from(list("ab .\n#`~-[]|!:é中") + ["[[x|y]]", "![[p.png]]", "```", "\n---\n"]),
+@given(st.lists(st.sampled_from([*"ab .\n#`~-[]|!:é中", "[[x|y]]", "![[p.png]]", "```", "\n---\n"]),
                 max_size=400).map("".join))
 def test_any_note_text_parses_and_chunks_within_limits(text):
     doc = parse_markdown(text, "n.md")

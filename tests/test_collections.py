@@ -50,7 +50,7 @@ def test_the_old_notes_dir_is_the_default_collection_and_keeps_its_index_folder(
     assert [c.name for c in choose(both, None)] == ["default"]  # no flag: default, when there is one
     assert collections(both)["papers"].settings.index_path == tmp_path / "ix" / "papers"
     assert [c.name for c in choose(both, "all")] == ["default", "papers"]
-    with pytest.raises(ConfigError, match="no collection named 'nope': config.yaml has default, papers"):
+    with pytest.raises(ConfigError, match=r"no collection named 'nope': config\.yaml has default, papers"):
         choose(both, "papers,nope")
 
 
@@ -110,7 +110,7 @@ def test_a_search_in_one_collection_never_returns_another_collections_passages(t
         files[name] = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
         searchers[name] = searcher_over(three, name)
     queries = []  # the opening words of passages of each collection's notes: queries aimed at one of them
-    for name, searcher in searchers.items():
+    for searcher in searchers.values():
         hits = searcher.search("the", k=300, mode="bm25")
         queries += list(dict.fromkeys(" ".join(h.chunk.text.split()[:10]) for h in hits))[:15]
     assert len(queries) == 45

@@ -75,7 +75,7 @@ def test_searches_during_an_ingest_never_fail_and_never_see_a_half_written_note(
                 assert all(len(v) == 1 for v in seen.values()), f"one search mixed two versions: {seen}"
                 generations.add(snapshot_is_whole(searcher.reader))
                 searches[0] += 1
-        except Exception as err:  # reported by the main thread
+        except Exception as err:  # noqa: BLE001 - reported by the main thread
             problems.append(f"{mode}: {type(err).__name__}: {err}")
 
     readers = [threading.Thread(target=read_in_a_loop, args=(mode,)) for mode in ("hybrid", "dense", "bm25")]
@@ -136,7 +136,7 @@ def test_cli_ingest_waits_for_a_running_ingest_or_refuses_with_wait_0(tmp_path, 
         assert inside.wait(120)
         waiting_out, waiting_log = tmp_path / "waiting.out", tmp_path / "waiting.err"
         waiting = forked_cli.start(command, Path.cwd(), env, waiting_out, stderr=waiting_log)
-        refused = forked_cli.run(command + ["--wait", "0"], env=env, timeout=300)
+        refused = forked_cli.run([*command, "--wait", "0"], env=env, timeout=300)
         assert refused.returncode == 1 and refused.stdout == ""
         assert refused.stderr == (f"ragqa: another ingest (pid {os.getpid()}) is writing to {settings.index_path}; "
                                   "wait for it to finish, then retry\n")

@@ -41,7 +41,7 @@ def test_ragqa_config_env_selects_another_file(tmp_path):
     assert settings.notes_path == tmp_path / "mynotes"  # relative to the config file
 
 
-@pytest.mark.parametrize("yaml_text, expected", [
+@pytest.mark.parametrize(("yaml_text", "expected"), [
     ("serch: {top_k: 3}\n", "unknown key 'serch' in config; allowed here: notes_dir"),
     ("search: {topk: 3}\n", "unknown key 'search.topk' in config; allowed here: top_k, mode"),
     ("search: {mode: fuzzy}\n", "bad value for 'search.mode' ('fuzzy'): must be one of 'dense', 'bm25' or 'hybrid'"),
@@ -74,7 +74,7 @@ def test_ragqa_variables_that_are_not_settings_are_left_alone():
     assert settings.ui.password_env == "RAGQA_PASSWORD"
 
 
-@pytest.mark.parametrize("name, value, key, expected", [
+@pytest.mark.parametrize(("name", "value", "key", "expected"), [
     ("RAGQA_NOTES_DIR", "/tmp/n", "notes_dir", "/tmp/n"),
     ("RAGQA_MAX_FILE_MB", "3", "max_file_mb", 3.0),
     ("RAGQA_INCLUDE", '["**/*.md"]', "include", ["**/*.md"]),
@@ -91,7 +91,7 @@ def test_setting_variables_are_read_like_yaml_values(name, value, key, expected)
     assert getattr(getattr(settings, section) if section else settings, field) == expected
 
 
-@pytest.mark.parametrize("environ, expected", [
+@pytest.mark.parametrize(("environ", "expected"), [
     ({"RAGQA_SEARCH__TOPK": "3"}, "unknown key 'search.topk' in config (from RAGQA_SEARCH__TOPK); allowed here: top_k"),
     ({"RAGQA_UI__PORT": "http"}, "bad value for 'ui.port' ('http') (from RAGQA_UI__PORT)"),
     ({"RAGQA_EXCLUDE": "drafts/**"}, "RAGQA_EXCLUDE"),

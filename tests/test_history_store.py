@@ -58,7 +58,7 @@ def test_an_id_may_be_shortened_to_a_prefix_only_one_conversation_has(tmp_path):
     assert history.find("abc").id == "abc123"
     with pytest.raises(HistoryError, match="2 conversations start with 'ab'"):
         history.find("ab")
-    with pytest.raises(HistoryError, match="no conversation 'zz'.*`ragqa history` lists them"):
+    with pytest.raises(HistoryError, match=r"no conversation 'zz'.*`ragqa history` lists them"):
         history.find("zz")
 
 

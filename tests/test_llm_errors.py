@@ -32,7 +32,7 @@ def error_line(base_url, model, **overrides) -> str:
 
 
 @pytest.mark.parametrize(
-    "model, expected",
+    ("model", "expected"),
     [
         ("missing", "has no model named 'missing' (HTTP 404): set llm.model"),
         ("busy", "is rate-limiting requests (HTTP 429): wait a minute"),
@@ -95,7 +95,7 @@ def test_check_passes_and_reports_bad_key(failing_endpoint, monkeypatch):
 
 
 def test_missing_model_setting_is_explained():
-    with pytest.raises(LLMError, match="llm.model is not set"):
+    with pytest.raises(LLMError, match=r"llm\.model is not set"):
         OpenAIChatModel(LLMSettings(provider="openai", base_url="http://127.0.0.1:1/v1"))
 
 

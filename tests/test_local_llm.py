@@ -81,7 +81,7 @@ def test_a_missing_runtime_names_the_install_command(tmp_path, monkeypatch):
 
 
 def test_settings_mistakes_are_explained(tmp_path):
-    with pytest.raises(LLMError, match="unknown llm.local_model 'gpt-9': choose one of smollm2-135m"):
+    with pytest.raises(LLMError, match=r"unknown llm\.local_model 'gpt-9': choose one of smollm2-135m"):
         ensure_local_server(LLMSettings(local_model="gpt-9"), tmp_path)
     with pytest.raises(LLMError, match=r"llm.context_window 16384 is more than 'smollm2-135m' supports \(8192\)"):
         ensure_local_server(LLMSettings(local_model="smollm2-135m", context_window=16384), tmp_path)

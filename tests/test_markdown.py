@@ -108,7 +108,7 @@ def test_windows_line_endings_are_understood():
 
 # --- links and embeds ---------------------------------------------------------------
 
-@pytest.mark.parametrize("link, shown, target", [
+@pytest.mark.parametrize(("link", "shown", "target"), [
     ("[[Note]]", "Note", "Note"),
     ("[[Note|an alias]]", "an alias", "Note"),
     ("[[./Concepts/Zettelkasten|Zettelkasten]]", "Zettelkasten", "Concepts/Zettelkasten"),

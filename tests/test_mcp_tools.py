@@ -6,6 +6,7 @@ from __future__ import annotations
 import zlib
 
 import pytest
+from mcp.shared.exceptions import MCPError
 
 from ragqa.errors import NoteNotFoundError
 from ragqa.ingest.pipeline import ingest_folder
@@ -99,7 +100,7 @@ def test_resources_are_listed_a_page_at_a_time(library, monkeypatch):
         if cursor is None:
             break
     assert [len(p) for p in pages] == [2, 2]
-    assert sorted(sum(pages, [])) == ["ragqa://default/linked/secret.md", "ragqa://default/paper.pdf",
+    assert sorted(uri for page in pages for uri in page) == ["ragqa://default/linked/secret.md", "ragqa://default/paper.pdf",
                                       "ragqa://default/plain.md", "ragqa://default/shortcut.md"]
     with pytest.raises(Exception, match="bad cursor"):
         mcp.run(mcp.client.list_resources, cursor="not-a-cursor")
@@ -110,7 +111,7 @@ def test_a_resource_out_of_the_folder_cannot_be_read(library):
     assert "wild yeast" in mcp.run(mcp.client.read_resource, "ragqa://default/plain.md").contents[0].text
     for uri in ["ragqa://default/linked/secret.md", "ragqa://default/..%2Foutside%2Fsecret.md",
                 "ragqa://other/plain.md"]:
-        with pytest.raises(Exception) as refused:
+        with pytest.raises(MCPError) as refused:
             mcp.run(mcp.client.read_resource, uri)
         assert "4711" not in str(refused.value) and str(library[2]) not in str(refused.value)
 
@@ -168,7 +169,7 @@ def test_a_path_that_could_leave_the_notes_folder_is_refused_before_any_lookup(g
         checked_path(given)
 
 
-@pytest.mark.parametrize("given, expected", [("garden/tomatoes.md", "garden/tomatoes.md"), ("./rust.md", "rust.md"),
+@pytest.mark.parametrize(("given", "expected"), [("garden/tomatoes.md", "garden/tomatoes.md"), ("./rust.md", "rust.md"),
                                              ("notes 2024/a b.md", "notes 2024/a b.md"),
                                              ("..hidden.md", "..hidden.md")])
 def test_a_plain_relative_path_is_taken_literally(given, expected):

@@ -198,7 +198,7 @@ def test_a_milvus_that_is_not_running_is_one_line_that_says_what_to_do(tmp_path,
 def test_holding_everything_needs_the_milvus_backend(tmp_path):
     config = tmp_path / "config.yaml"
     config.write_text("store: {backend: faiss, milvus_holds: everything}\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match="milvus_holds: everything needs store.backend: milvus"):
+    with pytest.raises(ConfigError, match=r"milvus_holds: everything needs store\.backend: milvus"):
         load_settings(config)
 
 

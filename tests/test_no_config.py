@@ -134,7 +134,7 @@ def test_ragqa_app_passes_streamlit_what_the_checkouts_streamlit_config_says(tmp
     from ragqa.cli.app_command import streamlit_command
 
     command = streamlit_command("127.0.0.1", 8501, tmp_path / "page.py")
-    flags = dict(zip(command[5::2], command[6::2]))
+    flags = dict(zip(command[5::2], command[6::2], strict=True))
     toml = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text())
     said = {f"--{section}.{key}": str(value).lower() for section, keys in toml.items() for key, value in keys.items()}
     said.pop("--browser.serverAddress")  # where the browser is told the server is: --server.address, here

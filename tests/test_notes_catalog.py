@@ -132,7 +132,7 @@ def test_nothing_matches_says_so_and_suggests_a_close_tag(vault):
 def test_a_lookup_with_a_filter_searches_only_the_matching_notes(vault):
     answer = ask(vault, "What did I note about numbers in my notes from 2023?")
     assert answer["plan"]["filters"] == {"created": {"from": "2023-01-01", "to": "2023-12-31"}}
-    settings, searcher = vault
+    _settings, searcher = vault
     hits = searcher.search("numbers", k=5, filters=Filters(created=("2023-01-01", "2023-12-31")))
     assert [h.chunk.path for h in hits] == ["Concepts/norm.md"]
 

@@ -103,7 +103,7 @@ def test_a_note_is_found_by_absolute_or_relative_path_and_an_unknown_one_is_refu
     notes = load_note_vectors(garden.index_path)
     assert resolve_note(notes, str(garden.notes_path / "rust" / "cargo.md")) == "rust/cargo.md"
     assert resolve_note(notes, "./rust/cargo.md") == "rust/cargo.md"
-    with pytest.raises(NoteNotFoundError, match="did you mean rust/cargo.md"):
+    with pytest.raises(NoteNotFoundError, match=r"did you mean rust/cargo\.md"):
         resolve_note(notes, "rust/carg.md")
     with pytest.raises(NoteNotFoundError, match="outside the notes folder"):
         resolve_note(notes, "/etc/passwd")
@@ -179,7 +179,7 @@ def test_topics_are_named_by_the_chat_model_they_are_handed(garden):
     topics, problem = find_topics(notes, note_texts(garden.index_path), k=3, settings=garden, chat_model=model)
     assert problem is None and [t["name"] for t in topics] == ["Topic 1", "Topic 2", "Topic 3"]
     [sent] = model.sent  # one request for all three topics, listing each topic's most typical titles
-    titles = dict(zip(notes.paths, notes.titles))
+    titles = dict(zip(notes.paths, notes.titles, strict=True))
     assert titles[topics[0]["notes"][0]] in sent[-1]["content"].splitlines()[1]
 
 

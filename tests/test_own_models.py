@@ -219,7 +219,7 @@ def test_models_list_shows_each_source_with_size_and_readiness(with_smol, hf_cac
     bundled = {name: r for name, r in rows.items() if r["source"] == "bundled"}
     assert set(bundled) == set(local_llm.LOCAL_MODELS)
     assert bundled["smollm2-135m"]["ready"] and bundled["smollm2-135m"]["size"] == 98_362_432
-    for name, model in local_llm.LOCAL_MODELS.items():  # ready exactly when installed, else how to install it
+    for name in local_llm.LOCAL_MODELS:  # ready exactly when installed, else how to install it
         assert bundled[name]["ready"] == (local_model_missing(name) is None)
         assert bundled[name]["ready"] or bundled[name]["detail"] == f"run `bash scripts/install_llm.sh {name}`"
     mine = rows[str(smol_file)]

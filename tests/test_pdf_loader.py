@@ -172,7 +172,7 @@ def test_an_encrypted_pdf_made_here_opens_only_with_its_password(tmp_path):
     path = tmp_path / "locked.pdf"
     with open(path, "wb") as handle:
         writer.write(handle)
-    with pytest.raises(SkipFile, match="set pdf.passwords"):
+    with pytest.raises(SkipFile, match=r"set pdf\.passwords"):
         load_pdf(path, "private/locked.pdf")
     # Opens now; the blank page then has no text, which is its own reason.
     with pytest.raises(SkipFile, match="no extractable text in 1 page "):

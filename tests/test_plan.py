@@ -26,7 +26,7 @@ def plan(question: str) -> Plan:
     return plan_question(question, VOCAB, TODAY)
 
 
-@pytest.mark.parametrize("question, tags", [
+@pytest.mark.parametrize(("question", "tags"), [
     ("Which notes are tagged #math/LinearAlgebra?", ("math/LinearAlgebra",)),
     ("Show me the notes with the tag computing/parsing.", ("computing/parsing",)),
     ("List everything tagged physics", ("physics",)),
@@ -57,7 +57,7 @@ def test_a_topic_that_is_no_tag_stays_a_topic():
     assert plan("How many notes do I have about quaternions?") == Plan("count", topic="quaternions")
 
 
-@pytest.mark.parametrize("question, created", [
+@pytest.mark.parametrize(("question", "created"), [
     ("What did I write in March 2024?", ("2024-03-01", "2024-03-31")),
     ("What did I start writing in December 2020?", ("2020-12-01", "2020-12-31")),
     ("Which notes did I create during Jun 2023?", ("2023-06-01", "2023-06-30")),
@@ -92,7 +92,7 @@ def test_a_topic_inside_a_list_is_kept_beside_the_filters():
     assert (asked.kind, asked.topic, asked.created) == ("list", "quaternions", ("2024-01-01", "2024-12-31"))
 
 
-@pytest.mark.parametrize("question, note", [
+@pytest.mark.parametrize(("question", "note"), [
     ("What links to [[habit cue]]?", "Concepts/habit cue.md"),
     ('Which of my notes link to the note "unitary matrix"?', "Concepts/unitary matrix.md"),
     ("backlinks of vector field", "Concepts/vector field.md"),

@@ -31,7 +31,7 @@ def test_prompt_never_exceeds_the_window_minus_the_answer(window):
 def test_lowest_scoring_passages_are_dropped_first():
     hits = [hit(i, 60, s) for i, s in [(1, 0.2), (2, 0.9), (3, 0.5)]]
     packed = build_prompt("q", hits, [], context_window=650, answer_tokens=100, count_tokens=count_tokens)
-    assert [h.chunk_id for h in packed.passages][0] == 2
+    assert packed.passages[0].chunk_id == 2
     assert all(d.score <= min(p.score for p in packed.passages) for d in packed.dropped)
     assert packed.dropped, "the window is too small for all three"
 

@@ -182,7 +182,7 @@ def test_real_vault_scan_finds_1186_notes_and_their_pictures_and_skips_other_ass
                            for rel, reason in skipped)
 
 
-@pytest.mark.parametrize("suffix, kind", sorted(SUFFIX_KINDS.items()))
+@pytest.mark.parametrize(("suffix", "kind"), sorted(SUFFIX_KINDS.items()))
 def test_every_note_type_is_scanned_uploaded_watched_and_filtered_alike(tmp_path, suffix, kind):
     """One table (ragqa.filetypes) says which files are notes, for every part that asks."""
     notes = make(tmp_path / "notes", {f"a{suffix}": "text", f"B{suffix.upper()}": "text"})

@@ -126,7 +126,7 @@ def test_missing_cross_encoder_is_one_line_naming_what_to_download(tmp_path, not
 def test_llm_rerank_without_an_llm_is_refused(tmp_path, notes, hashed):
     settings = make_settings(tmp_path, notes, model=HASH, search={"rerank": "llm"})
     ingest_folder(settings, hashed)
-    with pytest.raises(ConfigError, match="llm.provider is none"):
+    with pytest.raises(ConfigError, match=r"llm\.provider is none"):
         Searcher(settings, hashed)
 
 

@@ -105,9 +105,14 @@ def test_filtered_dense_search_only_returns_allowed_ids():
 def test_a_failed_replace_leaves_the_old_file_and_no_temp_file(tmp_path):
     target = tmp_path / "state.json"
     write_atomically(target, "old")
-    with pytest.raises(RuntimeError), replacing(target) as temp:
-        temp.write_text("half of the new")
-        raise RuntimeError("killed mid-write")
+
+    def killed_mid_write():
+        with replacing(target) as temp:
+            temp.write_text("half of the new")
+            raise RuntimeError("killed mid-write")
+
+    with pytest.raises(RuntimeError, match="killed mid-write"):
+        killed_mid_write()
     assert target.read_text() == "old" and list(tmp_path.iterdir()) == [target]
     write_atomically(target, b"new")
     assert target.read_text() == "new" and list(tmp_path.iterdir()) == [target]

@@ -27,7 +27,7 @@ def test_marked_shared_data():
 '''
 
 
-@pytest.mark.parametrize("ci, outcome", [("true", "1 failed, 1 error"), (None, "2 skipped")])
+@pytest.mark.parametrize(("ci", "outcome"), [("true", "1 failed, 1 error"), (None, "2 skipped")])
 def test_absent_shared_data_is_skipped_but_fails_under_ci(tmp_path, ci, outcome):
     (tmp_path / "test_needs_data.py").write_text(NEEDS_DATA)
     (tmp_path / "pytest.ini").write_text("[pytest]\nmarkers =\n    shared_data: needs ../shared/data\n")

@@ -16,7 +16,7 @@ from helpers.settings import HASH, make_settings
 
 # ---- upload names (ragqa.ingest.uploads) ---------------------------------------------------------
 
-@pytest.mark.parametrize("name, saved", [
+@pytest.mark.parametrize(("name", "saved"), [
     ("../../etc/evil.md", "evil.md"),
     ("/etc/cron.d/evil.md", "evil.md"),
     ("C:\\Users\\me\\My Notes (1).MD", "My Notes (1).md"),

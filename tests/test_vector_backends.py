@@ -260,7 +260,7 @@ def test_milvus_lite_file_held_by_another_process_is_a_clear_busy_error(tmp_path
         """)], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "holding"
-        with pytest.raises(IndexBusyError, match="open in another process.*Milvus server"):
+        with pytest.raises(IndexBusyError, match=r"open in another process.*Milvus server"):
             backend_class("milvus").load(tmp_path, DIM, 1, uri="other.db", collection="contract")
     finally:
         holder.kill()

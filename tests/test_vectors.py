@@ -68,7 +68,7 @@ def test_shrinking_below_half_the_limit_goes_back_to_exact(tmp_path):
     assert set(store.search(query, 5)[0].tolist()) == exact_top(vectors[1_100:], ids[1_100:], query, 5)
 
 
-@pytest.mark.parametrize("n, kind", [(600, "flat"), (2_500, "ivf")])
+@pytest.mark.parametrize(("n", "kind"), [(600, "flat"), (2_500, "ivf")])
 def test_add_remove_search_save_load_round_trip(tmp_path, n, kind):
     store, ids, vectors = filled(tmp_path, n)
     assert store.kind.startswith(kind)

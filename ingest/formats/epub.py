@@ -28,7 +28,7 @@ def read_epub(path: Path, rel: str, options=None) -> Document:
         title, author, markdown = _book_markdown(path)
     except SkipFile:
         raise
-    except Exception as err:  # zip, XML and lookup errors alike: the file is damaged, not our code
+    except Exception as err:  # noqa: BLE001 - zip, XML and lookup errors alike: the file is damaged, not our code
 
         raise SkipFile(f"damaged epub: {one_line(err)}") from None
     doc = parse_markdown(markdown, rel)

@@ -42,7 +42,7 @@ def read_image(path: Path, rel: str, options) -> Document:
                         text = page_text(engine, _upright(frame))
                     except (SkipFile, OSError):
                         raise
-                    except Exception as err:  # one bad frame must not lose the others
+                    except Exception as err:  # noqa: BLE001 - one bad frame must not lose the others
                         failed.add(number, err)
                         continue
                     if text:
@@ -53,7 +53,7 @@ def read_image(path: Path, rel: str, options) -> Document:
         raise SkipFile("file disappeared during ingest") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise SkipFile("image too large to read (over 89 million pixels)") from None
-    except Exception as err:  # PIL raises many types for damaged or truncated files
+    except Exception as err:  # noqa: BLE001 - PIL raises many types for damaged or truncated files
         raise SkipFile(f"damaged or unreadable image: {one_line(err)}") from None
     problems += failed.warnings()
     if not sections:

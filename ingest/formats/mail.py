@@ -29,7 +29,7 @@ def read_eml(path: Path, rel: str, options=None) -> Document:
     data = _as_bytes_of_ascii_mail(read_bytes(path))
     try:
         message = email.message_from_bytes(data, policy=email.policy.default)
-    except Exception as err:  # the parser is lenient; this is a file that is not mail at all
+    except Exception as err:  # noqa: BLE001 - the parser is lenient; this is a file that is not mail at all
         raise SkipFile(f"damaged email: {one_line(err)}") from None
     meta = {name: _header(message, name) for name in ("subject", "from", "to", "date")}
     meta["date"] = _iso_date(meta["date"])
@@ -63,15 +63,15 @@ def _header(message, name: str) -> str:
         value = " ".join(str(message.get(name) or "").split())
         if value:
             return value
-    except Exception:  # the default policy parses addresses and dates eagerly, and some are malformed
+    except Exception:  # noqa: BLE001, S110 - the default policy parses addresses and dates eagerly; some are bad
         pass
     # Here too when it parsed to nothing (a Date of "next Tuesday" comes back empty): keep what was written.
     for key, raw in message.raw_items():
         if key.lower() == name:
             try:
                 raw = str(email.header.make_header(email.header.decode_header(raw)))
-            except Exception:
-                pass  # an encoded word that does not decode: keep it as it stands
+            except Exception:  # noqa: BLE001, S110 - an encoded word that does not decode: keep it as it stands
+                pass
             return " ".join(str(raw).split())
     return ""
 
@@ -95,7 +95,7 @@ def _body_sections(message, meta: dict, warnings: list[str]) -> list[Section]:
     try:
         plain = message.get_body(preferencelist=("plain",))
         html = None if plain else message.get_body(preferencelist=("html",))
-    except Exception as err:  # a broken MIME tree: what is left of it is still worth indexing
+    except Exception as err:  # noqa: BLE001 - a broken MIME tree: what is left of it is still worth indexing
         warnings.append(f"email structure not understood ({type(err).__name__}); body may be incomplete")
         plain, html = message, None
     if plain is not None:
@@ -126,8 +126,8 @@ def _attachments(message) -> list[tuple[str, object]]:
             continue
         try:
             name, disposition = part.get_filename(), part.get_content_disposition()
-        except Exception:
-            continue  # a header too broken to name the part
+        except Exception:  # noqa: BLE001, S112 - a header too broken to name the part
+            continue
         if name or disposition == "attachment":
             found.append((PurePath((name or "unnamed").replace("\\", "/")).name or "unnamed", part))
     return found
@@ -166,7 +166,7 @@ def _read_as_file(name: str, kind: str, payload: bytes, options, warnings: list[
             return read_document(file, name, kind, options).sections
         except SkipFile as err:
             warnings.append(f"attachment {name} not read: {err}")
-        except Exception as err:  # a reader's bug must not lose the message itself
+        except Exception as err:  # noqa: BLE001 - a reader's bug must not lose the message itself
 
             warnings.append(f"attachment {name} not read: {one_line(err)}")
     return []

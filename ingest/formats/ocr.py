@@ -124,7 +124,7 @@ class _SpacedDecoder:
         ids = preds.argmax(axis=2)
         ids = np.where((ids == 0) & (preds[:, :, self.space] > self.space_probability), self.space, ids)
         results = []
-        for row, best in zip(ids, preds.max(axis=2)):
+        for row, best in zip(ids, preds.max(axis=2), strict=True):
             keep = np.ones(len(row), dtype=bool)
             keep[1:] = row[1:] != row[:-1]
             keep &= row != 0
@@ -175,7 +175,7 @@ class TesseractEngine(OcrEngine):
             image = image.resize((round(image.width * scale), round(image.height * scale)), Image.LANCZOS)
         buffer = io.BytesIO()
         image.save(buffer, format="PNG")
-        done = subprocess.run([self._binary, "stdin", "stdout", "-l", self.languages],
+        done = subprocess.run([self._binary, "stdin", "stdout", "-l", self.languages],  # noqa: S603 - tesseract
                               input=buffer.getvalue(), capture_output=True, timeout=600)
         if done.returncode != 0:
             error = done.stderr.decode("utf-8", "replace").strip().splitlines()

@@ -52,7 +52,7 @@ def read_odt(path: Path, rel: str, options) -> Document:
         extra = _page_sections(styles) if styles is not None else []
     except SkipFile:
         raise
-    except Exception as err:  # zipfile, lxml and ValueError from bad attributes: all mean a damaged file
+    except Exception as err:  # noqa: BLE001 - zipfile, lxml and ValueError from bad attributes: all mean a damaged file
         raise damaged("odt", err) from None
     if notes:
         extra.append(Section(headings=["Footnotes"], text="\n\n".join(notes)))

@@ -49,7 +49,7 @@ def ocr_pages(path: Path, reader, numbers: list[int], options, password: str = "
                 text = page_text(engine, image) if image is not None else ""
             except SkipFile:
                 raise
-            except Exception as err:  # one bad page must not lose the others
+            except Exception as err:  # noqa: BLE001 - one bad page must not lose the others
                 failed.add(number, err)
                 continue
             if text:
@@ -75,7 +75,7 @@ class _PageImages:
             try:
                 with _PDFIUM:
                     self.document = pypdfium2.PdfDocument(str(path), password=password or None)
-            except Exception:  # PDFium refuses some files pypdf repairs: fall back to the images
+            except Exception:  # noqa: BLE001 - PDFium refuses some files pypdf repairs: fall back to the images
                 self.document = None
 
     def image(self, number: int):

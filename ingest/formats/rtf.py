@@ -25,7 +25,7 @@ def read_rtf(path: Path, rel: str, options=None) -> Document:
         from striprtf.striprtf import rtf_to_text
 
         text = rtf_to_text(source, errors="replace")
-    except Exception as err:  # striprtf is a set of regular expressions; bad input can trip it anywhere
+    except Exception as err:  # noqa: BLE001 - striprtf is a set of regular expressions; bad input can trip it anywhere
 
         raise SkipFile(f"damaged rtf: {one_line(err)}") from None
     text = _tidy(text)

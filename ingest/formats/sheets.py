@@ -33,7 +33,7 @@ def read_xlsx(path: Path, rel: str, options) -> Document:
                 if meta.typ != SheetTypeEnum.WorkSheet:  # a chart or dialog sheet has no cells
                     continue
                 sheet = book.get_sheet_by_name(meta.name)
-                rows = [row for _, row in zip(range(limit), sheet.iter_rows())]
+                rows = [row for _, row in zip(range(limit), sheet.iter_rows(), strict=False)]
                 text = sheet_text(rows)
                 if text:
                     sections.append(Section(headings=[meta.name], text=text))
@@ -42,7 +42,7 @@ def read_xlsx(path: Path, rel: str, options) -> Document:
                                     "indexed (raise max_sheet_rows to read more)")
         finally:
             book.close()
-    except Exception as err:  # calamine raises CalamineError, XmlError, ZipError, PasswordError, ...
+    except Exception as err:  # noqa: BLE001 - calamine raises CalamineError, XmlError, ZipError, PasswordError, ...
         if type(err).__name__ == "PasswordError":
             raise SkipFile("password-protected xlsx: save it without a password") from None
         raise damaged("xlsx", err) from None

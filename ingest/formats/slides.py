@@ -27,7 +27,7 @@ def read_pptx(path: Path, rel: str, options) -> Document:
         deck = pptx.Presentation(str(path))
         slides = list(deck.slides)
         core_title = deck.core_properties.title
-    except Exception as err:  # python-pptx, lxml and zipfile raise many types for damaged files
+    except Exception as err:  # noqa: BLE001 - python-pptx, lxml and zipfile raise many types for damaged files
         raise damaged("pptx", err) from None
     sections: list[Section] = []
     broken: list[int] = []
@@ -35,7 +35,7 @@ def read_pptx(path: Path, rel: str, options) -> Document:
     for number, slide in enumerate(slides, 1):
         try:
             section = slide_section(slide, number)
-        except Exception as err:  # keep the other slides
+        except Exception as err:  # noqa: BLE001 - keep the other slides
             broken.append(number)
             first_error = first_error or one_line(err)
             continue
@@ -94,7 +94,7 @@ def _in_reading_order(shapes) -> list:
     def key(shape):
         try:
             top, left = shape.top, shape.left
-        except Exception:  # an inherited position python-pptx cannot resolve
+        except Exception:  # noqa: BLE001 - an inherited position python-pptx cannot resolve
             top = left = None
         return (_FAR if top is None else top, _FAR if left is None else left)
 

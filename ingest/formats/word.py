@@ -41,7 +41,7 @@ def read_docx(path: Path, rel: str, options) -> Document:
         blocks = list(_blocks(word.element.body, _style_levels(word)))
         extra = _part_sections(word.part)
         core_title = word.core_properties.title
-    except Exception as err:  # python-docx, lxml and zipfile raise many types for damaged files
+    except Exception as err:  # noqa: BLE001 - python-docx, lxml and zipfile raise many types for damaged files
         raise damaged("docx", err) from None
     first = next((text for level, text in blocks if level is not None and level <= 1), None)
     title = office_title(core_title) or first or stem_of(rel)

@@ -126,7 +126,8 @@ def _lookup_events(question: str, *, searcher, chat_model: ChatModel, settings, 
         focused = _focus(question, hits, searcher, budget, focus)
         packed = build_prompt(question, hits, history, texts=[f.text for f in focused] if budget is not None else None,
                               style=style or PromptStyle(), **window)
-    best_of = {h.key: (f.best, f.match) for h, f in zip(packed.passages if packed.continued else hits, focused)}
+    best_of = {h.key: (f.best, f.match)
+               for h, f in zip(packed.passages if packed.continued else hits, focused, strict=True)}
     best = [best_of.get(h.key, ("", 0.0)) for h in packed.passages]
     yield Sources(Given(packed.passages, packed.texts, [b for b, _ in best]))
     first_token = None

@@ -91,7 +91,7 @@ def on_topic(question: str, plan: Plan, listed: list[Listed], searcher, settings
     kept = [Listed(item.row, best[item.row.path]) for item in listed if item.row.path in about]
     focused = focus_passages(plan.topic or question, [item.hit.chunk.text for item in kept], budget=None,
                              count_tokens=count_tokens, headings=[item.hit.chunk.heading for item in kept])
-    for item, focus in zip(kept, focused):
+    for item, focus in zip(kept, focused, strict=True):
         item.best = focus.best
     return kept
 

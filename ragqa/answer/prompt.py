@@ -168,7 +168,8 @@ def build_prompt(question: str, hits: list[Hit], history: Sequence[ChatMessage],
         history_room -= c
     room -= sum(cost(m["content"]) for m in kept_history)
 
-    pairs = [(h, t) for h, t in zip(hits, texts if texts is not None else [h.chunk.text for h in hits]) if t.strip()]
+    pairs = [(h, t) for h, t in zip(hits, texts if texts is not None else [h.chunk.text for h in hits], strict=True)
+             if t.strip()]
     pairs.sort(key=lambda p: -p[0].score)
     formatted = [format_passage(n, h, t, style.labels) for n, (h, t) in enumerate(pairs, 1)]
     while pairs and sum(int(count_tokens(f) * SAFETY_FACTOR) + 2 for f in formatted) > room:

@@ -51,11 +51,11 @@ def summary_events(question: str, plan: Plan, *, searcher, chat_model, settings)
         yield Done(_finish(_extractive(question, plan, chosen, texts, total), started))
         return
     digests = []
-    for n, (item, text) in enumerate(zip(chosen, texts), 1):
+    for n, (item, text) in enumerate(zip(chosen, texts, strict=True), 1):
         yield Progress(f"read {n - 1} of {len(chosen)} notes")
         digests.append(_digest(chat_model, plan.topic or question, item, text))
     yield Progress(f"read {len(chosen)} of {len(chosen)} notes")
-    kept = [(h, d) for h, d in zip(hits, digests) if d]
+    kept = [(h, d) for h, d in zip(hits, digests, strict=True) if d]
     yield Sources(Given([h for h, _ in kept], [d for _, d in kept], [item.best for item in chosen]))
     packed = build_prompt(question, [h for h, _ in kept], [], texts=[d for _, d in kept],
                           context_window=settings.llm.context_window, answer_tokens=settings.llm.max_answer_tokens,
@@ -103,7 +103,7 @@ def _digest(chat_model, topic: str, item: Listed, text: str) -> str:
 def _extractive(question: str, plan: Plan, chosen: list[Listed], texts: list[str], total: int) -> Answer:
     lines = [f"{len(chosen)} of {total} notes {describe_plan(plan)}, in their own words (no model wrote this):"]
     lines += [f"- {item.row.title} [{n}]: {item.best or text[:300]}"
-              for n, (item, text) in enumerate(zip(chosen, texts), 1)]
+              for n, (item, text) in enumerate(zip(chosen, texts, strict=True), 1)]
     hits: list[Hit] = [item.hit for item in chosen]
     return Answer(question, "\n".join(lines), hits, cited=list(range(1, len(hits) + 1)),
                   best=[item.best for item in chosen], plan=plan)

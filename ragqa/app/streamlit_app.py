@@ -19,25 +19,25 @@ import os
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the model hub is never needed: models are found offline
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-import streamlit as st  # noqa: E402
+import streamlit as st
 
-from ragqa.collections import COLLECTION_VARIABLE, app_settings  # noqa: E402
-from ragqa.config import load_settings  # noqa: E402
-from ragqa.errors import RagqaError  # noqa: E402
-from ragqa.ingest.background import IngestJobs, report_rows  # noqa: E402
-from ragqa.ingest.file_status import file_statuses  # noqa: E402
-from ragqa.ingest.uploads import ALLOWED_SUFFIXES, UploadRejected, save_upload  # noqa: E402
-from ragqa.web.access import allowed_in  # noqa: E402
-from ragqa.web.chat_page import chat_view  # noqa: E402
-from ragqa.web.collection_picker import chat_searcher, pick_collections  # noqa: E402
-from ragqa.web.conversations import history_store  # noqa: E402
-from ragqa.web.ingest_panel import empty_state, launch_ingest  # noqa: E402
-from ragqa.web.notes_data import index_version  # noqa: E402
-from ragqa.web.notes_page import safe_notes_view  # noqa: E402
-from ragqa.web.resources import get_embedder, get_index, keys  # noqa: E402
-from ragqa.web.shared_index import index_status  # noqa: E402
-from ragqa.web.sidebar import llm_status, sidebar  # noqa: E402
-from ragqa.web.write_path import WritePath  # noqa: E402
+from ragqa.collections import COLLECTION_VARIABLE, app_settings
+from ragqa.config import load_settings
+from ragqa.errors import RagqaError
+from ragqa.ingest.background import IngestJobs, report_rows
+from ragqa.ingest.file_status import file_statuses
+from ragqa.ingest.uploads import ALLOWED_SUFFIXES, UploadRejected, save_upload
+from ragqa.web.access import allowed_in
+from ragqa.web.chat_page import chat_view
+from ragqa.web.collection_picker import chat_searcher, pick_collections
+from ragqa.web.conversations import history_store
+from ragqa.web.ingest_panel import empty_state, launch_ingest
+from ragqa.web.notes_data import index_version
+from ragqa.web.notes_page import safe_notes_view
+from ragqa.web.resources import get_embedder, get_index, keys
+from ragqa.web.shared_index import index_status
+from ragqa.web.sidebar import llm_status, sidebar
+from ragqa.web.write_path import WritePath
 
 VIEWS = ["Chat", "Your notes"]
 

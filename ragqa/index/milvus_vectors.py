@@ -192,7 +192,8 @@ class MilvusVectors:
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         for start in range(0, len(ids), BATCH):
-            rows = [{"id": int(i), "vector": v} for i, v in zip(ids[start:start + BATCH], vectors[start:start + BATCH])]
+            rows = [{"id": int(i), "vector": v}
+                    for i, v in zip(ids[start:start + BATCH], vectors[start:start + BATCH], strict=True)]
             self.client.insert(self.collection, rows)
 
     def remove(self, ids: np.ndarray) -> None:

@@ -83,7 +83,7 @@ class MilvusWriter:
     def _finish_pending(self) -> None:
         """Clean up after a writer that was killed mid-batch (its pending intents)."""
         pending = {k: v for k, v in self.index.manifest().items() if k.startswith("pending.")}
-        for key, paths in pending.items():
+        for paths in pending.values():
             log.info("finishing an interrupted ingest batch (%s files)", len(paths))
             self._clean(paths)
         if pending:
@@ -137,7 +137,7 @@ class MilvusWriter:
         texts = [chunk.embed_text for _, chunks, _ in files for chunk in chunks]
         counted = iter(terms(texts) if texts else [])
         rows = [chunk_row(chunk, record, gen, vector, next(counted))
-                for record, chunks, vectors in files for chunk, vector in zip(chunks, vectors)]
+                for record, chunks, vectors in files for chunk, vector in zip(chunks, vectors, strict=True)]
         for record, chunks, _ in files:
             record.chunks = len(chunks)
         with said(self.index.location):

@@ -75,7 +75,7 @@ class IndexReader:
 
     def dense(self, query_vector: np.ndarray, k: int, allowed_ids=None) -> list[tuple[int, float]]:
         ids, scores = self.vectors.search(query_vector, k, allowed_ids)
-        return list(zip(ids.tolist(), scores.tolist()))
+        return list(zip(ids.tolist(), scores.tolist(), strict=True))
 
     def bm25(self, terms: list[str], k: int, allowed_ids=None) -> list[tuple[int, float]]:
         """Full-text BM25 (SQLite FTS5, Porter stemming) over passages holding any of the terms (the read path

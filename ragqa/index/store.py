@@ -29,8 +29,8 @@ from ragqa.index.stores import open_store
 from ragqa.index.writer import IndexWriter
 
 __all__ = [
-    "DB_NAME", "FORMAT_VERSION", "FileRecord", "IndexReader", "IndexWriter", "backend_of", "connect", "is_index",
-    "index_identity", "mismatch", "open_reader", "open_store", "open_store_vectors", "open_writer", "read_manifest",
+    "DB_NAME", "FORMAT_VERSION", "FileRecord", "IndexReader", "IndexWriter", "backend_of", "connect", "index_identity",
+    "is_index", "mismatch", "open_reader", "open_store", "open_store_vectors", "open_writer", "read_manifest",
     "require_index", "vector_rows",
 ]
 

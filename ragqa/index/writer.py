@@ -147,7 +147,7 @@ class IndexWriter:
                 self.conn.execute("DELETE FROM files WHERE path=?", (path,))
             for record, chunks, vecs in files:
                 self._delete_chunks(record.path)
-                for chunk, vec in zip(chunks, vecs):
+                for chunk, vec in zip(chunks, vecs, strict=True):
                     cur = self.conn.execute(
                         "INSERT INTO chunks(path, ordinal, title, heading, page, text, tags, vector)"
                         " VALUES (?,?,?,?,?,?,?,?)",

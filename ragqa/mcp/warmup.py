@@ -32,7 +32,7 @@ class Warmup:
         try:
             for embedder in self.served.embedders():
                 embedder.load()
-        except Exception as err:  # said by index_status; a search then says it again, in its own words
+        except Exception as err:  # noqa: BLE001 - said by index_status; a search then says it again, in its own words
             self.problem = f"{type(err).__name__}: {err}" if not isinstance(err, RagqaError) else str(err)
             log.warning("ragqa mcp: the embedding model did not load: %s", self.problem)
             return

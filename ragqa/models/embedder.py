@@ -46,7 +46,7 @@ def _hub_cache_folder(model_id: str) -> Path | None:
         from huggingface_hub import snapshot_download
 
         return Path(snapshot_download(model_id, local_files_only=True))
-    except Exception:  # not cached: any error here just means "look elsewhere"
+    except Exception:  # noqa: BLE001 - not cached: any error here just means "look elsewhere"
         return None
 
 

@@ -71,7 +71,7 @@ def gpu_devices() -> tuple[str, ...]:
         return ()
     try:
         devices = xllamacpp.get_device_info()
-    except Exception:  # a GPU build whose driver is missing: no usable GPU
+    except Exception:  # noqa: BLE001 - a GPU build whose driver is missing: no usable GPU
         return ()
     gpus = ("GGML_BACKEND_DEVICE_TYPE_GPU", "GGML_BACKEND_DEVICE_TYPE_IGPU")
     return tuple(str(d.get("description") or d.get("name")) for d in devices

@@ -115,7 +115,7 @@ def hf_model_file(reference: str) -> Path:
                        "`hf auth login`): check llm.local_model") from None
     except RemoteEntryNotFoundError:
         raise LLMError(f"the Hugging Face repo {repo} has no file {filename}: check llm.local_model") from None
-    except Exception as err:  # network, disk, HTTP: huggingface_hub raises many kinds
+    except Exception as err:  # noqa: BLE001 - network, disk, HTTP: huggingface_hub raises many kinds
         raise LLMError(f"could not fetch {reference} from the Hugging Face hub ({type(err).__name__}): check the "
                        f"connection and run again, or fetch it with {how_to_get(reference)}") from None
 
@@ -129,7 +129,7 @@ def cached_ggufs() -> list[tuple[str, Path, int]]:
         return []
     try:
         info = scan_cache_dir(cache)
-    except Exception:  # a cache another tool left half-written: list nothing rather than fail
+    except Exception:  # noqa: BLE001 - a cache another tool left half-written: list nothing rather than fail
         return []
     found: dict[str, tuple[Path, int]] = {}
     for repo in info.repos:

@@ -70,7 +70,7 @@ def model_key(path: Path, label: str) -> str:
     'qwen2-5-7b-instruct'
     """
     slug = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")[:40].strip("-") or "model"
-    return f"{slug}-{hashlib.sha1(str(path).encode()).hexdigest()[:8]}"
+    return f"{slug}-{hashlib.sha1(str(path).encode(), usedforsecurity=False).hexdigest()[:8]}"
 
 
 def served_model(llm: LLMSettings, cache_dir: str | os.PathLike | None = None) -> ServedModel:

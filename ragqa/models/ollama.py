@@ -39,8 +39,10 @@ def api_root(url: str) -> str:
 
 def ollama_models(url: str, timeout: float = 2.0) -> list[dict] | None:
     """Ollama's models (`/api/tags`: name, size, details), or None when nothing answers there like Ollama."""
+    if not url.lower().startswith(("http://", "https://")):  # a file: or other URL is never opened
+        return None
     try:
-        with urllib.request.urlopen(f"{api_root(url)}/api/tags", timeout=timeout) as reply:
+        with urllib.request.urlopen(f"{api_root(url)}/api/tags", timeout=timeout) as reply:  # noqa: S310 - http(s)
             models = json.load(reply).get("models")
     except (OSError, ValueError, AttributeError):
         return None

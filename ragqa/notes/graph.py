@@ -150,7 +150,8 @@ def find_topics(notes: NoteVectors, texts: dict[str, str], k: int | None = None,
     problem = None
     if groups and chat_model.generates:
         names, problem = llm_names(chat_model, [[notes.titles[i] for i in g] for g in groups], names)
-    topics = [{"name": name, "size": len(g), "notes": [notes.paths[i] for i in g]} for name, g in zip(names, groups)]
+    topics = [{"name": name, "size": len(g), "notes": [notes.paths[i] for i in g]}
+              for name, g in zip(names, groups, strict=True)]
     return topics, problem
 
 

@@ -51,7 +51,7 @@ def map_points(paths: list[str], titles: list[str], vectors: np.ndarray,
     xy = project_2d(vectors)
     topic_of = topic_of or {}
     return [{"path": p, "title": t, "folder": folder_of(p), "topic": topic_of.get(p, ""),
-             "x": round(float(x), 5), "y": round(float(y), 5)} for p, t, (x, y) in zip(paths, titles, xy)]
+             "x": round(float(x), 5), "y": round(float(y), 5)} for p, t, (x, y) in zip(paths, titles, xy, strict=True)]
 
 
 def map_chart(points: list[dict], colour: str = "topic", height: int = 560):

@@ -82,7 +82,7 @@ def pairs_above(matrix: np.ndarray, threshold: float) -> list[tuple[int, int, fl
         scores = matrix[start:start + BLOCK_ROWS] @ matrix.T
         rows, cols = np.nonzero(scores >= threshold)
         keep = cols > rows + start  # upper triangle: each pair once, never a note with itself
-        for r, c in zip(rows[keep], cols[keep]):
+        for r, c in zip(rows[keep], cols[keep], strict=True):
             found.append((int(r + start), int(c), round(float(scores[r, c]), 6)))
     found.sort(key=lambda p: (-p[2], p[0], p[1]))
     return found

@@ -96,7 +96,7 @@ def _signatures(index: IndexSnapshot) -> dict[str, tuple[str, str]]:
 def _update(index: IndexSnapshot, cached: NoteVectors | None, generation: int, notes_dir, dim: int) -> NoteVectors:
     current = _signatures(index)
     old_rows = {} if cached is None else {p: i for i, p in enumerate(cached.paths)}
-    old_sigs = {} if cached is None else dict(zip(cached.paths, cached.signatures))
+    old_sigs = {} if cached is None else dict(zip(cached.paths, cached.signatures, strict=True))
     changed = sorted(p for p, (sig, _) in current.items() if old_sigs.get(p) != sig)
     new_vectors = _mean_vectors(index, changed)
     paths = sorted(current)
@@ -116,7 +116,7 @@ def _mean_vectors(index: IndexSnapshot, paths: list[str]) -> dict[str, np.ndarra
         firsts = [i for i in range(len(row_paths)) if i == 0 or row_paths[i] != row_paths[i - 1]]
         sums = np.add.reduceat(matrix, firsts, axis=0)
         norms = np.linalg.norm(sums, axis=1, keepdims=True)
-        out.update(zip((row_paths[i] for i in firsts), sums / np.where(norms > 0, norms, 1)))
+        out.update(zip((row_paths[i] for i in firsts), sums / np.where(norms > 0, norms, 1), strict=True))
     return out
 
 

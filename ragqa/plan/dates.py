@@ -50,7 +50,7 @@ _RELATIVE = re.compile(
     r"|(?:this|last|previous|past)\s+(?:week|month|year|weekend|spring|summer|autumn|fall|winter)"
     r"|recently|lately|these\s+days))\b", re.I)
 _SPAN = re.compile(rf"\b(?:between|from)\s+(?P<a>{ATOM})\s+(?:and|to|until|till|through|thru|-)\s+(?P<b>{ATOM})\b"
-                   rf"|\b(?P<a2>{ATOM})\s*(?:-|–|to|until|through)\s*(?P<b2>{ATOM})\b", re.I)
+                   rf"|\b(?P<a2>{ATOM})\s*(?:-|–|to|until|through)\s*(?P<b2>{ATOM})\b", re.I)  # noqa: RUF001 - en dash
 _OPEN = re.compile(rf"\b(?P<op>since|after|before|until|till|up\s+to|prior\s+to|earlier\s+than|later\s+than)\s+"
                    rf"(?P<a>{ATOM}|last\s+(?:week|month|year))\b", re.I)
 _SINGLE = re.compile(rf"(?<![\w/#-])(?P<a>{ATOM})(?![\w/-])", re.I)
@@ -160,7 +160,7 @@ def atom_range(atom: str, today: dt.date, default_year: int | None = None) -> Ra
 
     >>> atom_range("2023-09", dt.date(2024, 1, 1)), atom_range("14 March 2024", dt.date(2024, 5, 1))
     ((datetime.date(2023, 9, 1), datetime.date(2023, 9, 30)), (datetime.date(2024, 3, 14), datetime.date(2024, 3, 14)))
-    """  # noqa: E501
+    """
     text = " ".join(atom.lower().replace(",", " ").replace(" of ", " ").split())
     if re.fullmatch(YEAR, text):
         return dt.date(int(text), 1, 1), dt.date(int(text), 12, 31)
@@ -191,7 +191,7 @@ def atom_range(atom: str, today: dt.date, default_year: int | None = None) -> Ra
 def _season(name: str, year: int | None, today: dt.date) -> Range | None:
     first, last = SEASONS[name]
     if year is None:
-        year = today.year if (today.month >= first or first == 12 and today.month <= 2) else today.year - 1
+        year = today.year if (today.month >= first or (first == 12 and today.month <= 2)) else today.year - 1
         if first == 12 and today.month <= 2:
             year -= 1
     start = dt.date(year, first, 1)

@@ -139,8 +139,8 @@ def _kind(text: str) -> str:
         return "count"
     if _SAYS.search(text):
         return "lookup"  # "What do my notes say about X?" asks what they say
-    if _WROTE.search(text) or _PASSIVE.search(text) or _LIST.search(text) and (
-            _NOUN.search(text) or _TAGGED.search(text) or _TAG.search(text)):
+    if _WROTE.search(text) or _PASSIVE.search(text) or (_LIST.search(text) and (
+            _NOUN.search(text) or _TAGGED.search(text) or _TAG.search(text))):
         return "list"
     return "lookup"
 

@@ -74,7 +74,7 @@ def standout(rankings: list[list[tuple[Key, float]]]) -> dict[Key, float]:
         if len(scores) < 2 or scores.std() == 0:
             continue
         chance = float(np.sqrt(2 * np.log(len(scores))))
-        for (key, _), z in zip(ranking, (scores - scores.mean()) / scores.std()):
+        for (key, _), z in zip(ranking, (scores - scores.mean()) / scores.std(), strict=True):
             lift[key] = max(lift.get(key, float("-inf")), float(z) - chance)
     return lift
 

@@ -27,7 +27,7 @@ def find_cross_encoder(name: str) -> Path:
         from huggingface_hub import snapshot_download
 
         return Path(snapshot_download(name, local_files_only=True))
-    except Exception:  # not cached, or not a hub name: either way it is not here
+    except Exception:  # noqa: BLE001 - not cached, or not a hub name: either way it is not here
         raise ModelUnavailableError(
             f"cross-encoder '{name}' is not a local folder nor in the Hugging Face cache: download it once "
             f"with network access (huggingface-cli download {name}), set search.rerank_model to a local "
@@ -49,7 +49,7 @@ class CrossEncoderReranker:
         if not head:
             return hits
         scores = self.model.predict([(query, h.chunk.embed_text) for h in head], show_progress_bar=False)
-        ranked = sorted(zip(head, map(float, scores)), key=lambda pair: -pair[1])
+        ranked = sorted(zip(head, map(float, scores), strict=True), key=lambda pair: -pair[1])
         return [Hit(h.chunk_id, s, h.chunk) for h, s in ranked] + tail
 
 

@@ -72,7 +72,7 @@ def pending_rows(given) -> list[dict]:
     """The rows show_pending_sources draws, from a Given (ragqa.answer.loop)."""
     return [{"n": n, "path": h.chunk.path, "heading": h.chunk.heading, "page": h.chunk.page,
              "collection": h.chunk.collection, "best_sentence": best}
-            for n, (h, best) in enumerate(zip(given.passages, given.best), 1)]
+            for n, (h, best) in enumerate(zip(given.passages, given.best, strict=False), 1)]
 
 
 def show_pending_sources(rows: list[dict], question: str) -> None:

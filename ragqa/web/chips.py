@@ -33,7 +33,7 @@ def show_chips(plan: Plan | None, question: str, key: str) -> None:
     st.caption(plain(chips_caption(plan)))
     if not chips:
         return
-    for chip, column in zip(chips, st.columns(len(chips))):
+    for chip, column in zip(chips, st.columns(len(chips)), strict=True):
         if column.button(f"{chip.label} ✕", key=f"chip-{key}-{chip.key}", help="ask again without this filter"):
             st.session_state.reask = (question, plan.without(chip.key))
             st.rerun()

@@ -70,7 +70,7 @@ def topics(version: Version, namer_key: str, _namer: TopicNamer) -> tuple[list[d
     found, problem = find_topics(notes, note_texts(Path(version[0])), settings=_namer.settings,
                                  chat_model=_namer.chat_model)
     names = distinct_names([topic["name"] for topic in found])
-    return [{**topic, "name": name} for topic, name in zip(found, names)], problem
+    return [{**topic, "name": name} for topic, name in zip(found, names, strict=True)], problem
 
 
 def distinct_names(names: list[str]) -> list[str]:

@@ -64,7 +64,7 @@ def notes_view(settings, version: Version, namer: TopicNamer, file_statuses: Fil
     """The whole view; the caller has checked that there is an index to read."""
     shows = [map_section, topics_section, duplicates_section,
              lambda *args: files_section(*args, file_statuses=file_statuses), example_section]
-    for tab, show in zip(st.tabs(SECTIONS, key="notes_section", on_change="rerun"), shows):
+    for tab, show in zip(st.tabs(SECTIONS, key="notes_section", on_change="rerun"), shows, strict=True):
         if tab.open:
             with tab:
                 show(settings, version, namer)
@@ -110,7 +110,7 @@ def topics_section(settings, version: Version, namer: TopicNamer) -> None:
     problem = problem or namer.problem
     by = f"named by {plain(namer.key)}" if namer.chat_model.generates else "named by their most distinctive words"
     st.caption(f"{len(found)} topics, largest first, {by}" + (f" ({plain(problem)})" if problem else "") + ".")
-    titles = dict(zip(note_vectors(version).paths, note_vectors(version).titles))
+    titles = dict(zip(note_vectors(version).paths, note_vectors(version).titles, strict=True))
     for topic in found:
         with st.expander(f"{plain(topic['name'])} · {topic['size']} notes"):
             st.dataframe({"title": [titles.get(p, p) for p in topic["notes"]], "path": topic["notes"]},
@@ -135,7 +135,7 @@ def files_section(settings, version: Version, namer: TopicNamer, file_statuses: 
     counts = {status: sum(r["status"] == status for r in rows) for status in ("indexed", "pending", "skipped")}
     st.caption(f"The files of {plain(str(folder))} against the index. Pending files change the index at the next "
                "ingest (the sidebar's Ingest, or `ragqa watch`).")
-    for column, (status, count) in zip(st.columns(len(counts)), counts.items()):
+    for column, (status, count) in zip(st.columns(len(counts)), counts.items(), strict=True):
         column.metric(status, count)
     by_type = Counter(r["type"] for r in rows if r["status"] == "indexed")
     if by_type:

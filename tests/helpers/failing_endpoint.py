@@ -11,6 +11,7 @@ import socket
 import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler
+from typing import ClassVar
 
 
 def _error(message: str, type_: str = "invalid_request_error", code: str | None = None) -> dict:
@@ -42,7 +43,7 @@ SLOW_SECONDS = 5  # longer than any llm.timeout_seconds the tests set
 
 class FailingEndpoint(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # as real servers: a stream is chunked, so a cut is a broken body
-    posts: Counter = Counter()  # requests received, by model name (e.g. to see that none was retried)
+    posts: ClassVar[Counter] = Counter()  # requests received, by model name (e.g. to see that none was retried)
 
     def log_message(self, *args):  # keep pytest's output clean
         pass

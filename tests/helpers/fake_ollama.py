@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from http.server import BaseHTTPRequestHandler
+from typing import ClassVar
 
 REPLY = "Tomatoes need six hours of direct sun [1]."
 MODELS = [  # as Ollama 0.x lists them
@@ -18,7 +19,7 @@ MODELS = [  # as Ollama 0.x lists them
 
 class FakeOllama(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.0"  # each reply ends by closing: a stream needs no chunked encoding
-    requests: list[tuple[str, dict]] = []  # replaced per server by the fixture
+    requests: ClassVar[list[tuple[str, dict]]] = []  # replaced per server by the fixture
 
     def log_message(self, *args):
         pass
