@@ -156,3 +156,37 @@ def test_an_ordinary_answer_streams_as_it_comes_and_is_not_cut(tmp_path):
     model = RunawayModel(reply)
     streamed, answer = streamed_and_final(tmp_path, model)
     assert streamed == answer.raw == reply and not model.closed
+
+
+class DigestingModel(ScriptedModel):
+    """Says `nothing` of the first note it is asked to digest, something of the others."""
+
+    def __init__(self, *replies):
+        super().__init__(*replies)
+        self.digests = 0
+
+    def complete(self, messages, max_tokens=None):
+        self.digests += 1
+        return "nothing" if self.digests == 1 else "mice and cockroaches; seal the cracks"
+
+
+def test_a_summary_drops_a_note_that_says_nothing_and_each_source_keeps_its_own_best_sentence(tmp_path, hashed):
+    from ragqa.ingest.pipeline import ingest_folder
+    from ragqa.retrieve.search import Searcher as IndexSearcher
+
+    from helpers.garden_notes import write_garden_notes
+    from helpers.settings import HASH
+
+    settings = make_settings(tmp_path, write_garden_notes(tmp_path / "notes"), model=HASH,
+                             answer={"topic_threshold": 0.0})  # every note is on topic: the model decides
+    ingest_folder(settings, hashed)
+    events = list(answer_events("Summarize what I wrote about pests", searcher=IndexSearcher(settings, hashed),
+                                chat_model=DigestingModel("They say to seal the cracks [1]."), settings=settings))
+    given = next(e.given for e in events if isinstance(e, Sources))
+    answer = events[-1].answer
+    assert answer.plan.kind == "summary" and len(given.passages) == len(given.best) == len(given.texts) >= 1
+    for hit, best, text in zip(given.passages, given.best, given.texts, strict=True):
+        title = text.split(":", 1)[0]
+        assert hit.chunk.title == title  # the digest is this note's
+        assert not best or best in hit.chunk.text or best in (tmp_path / "notes" / hit.chunk.path).read_text()
+    assert len(answer.best) == len(answer.passages)

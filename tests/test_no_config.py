@@ -1,7 +1,7 @@
 """ragqa with no config file, as an installed app runs it from any folder: the index of each notes folder in the
 user data folder, the config file looked up in a fixed order, `ragqa init` writing the commented defaults, the
 version everywhere it is shown, and `ragqa models`. (The installed wheel itself: tests/test_wheel_install.py.)
-The user folders are this test session's own (conftest: XDG_CONFIG_HOME, XDG_DATA_HOME)."""
+The user folders are each test's own (XDG_CONFIG_HOME, XDG_DATA_HOME)."""
 from __future__ import annotations
 
 import json
@@ -24,13 +24,21 @@ from helpers.data import REPO
 ABSENT = LocalModel("absent-1b", _split("ragqa-absent-part", "ragqa_absent_part", 2), 1, "0" * 64, 4096, "1.0")
 
 
+@pytest.fixture(autouse=True)
+def own_user_folders(tmp_path, monkeypatch) -> None:
+    """Each test its own user config and data folders: what `ragqa init` writes there must not reach another
+    test (the session's are shared by every test on the worker)."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "user-config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "user-data"))
+
+
 @pytest.fixture
 def nowhere(tmp_path, monkeypatch) -> Path:
     """An empty working folder, and no config file in the user config folder."""
     folder = tmp_path / "anywhere"
     folder.mkdir()
     monkeypatch.chdir(folder)
-    user_config_file().unlink(missing_ok=True)
+    assert not user_config_file().exists()
     return folder
 
 

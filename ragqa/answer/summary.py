@@ -55,9 +55,11 @@ def summary_events(question: str, plan: Plan, *, searcher, chat_model, settings)
         yield Progress(f"read {n - 1} of {len(chosen)} notes")
         digests.append(_digest(chat_model, plan.topic or question, item, text))
     yield Progress(f"read {len(chosen)} of {len(chosen)} notes")
-    kept = [(h, d) for h, d in zip(hits, digests, strict=True) if d]
-    yield Sources(Given([h for h, _ in kept], [d for _, d in kept], [item.best for item in chosen]))
-    packed = build_prompt(question, [h for h, _ in kept], [], texts=[d for _, d in kept],
+    # the notes whose digest said something, each with its own best sentences (the three lists stay aligned)
+    kept = [(h, d, item.best) for h, d, item in zip(hits, digests, chosen, strict=True) if d]
+    yield Sources(Given([h for h, _, _ in kept], [d for _, d, _ in kept], [best for _, _, best in kept]))
+    best_of = {id(h): best for h, _, best in kept}
+    packed = build_prompt(question, [h for h, _, _ in kept], [], texts=[d for _, d, _ in kept],
                           context_window=settings.llm.context_window, answer_tokens=settings.llm.max_answer_tokens,
                           count_tokens=count_tokens)
     pieces = []
@@ -76,7 +78,7 @@ def summary_events(question: str, plan: Plan, *, searcher, chat_model, settings)
         f"; the {len(chosen)} most relevant, `answer.max_notes_summarized`)" if total > len(chosen) else ")")
     answer = Answer(question, check.text + read, packed.passages, cited=check.cited, invalid_citations=check.invalid,
                     model=chat_model.name, generated=True, prompt_tokens=packed.tokens, raw=raw,
-                    best=[item.best for item in chosen], texts=packed.texts, plan=plan)
+                    best=[best_of[id(h)] for h in packed.passages], texts=packed.texts, plan=plan)
     yield Done(_finish(answer, started))
 
 
