@@ -93,14 +93,25 @@ REAL_PARTS = {"minilm", "e5", "smollm2_server", "vault_index", "pdf_index", "for
 LONGEST = ["test_crash.py", "vault", "test_browser.py", "pdfs", "formats"]
 
 
+# Under xdist, a test that uses one of these corpus indexes runs on the worker that built it (each worker has its
+# own session fixtures: the vault's index built twice cost 80-110 s). The first one a test uses decides.
+GROUP_OF = {"vault_index": "vault", "pdf_index": "pdfs", "formats_index": "formats"}
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """Such a test is marked slow (not in `make test-fast`) whether or not it says so. Under xdist the longest
-    units are collected first."""
+    """Such a test is marked slow (not in `make test-fast`) whether or not it says so, and joins its corpus's
+    xdist_group. Under xdist the longest units are collected first."""
     for item in items:
-        if REAL_PARTS & set(getattr(item, "fixturenames", ())):
+        used = set(getattr(item, "fixturenames", ()))
+        if REAL_PARTS & used:
             item.add_marker(pytest.mark.slow)
     if hasattr(config, "workerinput"):  # an xdist worker (each collects the same order)
+        for item in items:
+            used = set(getattr(item, "fixturenames", ()))
+            group = next((GROUP_OF[name] for name in GROUP_OF if name in used), None)
+            if group and not item.get_closest_marker("xdist_group"):
+                item.add_marker(pytest.mark.xdist_group(group))
         items.sort(key=_longest_first)
         if config.getvalue("loadgroup"):
             _mark_groups_in_ids(items)
