@@ -144,6 +144,6 @@ def load_and_commit_on_ray(to_load, known, settings, embedder, writer, report, p
         commit(block=True)
     finally:
         for actor in actors:
-            ray.kill(actor)  # type: ignore[arg-type]  # ray types ActorClass.remote() as a handle or the class
+            ray.kill(actor)
         if started:
             ray.shutdown()
