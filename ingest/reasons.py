@@ -39,7 +39,8 @@ class PageFailures:
     """
 
     def __init__(self, what: str):
-        self.what, self.pages, self.first = what, [], ""
+        self.what, self.first = what, ""
+        self.pages: list[int] = []
 
     def add(self, page: int, err: BaseException) -> None:
         self.pages.append(page)

@@ -34,6 +34,7 @@ def paragraphs(text: str) -> list[tuple[Span, bool]]:
         line_end = offset + len(line)
         if fence is not None:
             if closes_fence(line, fence):  # the code block ends its own block
+                assert start is not None  # noqa: S101 - typing: an open fence is in an open block
                 fence = None
                 out.append((trim(text, start, line_end), code))
                 start = None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Collection, Iterable
 from pathlib import Path
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
@@ -97,7 +98,7 @@ class FolderWatcher:
         if catch_up:  # changes made while nobody watched
             self.poke(quiet=False)
 
-    def poke(self, paths: list[str] = (), quiet: bool = True) -> None:
+    def poke(self, paths: Iterable[str] = (), quiet: bool = True) -> None:
         """Something changed (at `paths`): ingest once the folder has been quiet for `quiet_seconds`."""
         with self._lock:
             self._changed.update(paths)
@@ -170,7 +171,7 @@ class FolderWatcher:
             self.on_error(message)
 
 
-def describe(report: IngestReport, changed: set[str] = frozenset()) -> str | None:
+def describe(report: IngestReport, changed: Collection[str] = frozenset()) -> str | None:
     """One line for a run that changed something, else None; files among `changed` that were
     skipped are named with their reason (a save that did not make it into the index).
 

@@ -64,6 +64,7 @@ class DocumentWorker:
     def load(self, path: Path, rel: str, kind: str = "pdf") -> Document:
         with self._lock:
             child = self._child if self._child and self._child.poll() is None else self._start()
+            assert child.stdin is not None  # noqa: S101 - typing: started with stdin=PIPE
             try:
                 pickle.dump((str(path), rel, kind, self.options), child.stdin)
                 child.stdin.flush()
@@ -102,6 +103,7 @@ class DocumentWorker:
 
     def _read(self, child: subprocess.Popen, deadline: float, late: str):
         """One message from the child."""
+        assert child.stdout is not None  # noqa: S101 - typing: started with stdout=PIPE
         fd = child.stdout.fileno()
         data = bytearray()
         size = None
@@ -131,7 +133,8 @@ class DocumentWorker:
         child.wait()
         for pipe in (child.stdin, child.stdout):
             try:
-                pipe.close()
+                if pipe is not None:
+                    pipe.close()
             except OSError:
                 pass
 
@@ -182,6 +185,7 @@ def main() -> None:
             path, rel, kind, options = pickle.load(requests)  # noqa: S301 - from the parent that started us
         except EOFError:
             return
+        reply: tuple[str, Document | str]
         try:
             reply = ("ok", read_document(Path(path), rel, kind, options))
         except SkipFile as skip:

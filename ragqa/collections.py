@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ragqa.config import Settings
 from ragqa.errors import ConfigError
@@ -33,7 +34,7 @@ def collections(settings: Settings) -> dict[str, Collection]:
     if not settings.collections or ("notes_dir" in settings.model_fields_set and DEFAULT not in settings.collections):
         found[DEFAULT] = Collection(DEFAULT, settings.as_collection(DEFAULT, collections={}))
     for name, own in settings.collections.items():
-        update = {
+        update: dict[str, Any] = {
             "notes_dir": own.notes_dir,
             "index_dir": own.index_dir or str(settings.index_path / name),
             "include": settings.include if own.include is None else own.include,

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import get_args, get_origin
 
 import yaml
-from pydantic import Field, PrivateAttr, ValidationError, field_validator
+from pydantic import BaseModel, Field, PrivateAttr, ValidationError, field_validator
 from pydantic_settings import EnvSettingsSource
 from pydantic_settings.exceptions import SettingsError
 
@@ -156,8 +156,9 @@ class _SettingVariables(EnvSettingsSource):
 
     def __init__(self, environ: Mapping[str, str]):
         self._environ = environ
-        super().__init__(Settings, case_sensitive=False, env_prefix="RAGQA_", env_nested_delimiter="__",
-                         env_parse_none_str="null")
+        # the ignore: typed for BaseSettings, but it reads only model_fields and model_config (any model will do)
+        super().__init__(Settings, case_sensitive=False, env_prefix="RAGQA_",  # type: ignore[arg-type]
+                         env_nested_delimiter="__", env_parse_none_str="null")
 
     def _load_env_vars(self) -> Mapping[str, str | None]:
         return {name.lower(): None if value == "null" else value for name, value in self._environ.items()}
@@ -211,7 +212,9 @@ def _one_line(err: ValidationError, env_tree: dict) -> str:
     variable = _variable(first["loc"], env_tree)
     source = f" (from {variable})" if variable else ""
     if first["type"] == "extra_forbidden":
-        model, entries = Settings, None  # entries: a mapping's value type (collections: name -> settings)
+        # entries: a mapping's value type (collections: name -> settings)
+        model: type[BaseModel] = Settings
+        entries: type[BaseModel] | None = None
         for part in first["loc"][:-1]:
             if entries is not None:
                 model, entries = entries, None
@@ -220,7 +223,7 @@ def _one_line(err: ValidationError, env_tree: dict) -> str:
             annotation = field.annotation if field else None
             if get_origin(annotation) is dict:
                 entries = get_args(annotation)[1]
-            elif isinstance(annotation, type):
+            elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
                 model = annotation
         allowed = ", ".join(k for k in model.model_fields if k != "base_dir")
         return f"unknown key '{key}' in config{source}; allowed here: {allowed}"

@@ -15,8 +15,12 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from ragqa.errors import NoteNotFoundError, NotePathError
+
+if TYPE_CHECKING:
+    from ragqa.config import Settings
 
 _ENCODED = re.compile(r"%(2e|2f|5c|00|25)", re.IGNORECASE)  # '.', '/', '\', NUL, '%' still URL-encoded
 _DRIVE = re.compile(r"^[A-Za-z]:")
@@ -78,7 +82,7 @@ def is_inside(path: str | os.PathLike, folder: str | os.PathLike) -> bool:
     return real == root or root in real.parents
 
 
-def hide_paths(text: str, labels: Mapping[str | os.PathLike, str]) -> str:
+def hide_paths(text: str, labels: Mapping[str, str]) -> str:
     """`text` with each server folder in `labels` replaced by its label, longest first (so a notes folder
     inside the home folder is named as the notes folder).
 
@@ -92,7 +96,7 @@ def hide_paths(text: str, labels: Mapping[str | os.PathLike, str]) -> str:
     return text
 
 
-def server_folders(collections: Mapping[str, object], history_folder: str | os.PathLike | None = None
+def server_folders(collections: Mapping[str, Settings], history_folder: str | os.PathLike | None = None
                    ) -> dict[str, str]:
     """The server's folders an error may name (each collection's notes, index and cache folders, the history's,
     the home and working folders), as given and with symlinks followed, each with the label a client sees."""

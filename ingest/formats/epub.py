@@ -50,9 +50,10 @@ def _book_markdown(path: Path) -> tuple[str | None, str | None, str]:
         labels = _toc_labels(book, opf, manifest)
         chapters = []
         for idref in opf.xpath("//*[local-name()='spine']/*[local-name()='itemref']/@idref"):
-            name, item = manifest.get(idref, (None, None))
-            if name is None or "html" not in item.get("media-type", "") or name not in book.namelist():
+            entry = manifest.get(idref)
+            if entry is None or "html" not in entry[1].get("media-type", "") or entry[0] not in book.namelist():
                 continue  # an image or a missing file in the spine: nothing to read
+            name = entry[0]
             text = html_to_markdown(decode_html(book.read(name))[0])[1]
             label = labels.get(name)
             if label and not _has_heading(text, label):

@@ -139,7 +139,7 @@ def _attachment_sections(name: str, part, options, warnings: list[str]) -> list[
 
     kind = kind_of(name)
     payload = part.get_payload(decode=True) if kind else None
-    if not isinstance(payload, bytes) or not payload or len(payload) > MAX_ATTACHMENT_BYTES:
+    if kind is None or not isinstance(payload, bytes) or not payload or len(payload) > MAX_ATTACHMENT_BYTES:
         return []
     heading = f"Attachment: {name}"
     if kind in ("text", "markdown"):  # no need for a temporary file

@@ -109,7 +109,8 @@ def rst_to_markdown(text: str) -> str:
     ```
     Done
     """
-    lines, out, styles, i = text.split("\n"), [], [], 0
+    lines, styles, i = text.split("\n"), [], 0
+    out: list[str] = []
     while i < len(lines):
         line, after = lines[i], lines[i + 1] if i + 1 < len(lines) else ""
         below = lines[i + 2] if i + 2 < len(lines) else ""

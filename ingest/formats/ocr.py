@@ -162,9 +162,10 @@ class TesseractEngine(OcrEngine):
     languages = "eng"
 
     def __init__(self):
-        self._binary = shutil.which("tesseract")
-        if self._binary is None:
+        binary = shutil.which("tesseract")
+        if binary is None:
             raise SkipFile("OCR engine tesseract is not installed: apt-get install tesseract-ocr")
+        self._binary = binary
 
     def lines(self, image) -> list[str]:
         image = as_rgb(image)
@@ -172,7 +173,7 @@ class TesseractEngine(OcrEngine):
         # small image up (as rapidocr does by itself) took word recall on a 612x792 page from 0.59 to 0.95.
         scale = min(3, MIN_TESSERACT_SIDE / max(image.size))
         if scale > 1:
-            image = image.resize((round(image.width * scale), round(image.height * scale)), Image.LANCZOS)
+            image = image.resize((round(image.width * scale), round(image.height * scale)), Image.Resampling.LANCZOS)
         buffer = io.BytesIO()
         image.save(buffer, format="PNG")
         done = subprocess.run([self._binary, "stdin", "stdout", "-l", self.languages],  # noqa: S603 - tesseract

@@ -80,7 +80,8 @@ def _blocks(parent, levels: dict[str, int]):
             text = paragraph_text(child)
             if not text.strip(_BLANK):
                 continue
-            level = levels.get(_val(child, f"{W}pPr/{W}pStyle"))
+            style = _val(child, f"{W}pPr/{W}pStyle")
+            level = levels.get(style) if style is not None else None
             if level is None and child.find(f"{W}pPr/{W}numPr") is not None:
                 items.append("- " + text.strip())
                 continue

@@ -123,7 +123,7 @@ def _conversation(body: ChatRequest, header: str | None, served: Served) -> str 
 
 def _save(served: Served, conversation_id: str | None, answer) -> dict:
     """Commit the answered turn; the reply's extra field (none if it could not be saved: the answer stands)."""
-    if conversation_id is None:
+    if conversation_id is None or served.history is None:  # (a conversation id is given only with a history)
         return {}
     from ragqa.answer.saved import turn_from_answer
     from ragqa.errors import HistoryError
@@ -152,8 +152,8 @@ def chat_completions(body: ChatRequest, served: Served = Depends(served),
         if isinstance(event, Done):
             answer = event.answer
             break
-    if answer is not None and _problem(answer, chat_model):
-        raise _unavailable(answer, _problem(answer, chat_model))
+    if answer is not None and (problem := _problem(answer, chat_model)):
+        raise _unavailable(answer, problem)
     if body.stream:
         save = functools.partial(_save, served, conversation_id)
         return StreamingResponse(_sse(reply_id, created, first, events, answer, save), media_type="text/event-stream",
@@ -161,6 +161,7 @@ def chat_completions(body: ChatRequest, served: Served = Depends(served),
     for event in events:
         if isinstance(event, Done):
             answer = event.answer
+    assert answer is not None  # noqa: S101 - typing: the events end with Done
     if answer.error:  # failed after its first words
         raise _unavailable(answer, answer.error)
     return {"id": reply_id, "object": "chat.completion", "created": created, "model": MODEL_ID,

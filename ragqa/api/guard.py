@@ -47,7 +47,7 @@ class Guard:
         self.token = token.encode() if token else None
         self.cors_origins = {o.rstrip("/").lower() for o in cors_origins or []}
 
-    def _authorised(self, headers: dict[bytes, bytes]) -> bool:
+    def _authorised(self, headers: dict[bytes, bytes], token: bytes) -> bool:
         """`Bearer <token>`, compared in constant time: every byte is read whatever the guess, and the guess is
         not copied first (a view), so its time tells nothing of how much of it is right."""
         given = headers.get(b"authorization", b"")
@@ -58,7 +58,7 @@ class Guard:
             start += 1
         while end > start and given[end - 1] in b" \t":
             end -= 1
-        return hmac.compare_digest(memoryview(given)[start:end], self.token)
+        return hmac.compare_digest(memoryview(given)[start:end], token)
 
     def _refusal(self, scope, headers: dict[bytes, bytes]):
         """The error response for a request that may not go on, or None."""
@@ -73,7 +73,7 @@ class Guard:
                 return error_response(403, "a web page of another origin may not call this server: list the "
                                            "origin in api.cors_origins in config.yaml to allow it",
                                       "origin_not_allowed")
-        elif scope["method"] != "OPTIONS" and not self._authorised(headers):
+        elif scope["method"] != "OPTIONS" and not self._authorised(headers, self.token):
             return error_response(401, "missing or wrong API token: send `Authorization: Bearer <token>` with "
                                        f"the token in ${self.token_env} where {self.command} runs", "invalid_api_key",
                                   headers={"WWW-Authenticate": "Bearer"})

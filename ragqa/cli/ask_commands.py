@@ -58,8 +58,9 @@ def print_sources(answer, out=None) -> None:
 def _stream(question, settings, args, searcher, chat_model, history, quiet=False):
     from ragqa.answer.events import Delta, Done
     from ragqa.answer.loop import answer_events
+    from ragqa.answer.results import Answer
 
-    answer = None
+    answer: Answer | None = None
     for event in answer_events(question, searcher=searcher, chat_model=chat_model, settings=settings,
                                history=history, filters=filters_from(args), k=args.k):
         match event:

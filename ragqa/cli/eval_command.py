@@ -44,7 +44,7 @@ def load_beir(folder: Path):
     queries_file = next((folder / n for n in ("queries.test.jsonl", "queries.jsonl") if (folder / n).exists()), None)
     needed = [folder / "corpus.jsonl", folder / "qrels" / "test.tsv"]
     missing = [str(p) for p in needed if not p.exists()] + ([] if queries_file else ["queries(.test).jsonl"])
-    if missing:
+    if missing or queries_file is None:
         raise ConfigError(f"{folder} is not in BEIR layout: missing {', '.join(missing)}")
     corpus = {str(d["_id"]): {"title": d.get("title", ""), "text": d.get("text", "")}
               for d in read_jsonl(folder / "corpus.jsonl")}
@@ -81,7 +81,7 @@ def write_corpus_as_notes(corpus: dict, folder: Path) -> dict[str, str]:
     deleted, so a kept index (--index) is brought up to date by an incremental ingest.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    paths = {}
+    paths: dict[str, str] = {}
     for doc_id, doc in corpus.items():
         name = note_name(doc_id)
         if name in paths:

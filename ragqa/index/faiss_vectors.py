@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import cast
 
 import faiss
 import numpy as np
@@ -65,19 +66,23 @@ def ivf_index(dim: int, nlist: int, vectors: np.ndarray) -> faiss.Index:
 
 def contents(index: faiss.Index, with_vectors: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
     """Every id an index holds and, if asked, its vector, in no particular order."""
-    ivf = faiss.try_extract_index_ivf(index)
-    if ivf is None:
-        ids = faiss.vector_to_array(index.id_map).astype(np.int64)
-        return ids, index.index.reconstruct_n(0, index.ntotal) if with_vectors else None
-    ivf = faiss.downcast_index(ivf)  # the subclass, which has the scalar quantizer
-    ids, vectors = [_EMPTY[0]], [np.zeros((0, index.d), dtype=np.float32)]
+    found = faiss.try_extract_index_ivf(index)
+    if found is None:
+        flat = cast(faiss.IndexIDMap2, index)  # new_index's
+        ids = faiss.vector_to_array(flat.id_map).astype(np.int64)
+        return ids, flat.index.reconstruct_n(0, index.ntotal) if with_vectors else None
+    # the subclass ivf_index made, which has the scalar quantizer
+    ivf = cast(faiss.IndexIVFScalarQuantizer, faiss.downcast_index(found))
+    lists = ivf.invlists
+    assert lists is not None  # noqa: S101 - typing: an IVF index owns its lists
+    id_parts, vector_parts = [_EMPTY[0]], [np.zeros((0, index.d), dtype=np.float32)]
     for lst in range(ivf.nlist):
-        if n := ivf.invlists.list_size(lst):
-            ids.append(faiss.rev_swig_ptr(ivf.invlists.get_ids(lst), n).astype(np.int64))
+        if n := lists.list_size(lst):
+            id_parts.append(faiss.rev_swig_ptr(lists.get_ids(lst), n).astype(np.int64))
             if with_vectors:
-                codes = faiss.rev_swig_ptr(ivf.invlists.get_codes(lst), n * ivf.code_size)
-                vectors.append(ivf.sq.decode(codes.reshape(n, ivf.code_size)))
-    return np.concatenate(ids), np.vstack(vectors) if with_vectors else None
+                codes = faiss.rev_swig_ptr(lists.get_codes(lst), n * ivf.code_size)
+                vector_parts.append(ivf.sq.decode(codes.reshape(n, ivf.code_size)))
+    return np.concatenate(id_parts), np.vstack(vector_parts) if with_vectors else None
 
 
 def file_for(folder: Path, generation: int) -> Path:
@@ -131,7 +136,8 @@ class FaissVectors:
 
     def remove(self, ids: np.ndarray) -> None:
         if len(ids):
-            self.index.remove_ids(np.asarray(ids, dtype=np.int64))
+            # faiss's wrapper takes an id array (its stub for Index: only an IDSelector)
+            self.index.remove_ids(np.asarray(ids, dtype=np.int64))  # type: ignore[arg-type]
             self._fit_to_size()
 
     def _fit_to_size(self) -> None:
@@ -147,6 +153,7 @@ class FaissVectors:
         if wanted is None:
             return
         ids, vectors = contents(self.index)
+        assert vectors is not None  # noqa: S101 - typing: with_vectors
         index = ivf_index(self.dim, wanted, vectors) if wanted else new_index(self.dim)
         index.add_with_ids(vectors, ids)
         self.index = index
@@ -159,12 +166,13 @@ class FaissVectors:
         sel = None if allowed_ids is None else faiss.IDSelectorBatch(np.asarray(allowed_ids, dtype=np.int64))
         ivf = faiss.try_extract_index_ivf(self.index)
         if ivf is None:
-            params = faiss.SearchParameters(sel=sel) if sel is not None else None
+            # faiss's wrapper sets keyword arguments as fields (its stubs: no arguments)
+            params = faiss.SearchParameters(sel=sel) if sel is not None else None  # type: ignore[call-arg]
         else:
             nprobe = self.nprobe or nprobe_for(ivf.nlist)
             if allowed_ids is not None:  # a filter keeps a share of each list: probe more lists to find k
                 nprobe = math.ceil(nprobe * self.count() / max(len(allowed_ids), 1))
-            params = faiss.SearchParametersIVF(nprobe=min(nprobe, ivf.nlist), sel=sel)
+            params = faiss.SearchParametersIVF(nprobe=min(nprobe, ivf.nlist), sel=sel)  # type: ignore[call-arg]
         threads = faiss.omp_get_max_threads()
         faiss.omp_set_num_threads(1)  # one query: extra threads only wake up, ~100x slower on a busy machine
         try:

@@ -222,6 +222,7 @@ class History:
         transaction; returns the turn's number (1, 2, …)."""
         asked = turn.asked or now()
         with self._connect(create=True) as conn:
+            assert conn is not None  # noqa: S101 - typing: create=True: always a connection
             conn.execute("BEGIN IMMEDIATE")
             try:
                 conn.execute("INSERT OR IGNORE INTO conversations (id, title, started, updated, source) VALUES "

@@ -181,7 +181,7 @@ class MilvusVectors:
 
     def ids(self) -> np.ndarray:
         """Every id in the collection, ascending."""
-        found = []
+        found: list[int] = []
         with _quiet("pymilvus.client.iterator.query_iterator"):  # Milvus Lite: "failed to get mvccTs", harmless
             iterator = self.client.query_iterator(self.collection, batch_size=MAX_K, filter="", output_fields=["id"])
             while batch := iterator.next():
@@ -197,24 +197,24 @@ class MilvusVectors:
             self.client.insert(self.collection, rows)
 
     def remove(self, ids: np.ndarray) -> None:
-        ids = [int(i) for i in ids]
-        for start in range(0, len(ids), FILTER_IDS):
-            self.client.delete(self.collection, ids=ids[start:start + FILTER_IDS])
+        numbers = [int(i) for i in ids]
+        for start in range(0, len(numbers), FILTER_IDS):
+            self.client.delete(self.collection, ids=numbers[start:start + FILTER_IDS])
 
     def search(self, query: np.ndarray, k: int, allowed_ids: np.ndarray | None = None):
         """Top-k (ids, scores) by inner product; `allowed_ids` restricts the search (filters)."""
         if k <= 0 or (allowed_ids is not None and len(allowed_ids) == 0):
             return _EMPTY
-        query = [np.asarray(query, dtype=np.float32).reshape(-1)]
+        queries = [np.asarray(query, dtype=np.float32).reshape(-1)]
         k = min(k, MAX_K)
         filters = [""] if allowed_ids is None else [
             f"id in [{','.join(str(int(i)) for i in allowed_ids[s:s + FILTER_IDS])}]"
             for s in range(0, len(allowed_ids), FILTER_IDS)
         ]
-        hits = []
+        hits: list[tuple[int, float]] = []
         for expression in filters:  # each part's top-k, merged: still the exact top-k of the whole list
             with self._searching():
-                (found,) = self.client.search(self.collection, query, limit=k, filter=expression,
+                (found,) = self.client.search(self.collection, queries, limit=k, filter=expression,
                                               output_fields=["id"], search_params={"metric_type": "IP"})
             hits.extend((hit["id"], hit["distance"]) for hit in found)
         if not hits:

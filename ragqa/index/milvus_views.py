@@ -75,7 +75,7 @@ class MilvusSnapshot(IndexSnapshot):
         self._index = index
         self._memory: tuple | None = None
         self._copied = False
-        super().__init__(None, manifest)
+        self.manifest = manifest  # no super().__init__: the connection is made at first need (_files)
 
     def _files(self) -> tuple[sqlite3.Connection, dict[str, FileRecord], dict[str, int]]:
         if self._memory is None:

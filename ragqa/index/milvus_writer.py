@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -127,7 +128,7 @@ class MilvusWriter:
             for start in range(0, len(rows), ROWS_PER_UPSERT):
                 self.index.client.upsert(self.names["files"], rows[start:start + ROWS_PER_UPSERT])
 
-    def apply(self, files: list[tuple[FileRecord, list[Chunk], np.ndarray]], removed: list[str] = ()) -> None:
+    def apply(self, files: list[tuple[FileRecord, list[Chunk], np.ndarray]], removed: Sequence[str] = ()) -> None:
         """Commit a batch: each file's chunks replaced, each removed path dropped; see the module's steps."""
         gen = new_generation(self.generation)
         self.lease.renew()

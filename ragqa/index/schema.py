@@ -91,7 +91,8 @@ def chunk_from_row(row) -> Chunk:
 
 def file_record(row) -> FileRecord:
     """A FileRecord from a row of FILE_COLUMNS."""
-    return FileRecord(*row[:9], meta=json.loads(row[9] or "{}"))
+    path, size, mtime_ns, sha256, kind, status, title, reason, chunks, meta = row
+    return FileRecord(path, size, mtime_ns, sha256, kind, status, title, reason, chunks, json.loads(meta or "{}"))
 
 
 def vectors_from_blobs(blobs) -> np.ndarray:

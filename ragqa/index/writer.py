@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -136,7 +137,7 @@ class IndexWriter:
             self.conn.execute("DELETE FROM chunks WHERE path=?", (path,))
             self._pending_removals.extend(ids)
 
-    def apply(self, files: list[tuple[FileRecord, list[Chunk], np.ndarray]], removed: list[str] = ()) -> None:
+    def apply(self, files: list[tuple[FileRecord, list[Chunk], np.ndarray]], removed: Sequence[str] = ()) -> None:
         """Commit a batch: each file's chunks replaced, each removed path dropped. All or nothing."""
         self._pending_removals: list[int] = []
         added_ids, added_vectors = [], []

@@ -2,7 +2,7 @@
 descriptions are written for the model that calls the tool."""
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -12,6 +12,11 @@ COLLECTION = ("which collection to use (list_collections names them), or 'all'; 
               "('default' if there is one, else every one)")
 NOTE_PATH = ("the note's path relative to its notes folder, exactly as search_notes returns it "
              "(e.g. 'garden/tomatoes.md'); a ragqa:// resource URI works too")
+
+if TYPE_CHECKING:
+    Kind = str
+else:  # built from the one table of kinds at run time (a type checker cannot follow that): the schema's enum
+    Kind = Literal[tuple(KINDS)]
 
 
 class Args(BaseModel):
@@ -25,7 +30,7 @@ class SearchArgs(Args):
     collection: str | None = Field(None, description=COLLECTION)
     folder: str | None = Field(None, description="only notes under this folder of the notes folder, e.g. 'recipes'")
     tag: str | None = Field(None, description="only notes with this front-matter tag")
-    type: Literal[tuple(KINDS)] | None = Field(None, description="only files of this kind")
+    type: Kind | None = Field(None, description="only files of this kind")
 
 
 class AskArgs(Args):

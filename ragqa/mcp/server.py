@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 PAGE_SIZE = 200  # resources per resources/list page
 
 
-def _text(value) -> list[types.TextContent]:
+def _text(value) -> list[types.ContentBlock]:
     return [types.TextContent(type="text", text=value if isinstance(value, str) else json.dumps(value,
                                                                                                 ensure_ascii=False))]
 

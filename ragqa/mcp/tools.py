@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ragqa.contracts import collection_row, related_json, search_json, status_json
 from ragqa.errors import NoteNotFoundError, RagqaError
@@ -16,6 +17,9 @@ from ragqa.mcp import schemas
 from ragqa.mcp.notes import note_json
 from ragqa.mcp.paths import SCHEME, from_uri
 from ragqa.mcp.warmup import Warmup
+
+if TYPE_CHECKING:
+    from ragqa.served import Served
 
 EMPTY = ("No notes are indexed yet, so there is nothing to search: run `ragqa ingest` in a terminal (or set "
          "mcp.allow_ingest: true in config.yaml and call ingest_notes), then ask again.")
@@ -29,7 +33,7 @@ class Refusal(RagqaError):
 class Shared:
     """What every tool call of one server process shares."""
 
-    served: object  # ragqa.served.Served
+    served: Served
     warmup: Warmup
 
 
@@ -96,14 +100,13 @@ def _note_collections(served, collection: str | None, path: str) -> tuple[list[s
 
 def _first_holding(served, names: list[str], path: str, read: Callable):
     """read(settings, path) in the first of these collections that has the note; else the first one's refusal."""
-    names = _with_notes(served, names)
-    first = None
-    for name in names:
+    refusals: list[NoteNotFoundError] = []
+    for name in _with_notes(served, names):  # at least one
         try:
             return read(served.collections[name], path)
         except NoteNotFoundError as err:
-            first = first or err
-    raise first
+            refusals.append(err)
+    raise refusals[0]
 
 
 def read_note(shared: Shared, args: schemas.ReadArgs) -> dict:

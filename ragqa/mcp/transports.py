@@ -2,9 +2,14 @@
 HTTP (`ragqa mcp --http`), each with the embedding model loading in the background from the start."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ragqa.mcp.server import make_server
 from ragqa.mcp.tools import Shared
 from ragqa.mcp.warmup import Warmup
+
+if TYPE_CHECKING:
+    from pydantic import SecretStr
 
 
 def _version() -> str:
@@ -34,7 +39,7 @@ def serve_stdio(served) -> None:
     anyio.run(main)
 
 
-def http_app(served, host: str, token: str | None):
+def http_app(served, host: str, token: SecretStr | str | None):
     """(the ASGI app serving MCP at /mcp, its Warmup). Every request needs the token when one is set, and bodies
     are capped, by the HTTP API's own guard; on a loopback host the SDK also refuses a Host or Origin header
     that is not loopback (DNS rebinding)."""
@@ -47,7 +52,7 @@ def http_app(served, host: str, token: str | None):
                  command="ragqa mcp --http"), shared.warmup
 
 
-def serve_http(served, host: str, port: int, token: str | None, verbose: bool = False) -> None:
+def serve_http(served, host: str, port: int, token: SecretStr | str | None, verbose: bool = False) -> None:
     import uvicorn
 
     app, warmup = http_app(served, host, token)

@@ -24,9 +24,9 @@ class Warmup:
 
     def start(self) -> None:
         self.started = time.monotonic()
-        threading.Thread(target=self._run, name="ragqa-warmup", daemon=True).start()
+        threading.Thread(target=self._run, args=(self.started,), name="ragqa-warmup", daemon=True).start()
 
-    def _run(self) -> None:
+    def _run(self, started: float) -> None:
         from ragqa.errors import RagqaError
 
         try:
@@ -36,7 +36,7 @@ class Warmup:
             self.problem = f"{type(err).__name__}: {err}" if not isinstance(err, RagqaError) else str(err)
             log.warning("ragqa mcp: the embedding model did not load: %s", self.problem)
             return
-        self.seconds = time.monotonic() - self.started
+        self.seconds = time.monotonic() - started
         log.info("ragqa mcp: embedding model loaded in %.1f s", self.seconds)
         for name in self.served.collections:  # the first search then finds its index open
             try:

@@ -137,7 +137,8 @@ def _bert_state_dict(m: dict) -> dict[str, np.ndarray]:
 
 def _ranges(chars: set[str]) -> str:
     """A regex character-class body listing `chars` as code-point ranges."""
-    cps, out = sorted(map(ord, chars)), []
+    cps = sorted(map(ord, chars))
+    out: list[list[int]] = []
     for cp in cps:
         if out and out[-1][1] == cp - 1:
             out[-1][1] = cp

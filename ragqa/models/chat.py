@@ -98,8 +98,10 @@ PROVIDERS: dict[str, Callable[[LLMSettings, str | os.PathLike | None], ChatModel
 
 def llm_settings(settings: Settings | LLMSettings) -> LLMSettings:
     """The llm section; given the whole Settings, a relative llm.local_model path is made config.yaml's."""
-    llm = getattr(settings, "llm", settings)
-    if llm.provider == "local" and hasattr(settings, "base_dir"):
+    if not isinstance(settings, Settings):
+        return settings
+    llm = settings.llm
+    if llm.provider == "local":
         from ragqa.models.model_sources import resolve_reference
 
         try:
@@ -116,7 +118,7 @@ def make_chat_model(settings: Settings | LLMSettings, cache_dir: str | os.PathLi
     Never None: provider none is a NoChatModel.
     """
     llm = llm_settings(settings)
-    if cache_dir is None and hasattr(settings, "embedding"):
+    if cache_dir is None and isinstance(settings, Settings):
         cache_dir = settings.resolve(settings.embedding.cache_dir)
     build = PROVIDERS.get(llm.provider)
     if build is None:

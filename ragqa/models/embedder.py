@@ -196,8 +196,9 @@ class SentenceTransformerEmbedder:
 _LOADED: dict[tuple, SentenceTransformerEmbedder] = {}
 _LOADING = threading.Lock()  # two threads asking at once (the browser's sessions, a server's warm-up) get one model
 # Models that are not sentence-transformers ones, by embedding.model name: a class taking EmbeddingSettings, with
-# this module's interface (the tests register a seeded-hash one, tests/helpers/hash_embedder.py).
-NAMED_MODELS: dict[str, Callable[[EmbeddingSettings], object]] = {}
+# this module's interface (the tests register a seeded-hash one, tests/helpers/hash_embedder.py): typed as
+# SentenceTransformerEmbedder, which it stands in for.
+NAMED_MODELS: dict[str, Callable[[EmbeddingSettings], SentenceTransformerEmbedder]] = {}
 
 
 def load_embedder(settings: EmbeddingSettings) -> SentenceTransformerEmbedder:

@@ -142,5 +142,6 @@ def model_file(model: LocalModel, cache_dir: str | os.PathLike | None = None) ->
         return parts[0]
     folder = cache_path(cache_dir) / "models"
     folder.mkdir(exist_ok=True)
+    assert model.sha256 is not None, f"{model.name} comes in parts: LOCAL_MODELS gives it their sha256"  # noqa: S101 - typing
     with locked(folder / f"{model.name}.lock"):
         return assemble(parts, folder / f"{model.name}.gguf", model.size, model.sha256, model.name)

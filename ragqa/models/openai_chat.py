@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, cast
 
 import httpx2
 import openai
@@ -16,6 +17,9 @@ import openai
 from ragqa.config import LLMSettings
 from ragqa.errors import LLMError
 from ragqa.secrets import secret
+
+if TYPE_CHECKING:
+    from openai.types.chat import ChatCompletionMessageParam
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 CHECK_TIMEOUT_SECONDS = 10.0
@@ -130,9 +134,10 @@ class OpenAIChatModel:
         self.settings = settings
         self.stream_usage = stream_usage  # ask for token counts with a streamed answer (not every server takes it)
         self.last_usage: dict | None = None  # the last streamed answer's counts and timings, when the server sent them
-        self.model = model or settings.model
-        if not self.model:
+        model = model or settings.model
+        if not model:
             raise LLMError("llm.model is not set: name the model the endpoint serves in config.yaml (llm.model)")
+        self.model: str = model
         key = secret(settings.api_key_env)
         self._client = openai.OpenAI(
             base_url=base_url or settings.base_url or DEFAULT_BASE_URL,
@@ -156,14 +161,15 @@ class OpenAIChatModel:
                              timeout_seconds=self.settings.timeout_seconds, **extra)
 
     def _create(self, messages: list[dict], stream: bool, max_tokens: int | None):
-        extra = {"stream_options": {"include_usage": True}} if stream and self.stream_usage else {}
+        # plain dicts of the shape the client's TypedDicts describe
+        sent = cast("list[ChatCompletionMessageParam]", messages if self._system_role else folded_system(messages))
         return self._client.chat.completions.create(
             model=self.model,
-            messages=messages if self._system_role else folded_system(messages),
+            messages=sent,
             temperature=self.settings.temperature,
             max_tokens=max_tokens or self.settings.max_answer_tokens,
             stream=stream,
-            **extra,
+            stream_options={"include_usage": True} if stream and self.stream_usage else openai.omit,  # omit: not sent
         )
 
     def _restarted(self, err: BaseException, tried: bool) -> bool:

@@ -36,20 +36,21 @@ def resolve_note(notes: NoteVectors, given: str, notes_dir: str | Path | None = 
     """The index's path for `given`: relative to the notes folder, or absolute (or cwd-relative) under it."""
     base = Path(notes_dir or notes.notes_dir or ".").expanduser().resolve()
     raw = Path(given).expanduser()
-    rel: str | None = raw.as_posix().removeprefix("./")
+    rel = raw.as_posix().removeprefix("./")
     if not raw.is_absolute() and notes.row(rel) is not None:
         return rel
     on_disk = raw if raw.is_absolute() else Path.cwd() / raw
+    inside: str | None = rel  # its path under the notes folder; None: not under it
     if raw.is_absolute() or on_disk.exists():
         try:
-            rel = on_disk.resolve().relative_to(base).as_posix()
+            inside = on_disk.resolve().relative_to(base).as_posix()
         except ValueError:
-            rel = None
-        if rel is not None and notes.row(rel) is not None:
-            return rel
-    guess = difflib.get_close_matches(rel or given, notes.paths, n=3, cutoff=0.5)
+            inside = None
+        if inside is not None and notes.row(inside) is not None:
+            return inside
+    guess = difflib.get_close_matches(inside or given, notes.paths, n=3, cutoff=0.5)
     hint = f"; did you mean {', '.join(guess)}?" if guess else ""
-    where = "outside the notes folder" if rel is None else "not in the index (not ingested yet, or skipped)"
+    where = "outside the notes folder" if inside is None else "not in the index (not ingested yet, or skipped)"
     raise NoteNotFoundError(
         f"{given} is {where}: give a note's path relative to the notes folder {base} "
         f"(e.g. {notes.paths[0] if notes.paths else 'notes/idea.md'}){hint}"

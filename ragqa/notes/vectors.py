@@ -100,8 +100,9 @@ def _update(index: IndexSnapshot, cached: NoteVectors | None, generation: int, n
     changed = sorted(p for p, (sig, _) in current.items() if old_sigs.get(p) != sig)
     new_vectors = _mean_vectors(index, changed)
     paths = sorted(current)
+    old_vectors = cached.vectors if cached is not None else np.zeros((0, dim), dtype=np.float32)  # none is old
     if paths:
-        rows = [new_vectors[p] if p in new_vectors else cached.vectors[old_rows[p]] for p in paths]
+        rows = [new_vectors[p] if p in new_vectors else old_vectors[old_rows[p]] for p in paths]
         matrix = np.vstack(rows).astype(np.float32)
     else:
         matrix = np.zeros((0, dim), dtype=np.float32)

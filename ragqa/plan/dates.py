@@ -171,15 +171,18 @@ def atom_range(atom: str, today: dt.date, default_year: int | None = None) -> Ra
     quarter = re.fullmatch(rf"q([1-4]) ({YEAR})", text)
     if quarter:
         q, year = int(quarter.group(1)), int(quarter.group(2))
-        return dt.date(year, 3 * q - 2, 1), _month(year, 3 * q)[1] if _month(year, 3 * q) else None
+        return dt.date(year, 3 * q - 2, 1), _last_day(year, 3 * q)
     season = re.fullmatch(rf"(spring|summer|autumn|fall|winter)(?: ({YEAR}))?", text)
     if season:
         return _season(season.group(1), int(season.group(2)) if season.group(2) else default_year, today)
-    month = re.fullmatch(rf"({MONTH})(?: ({YEAR}))?", text)
-    if month:
-        number = _MONTHS[month.group(1).rstrip(".")]
-        year = int(month.group(2)) if month.group(2) else default_year
-        if year is None:  # the most recent such month that has begun
+    named = re.fullmatch(rf"({MONTH})(?: ({YEAR}))?", text)
+    if named:
+        number = _MONTHS[named.group(1).rstrip(".")]
+        if named.group(2):
+            year = int(named.group(2))
+        elif default_year is not None:
+            year = default_year
+        else:  # the most recent such month that has begun
             year = today.year if number <= today.month else today.year - 1
         return _month(year, number)
     from ragqa.dates import parse_date
@@ -188,7 +191,7 @@ def atom_range(atom: str, today: dt.date, default_year: int | None = None) -> Ra
     return (day, day) if day else None
 
 
-def _season(name: str, year: int | None, today: dt.date) -> Range | None:
+def _season(name: str, year: int | None, today: dt.date) -> Range:
     first, last = SEASONS[name]
     if year is None:
         year = today.year if (today.month >= first or (first == 12 and today.month <= 2)) else today.year - 1
@@ -196,13 +199,17 @@ def _season(name: str, year: int | None, today: dt.date) -> Range | None:
             year -= 1
     start = dt.date(year, first, 1)
     end_year = year + 1 if last < first else year
-    return start, _month(end_year, last)[1]
+    return start, _last_day(end_year, last)
 
 
 def _month(year: int, month: int) -> Range | None:
     if not 1 <= month <= 12:
         return None
-    return dt.date(year, month, 1), dt.date(year, month, calendar.monthrange(year, month)[1])
+    return dt.date(year, month, 1), _last_day(year, month)
+
+
+def _last_day(year: int, month: int) -> dt.date:
+    return dt.date(year, month, calendar.monthrange(year, month)[1])
 
 
 def _period_of(day: dt.date, unit: str) -> Range:

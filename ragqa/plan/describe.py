@@ -69,9 +69,9 @@ def near_misses(plan: Plan, vocabulary: Vocabulary) -> str:
     'Did you mean #physics (13 notes)?'
     """
     if plan.kind == "links" and not (plan.links_to or plan.links_from):
-        close = difflib.get_close_matches(fold(plan.note_words), list(vocabulary.names), n=3, cutoff=0.6)
+        similar = difflib.get_close_matches(fold(plan.note_words), list(vocabulary.names), n=3, cutoff=0.6)
         named = f"No note is called “{plan.note_words}”."
-        return named + (" Did you mean " + " or ".join(f"“{c}”" for c in close) + "?" if close else "")
+        return named + (" Did you mean " + " or ".join(f"“{c}”" for c in similar) + "?" if similar else "")
     misses = []
     for tag in plan.tags:
         if fold(tag) in vocabulary.tags:

@@ -157,6 +157,7 @@ def _links_plan(text: str, vocabulary: Vocabulary) -> Plan | None:
     elif forward:
         words = next(g for g in forward.groups() if g)
     else:
+        assert backward is not None  # noqa: S101 - typing: one of the two matched
         after = _NOTE_AFTER.search(text, backward.start())
         words = after.group("name") if after else ""
     words = re.sub(r"^(?:the\s+|my\s+)?(?:note\s+(?:called\s+|named\s+|titled\s+)?)?", "", words.strip(" ?.!\"'"),

@@ -10,6 +10,7 @@ Each filter is a "chip" a face can show and take away (`chips`, `without`).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 KINDS = ("lookup", "list", "count", "links", "summary")
 DayRange = tuple[str | None, str | None]
@@ -98,14 +99,17 @@ class Plan:
         ('b',)
         """
         name, _, value = key.partition(":")
+        changes: dict[str, Any]  # the field is named at run time
         if name in ("tag", "folder", "type"):
             field = {"tag": "tags", "folder": "folders", "type": "types"}[name]
-            return replace(self, **{field: tuple(v for v in getattr(self, field) if v != value)})
-        if name in ("links_to", "links_from"):
-            return replace(self, kind="list", **{name: None})
-        if name in ("created", "modified", "topic"):
-            return replace(self, **{name: "" if name == "topic" else None})
-        return self
+            changes = {field: tuple(v for v in getattr(self, field) if v != value)}
+        elif name in ("links_to", "links_from"):
+            changes = {"kind": "list", name: None}
+        elif name in ("created", "modified", "topic"):
+            changes = {name: "" if name == "topic" else None}
+        else:
+            return self
+        return replace(self, **changes)
 
 
 def describe_range(days: DayRange) -> str:

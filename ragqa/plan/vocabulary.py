@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Collection
 from functools import lru_cache
 
 from ragqa.index.catalog import Vocabulary
@@ -43,7 +44,7 @@ def _form_index(tags: tuple[tuple[str, str], ...]) -> dict[str, tuple[list[str],
     return index
 
 
-def match_tags(text: str, vocabulary: Vocabulary, used: list[str], skip: set[str] = frozenset()) -> list[str]:
+def match_tags(text: str, vocabulary: Vocabulary, used: list[str], skip: Collection[str] = frozenset()) -> list[str]:
     """The vault's tags a question names without '#', longest name first; a name several tags end with stands
     for all of them, unless it is a tag's full name (whose nested tags it finds anyway).
 
@@ -98,7 +99,7 @@ def match_note(words: str, vocabulary: Vocabulary, exact_only: bool = False) -> 
     return min(vocabulary.names[close[0]], key=lambda p: (p.count("/"), p)) if close else None
 
 
-def named_note(text: str, vocabulary: Vocabulary, shortest: int = 4, skip: set[str] = frozenset()) -> str | None:
+def named_note(text: str, vocabulary: Vocabulary, shortest: int = 4, skip: Collection[str] = frozenset()) -> str | None:
     """The longest note name (title, alias, file name) found whole in the text, or None.
 
     >>> named_note("What backlinks does Unitary Matrix have?", Vocabulary(names={"unitary matrix": ["u.md"],

@@ -6,9 +6,10 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 
-def dcg(gains: list[float]) -> float:
+def dcg(gains: Sequence[float]) -> float:
     """Discounted cumulative gain, gain / log2(rank + 1).
 
     >>> round(dcg([3, 2, 0, 1]), 4)

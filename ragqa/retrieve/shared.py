@@ -80,7 +80,8 @@ class SharedIndex:
         with self.lock, _changing_is_said():
             reader = self._current().reader
             if self._choices[0] != reader.generation:
-                folders, tags = set(), set()
+                folders: set[str] = set()
+                tags: set[str] = set()
                 for record in reader.files():
                     parts = record.path.split("/")[:-1]
                     folders.update("/".join(parts[: i + 1]) for i in range(len(parts)))

@@ -192,6 +192,7 @@ def stream_answer(events: Iterator, question: str):
     status.empty()
     pending.empty()
     chips.empty()  # drawn again above the answer, with the buttons that take a chip away
+    assert final is not None  # noqa: S101 - typing: the events end with Done, or with the error raised above
     body.markdown(final.text)
     return final
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 import sqlite3
 from collections import Counter
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 
@@ -62,8 +64,9 @@ def safe_notes_view(settings, version: Version, file_statuses: FileStatuses) -> 
 
 def notes_view(settings, version: Version, namer: TopicNamer, file_statuses: FileStatuses) -> None:
     """The whole view; the caller has checked that there is an index to read."""
-    shows = [map_section, topics_section, duplicates_section,
-             lambda *args: files_section(*args, file_statuses=file_statuses), example_section]
+    shows: list[Callable[[Any, Version, TopicNamer], None]] = [
+        map_section, topics_section, duplicates_section, partial(files_section, file_statuses=file_statuses),
+        example_section]
     for tab, show in zip(st.tabs(SECTIONS, key="notes_section", on_change="rerun"), shows, strict=True):
         if tab.open:
             with tab:
