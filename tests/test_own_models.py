@@ -221,7 +221,7 @@ def test_models_list_shows_each_source_with_size_and_readiness(with_smol, hf_cac
     assert bundled["smollm2-135m"]["ready"] and bundled["smollm2-135m"]["size"] == 98_362_432
     for name in local_llm.LOCAL_MODELS:  # ready exactly when installed, else how to install it
         assert bundled[name]["ready"] == (local_model_missing(name) is None)
-        assert bundled[name]["ready"] or bundled[name]["detail"] == f"run `bash scripts/install_llm.sh {name}`"
+        assert bundled[name]["ready"] or bundled[name]["detail"] == f"run `ragqa models install {name}`"
     mine = rows[str(smol_file)]
     assert (mine["source"], mine["ready"], mine["size"], mine["in_use"]) == ("file", True, smol_file.stat().st_size,
                                                                              True)
