@@ -123,6 +123,16 @@ def test_bad_arguments_get_one_line(library):
     assert failed and message == "no collection named 'papers': this server has default (or 'all')"
 
 
+def test_search_notes_takes_the_http_apis_date_filters(library):
+    mcp = library[0]
+    failed, hits = mcp.call("search_notes", query="yeast starter", modified_after="2000-01-01")
+    assert not failed and "plain.md" in [hit["path"] for hit in hits]
+    assert mcp.call("search_notes", query="yeast starter", created_after="2099-01-01") == (False, [])
+    failed, message = mcp.call("search_notes", query="yeast", created_before="someday")
+    assert failed and message == ("bad arguments: created_before: Value error, 'someday' is not a date: write it "
+                                  "as YYYY-MM-DD")
+
+
 def test_an_empty_index_gets_one_clear_line(tmp_path):
     (tmp_path / "notes").mkdir()
     mcp = connect(make_settings(tmp_path))

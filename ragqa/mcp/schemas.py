@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ragqa.api.date_filters import DateFilters
 from ragqa.filetypes import KINDS
 
 COLLECTION = ("which collection to use (list_collections names them), or 'all'; default: the default collection "
@@ -23,13 +24,14 @@ class Args(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class SearchArgs(Args):
+class SearchArgs(Args, DateFilters):  # and created_after/_before, modified_after/_before, as the HTTP API takes
     query: str = Field(min_length=1, max_length=2000,
                        description="what to look for, in words: a question or a few keywords")
     k: int = Field(5, ge=1, le=50, description="how many passages to return, best first")
     collection: str | None = Field(None, description=COLLECTION)
     folder: str | None = Field(None, description="only notes under this folder of the notes folder, e.g. 'recipes'")
-    tag: str | None = Field(None, description="only notes with this front-matter tag")
+    tag: str | None = Field(None, description="only notes with this tag (front matter or inline #tag); a tag also "
+                                              "finds its nested tags ('math' finds 'math/LinearAlgebra')")
     type: Kind | None = Field(None, description="only files of this kind")
 
 

@@ -69,7 +69,7 @@ def search_notes(shared: Shared, args: schemas.SearchArgs) -> list[dict]:
     served = shared.served
     names = _with_notes(served, _chosen(served, args.collection))
     filters = Filters(folders=[args.folder] if args.folder else [], tags=[args.tag] if args.tag else [],
-                      kinds=[args.type] if args.type else [])
+                      kinds=[args.type] if args.type else [], **args.date_ranges())
     return search_json(served.searcher(names), args.query, k=args.k, filters=filters)
 
 
