@@ -12,4 +12,6 @@
   under CI=true). local_model.live / needs_local_model: tests that answer with the local model.
 - app.open_app(): app.py through Streamlit's AppTest; net: ports and health checks; garden_notes: the notes
   SmolLM2 answers over; failing_endpoint: an OpenAI-compatible server that fails on purpose.
+- mcp_client.McpSession: the MCP SDK's real client over stdio, HTTP or in process; milvus_server: a shared
+  Milvus Lite server; fake_ollama: a small Ollama on 127.0.0.1.
 """

@@ -73,7 +73,7 @@ class McpSession:
 
 
 def docs_config(tmp: Path, index: Path, llm: dict, **extra) -> Path:
-    """config.yaml for a server over the docs/ sample (`index` is conftest's docs_index), with this `llm`."""
+    """config.yaml for a server over the docs/ sample (`index`: conftest's docs_index.index_path), with this `llm`."""
     from helpers.data import REPO
 
     settings = {"notes_dir": str(REPO / "docs"), "index_dir": str(index),
