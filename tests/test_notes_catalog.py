@@ -180,3 +180,32 @@ def test_an_index_from_before_note_metadata_is_upgraded_in_place_with_one_line_a
     with read_catalog(settings.index_path) as catalog:
         assert [r.path for r in catalog.notes(tags=["x"], created=("2024-01-01", "2024-01-31"))] == ["a.md"]
         assert catalog.links_to("b.md") == ["a.md"]
+
+
+@pytest.fixture(scope="module")
+def gpu_notes(tmp_path_factory, hashed):
+    """Three notes: one with both tags, one with each (the seeded-hash embedder: no model is the point here)."""
+    from helpers.settings import HASH
+
+    tmp = tmp_path_factory.mktemp("gpu-notes")
+    for name, tags in {"both.md": "[cuda, vulkan]", "cuda.md": "[cuda]", "vulkan.md": "[vulkan]"}.items():
+        (tmp / "notes").mkdir(exist_ok=True)
+        (tmp / "notes" / name).write_text(f"---\ntags: {tags}\n---\nShaders and kernels.\n", encoding="utf-8")
+    settings = make_settings(tmp, tmp / "notes", model=HASH)
+    ingest_folder(settings, hashed)
+    return settings, Searcher(settings, hashed)
+
+
+@pytest.mark.parametrize(("question", "notes"), [
+    ("Which notes are tagged #cuda and #vulkan?", ["both.md"]),
+    ("How many notes have both the cuda and vulkan tags?", ["both.md"]),
+    ("Which notes are tagged #cuda or #vulkan?", ["both.md", "cuda.md", "vulkan.md"]),
+    ("List my notes tagged #cuda, #vulkan", ["both.md", "cuda.md", "vulkan.md"]),
+])
+def test_tags_joined_by_and_select_the_notes_with_every_one(gpu_notes, question, notes):
+    answer = ask(gpu_notes, question)
+    assert cited(answer) == notes
+    joined = " and " if len(notes) == 1 else " or "
+    assert any(f"tagged {a}{joined}{b}" in answer["answer"].splitlines()[0]
+               for a, b in (("#cuda", "#vulkan"), ("#vulkan", "#cuda")))
+    assert answer["plan"]["filters"].get("every_tag", False) is (len(notes) == 1)

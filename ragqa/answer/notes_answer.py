@@ -68,13 +68,22 @@ def matching_notes(plan: Plan, searcher, settings) -> tuple[list[Listed], str]:
                 paths = catalog.links_to(target) if plan.links_to else catalog.links_from(target)
                 rows = catalog.notes(paths=paths) if paths else []
             else:
-                rows = catalog.notes(**Filters(**plan.filter_values()).conditions())
+                rows = _selected(catalog, plan)
             first = catalog.first_passages([r.path for r in rows])
             listed += [Listed(r, Hit(first[r.path][0], 1.0, _labelled(first[r.path][1], collection)))
                        for r in rows if r.path in first]
             if not listed and not hint:
                 hint = near_misses(plan, catalog.vocabulary())
     return listed, hint
+
+
+def _selected(catalog, plan: Plan) -> list:
+    """The notes the plan's filters select; with `every_tag`, those that have each of its tags."""
+    if not (plan.every_tag and len(plan.tags) > 1):
+        return catalog.notes(**Filters(**plan.filter_values()).conditions())
+    each = [catalog.notes(**Filters(**{**plan.filter_values(), "tags": [tag]}).conditions()) for tag in plan.tags]
+    shared = set.intersection(*({row.path for row in rows} for rows in each))
+    return [row for row in each[0] if row.path in shared]
 
 
 def _labelled(chunk, collection: str):

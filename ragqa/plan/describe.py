@@ -27,7 +27,7 @@ def describe_plan(plan: Plan) -> str:
         return f"link to {name}" if plan.links_to or not plan.links_from else f"{name} links to"
     parts = []
     if plan.tags:
-        parts.append("tagged " + " or ".join(f"#{t}" for t in plan.tags))
+        parts.append("tagged " + (" and " if plan.every_tag else " or ").join(f"#{t}" for t in plan.tags))
     if plan.folders:
         parts.append("in " + " or ".join(f"{f}/" for f in plan.folders))
     if plan.types:

@@ -28,6 +28,7 @@ class Chip:
 class Plan:
     kind: str = "lookup"
     tags: tuple[str, ...] = ()  # any of them (nested tags included)
+    every_tag: bool = False  # list, count, summary: notes with all of the tags (the question joined them by "and")
     folders: tuple[str, ...] = ()
     types: tuple[str, ...] = ()  # file kinds: "pdf", "markdown", ...
     created: DayRange | None = None
@@ -63,6 +64,8 @@ class Plan:
         for key in ("tags", "folders", "types"):
             if getattr(self, key):
                 filters[key] = list(getattr(self, key))
+        if self.every_tag:
+            filters["every_tag"] = True
         for key in ("created", "modified"):
             if getattr(self, key):
                 first, last = getattr(self, key)
