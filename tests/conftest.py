@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import threading
@@ -42,7 +41,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 from helpers.data import REPO, need_shared
 from helpers.failing_endpoint import FailingEndpoint
 from helpers.hash_embedder import register as register_hash_embedder
-from helpers.net import free_port, wait_for_health
+from helpers.net import free_port, stop_group, wait_for_health
 from helpers.settings import HASH, MINILM, make_settings, write_notes
 
 register_hash_embedder()
@@ -340,12 +339,7 @@ def start_app(tmp_path):
 
 
 def _stop_app(app: subprocess.Popen, settings: dict) -> None:
-    os.killpg(app.pid, signal.SIGTERM)  # streamlit stops the llama.cpp server it started on its way out
-    try:
-        app.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(app.pid, signal.SIGKILL)
-        app.wait()
+    stop_group(app, timeout=20)  # streamlit stops the llama.cpp server it started on its way out
     llm = settings.get("llm") or {}
     if llm.get("provider") == "local":  # in case it was left behind
         from ragqa.config import LLMSettings

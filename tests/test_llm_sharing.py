@@ -5,7 +5,6 @@ fallback.
 """
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -19,7 +18,7 @@ from ragqa.ingest.pipeline import ingest_folder
 
 from helpers.api_server import Server
 from helpers.garden_notes import write_garden_notes
-from helpers.local_model import SMOLLM2, live
+from helpers.local_model import SMOLLM2, live, running_server_pid
 from helpers.settings import make_settings
 
 pytestmark = [pytest.mark.llm, pytest.mark.slow]
@@ -60,14 +59,7 @@ def ragqa(config_file: Path, *argv: str, overrides: dict | None = None, **popen)
 
 def server_pid(config_file: Path) -> int | None:
     """The model server of this config's cache folder, if it runs."""
-    settings = yaml.safe_load(config_file.read_text())
-    state = Path(settings["embedding"]["cache_dir"]) / f"llm-server-smollm2-135m-ctx{LLM['context_window']}.json"
-    try:
-        pid = json.loads(state.read_text())["pid"]
-        with open(f"/proc/{pid}/status") as status:
-            return None if "\nState:\tZ" in status.read() else pid
-    except (OSError, ValueError, KeyError):
-        return None
+    return running_server_pid(yaml.safe_load(config_file.read_text())["embedding"]["cache_dir"], LLM)
 
 
 def read_until(process: subprocess.Popen, marker: str, timeout: float = 240) -> str:

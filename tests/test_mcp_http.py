@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -18,7 +17,7 @@ import pytest
 from helpers.data import REPO
 from helpers.local_model import SMOLLM2, live
 from helpers.mcp_client import McpSession, docs_config, stop_leftover_llm
-from helpers.net import free_port
+from helpers.net import free_port, stop_group
 
 pytestmark = pytest.mark.slow  # one server process: torch and MiniLM load in it (in the background)
 
@@ -63,12 +62,7 @@ def server(tmp_path_factory, docs_index):
     try:
         yield url, config
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop_group(process)
         left = stop_leftover_llm(config)
     assert not left, "ragqa mcp --http left its local LLM server running after SIGTERM"
 

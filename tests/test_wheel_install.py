@@ -12,7 +12,6 @@ import importlib.util
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import sysconfig
@@ -28,7 +27,7 @@ import ragqa
 
 from helpers.data import REPO
 from helpers.local_model import local_model_missing
-from helpers.net import free_port, wait_for_health
+from helpers.net import free_port, stop_group, wait_for_health
 
 CHROMIUM = Path("/usr/bin/chromium")
 TINY = "smollm2-135m"
@@ -100,12 +99,7 @@ def started(command: list[str], cwd: Path, env: dict, log: Path) -> subprocess.P
 
 def stop(process: subprocess.Popen) -> None:
     """SIGTERM the process group (the app or API and the local LLM server it started), SIGKILL if it lingers."""
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+    stop_group(process)
 
 
 def get(url: str, timeout: float = 60) -> tuple[int, bytes]:

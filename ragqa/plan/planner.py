@@ -20,6 +20,7 @@ from ragqa.index.catalog import Vocabulary
 from ragqa.index.note_rows import fold
 from ragqa.plan.dates import find_dates
 from ragqa.plan.question_plan import Plan
+from ragqa.plan.tag_joins import every_tag_asked
 from ragqa.plan.vocabulary import match_note, match_tags, named_note, tag_named
 
 # The notes as things a question is about: a plural ("notes", "files"), or one after a word that makes it a noun
@@ -55,10 +56,6 @@ _EXPLICIT_NOTE = re.compile(r"\[\[([^\[\]|#]+)(?:[#|][^\[\]]*)?\]\]|\bnote\s+(?:
                             r"(?:\"([^\"]+)\"|“([^”]+)”|'([^']{2,})')", re.I)
 _NOTE_AFTER = re.compile(r"(?:to|of|for|at|on|mention|mentions|reference|references|cite|cites)\s+(?:the\s+|my\s+)?"
                          r"(?:note\s+(?:called\s+|named\s+|titled\s+)?)?(?P<name>.+?)\s*[?.!]*\s*$", re.I)
-_ANY_TAG = re.compile(r"\bor\b", re.I)
-_ANY_TAG_OF = re.compile(r"\b(?:either|any\s+of)\b", re.I)
-_ALL_TAGS = re.compile(r"\band\b|&", re.I)
-_BOTH = re.compile(r"\b(?:both|all\s+of|all\s+the(?:se)?\s+tags|each\s+of)\b", re.I)
 _MORE_TAGS = re.compile(r"\s*(?:,|\bor\b|\band\b|/)\s*#?(?P<tag>[\w\-/]+)", re.I)
 _TAG = re.compile(r"(?<![\w&/#])#([\w\-/]*[^\W\d][\w\-/]*)")
 _TAGGED = re.compile(r"(?:\btag(?:s|ged)?\b(?:\s+(?:with|as|of|is|:))?(?:\s+the)?(?:\s+tag)?|"
@@ -110,7 +107,7 @@ def plan_question(question: str, vocabulary: Vocabulary, today: dt.date) -> Plan
     folders = _folders(text, vocabulary, used, loose=kind != "lookup")
     if about_notes and not tags:  # "my physics notes": a tag of the vault, named in a question about notes
         tags = match_tags(_without(text, used), vocabulary, used, skip=_FILLER)
-    every_tag = _every_tag(text, tags, used)
+    every_tag = every_tag_asked(text, tags, used)
     types = _types(text, used) if kind != "lookup" or re.search(r"\bin\s+my\b", text, re.I) else []
     dates = find_dates(text, today) if _dates_apply(text, kind) else None
     created = modified = None
@@ -135,26 +132,6 @@ def plan_question(question: str, vocabulary: Vocabulary, today: dt.date) -> Plan
     return Plan(kind, tags=tuple(tags), every_tag=every_tag, folders=tuple(folders), types=tuple(types),
                 created=created, modified=modified, topic=topic, date_words=dates.words if dates else "",
                 newest_first=bool(_NEWEST.search(text)))
-
-
-def _every_tag(text: str, tags: list[str], used: list[str]) -> bool:
-    """Whether the question wants the notes with all of its tags: "tagged #cuda and #vulkan", "both the cuda
-    and vulkan tags" (any of them when it says "or", "either", "any", or only lists them with commas).
-
-    >>> _every_tag("notes tagged #cuda and #vulkan", ["cuda", "vulkan"], ["#cuda", "#vulkan"])
-    True
-    >>> _every_tag("notes tagged #cuda or #vulkan and from 2024", ["cuda", "vulkan"], ["#cuda", "#vulkan"])
-    False
-    >>> _every_tag("notes tagged #cuda, #vulkan", ["cuda", "vulkan"], ["#cuda", "#vulkan"])
-    False
-    """
-    if len(tags) < 2:
-        return False
-    places = [(text.find(words), text.find(words) + len(words)) for words in used[:len(tags)] if words in text]
-    between = text[min(p[0] for p in places):max(p[1] for p in places)] if places else text
-    if _ANY_TAG.search(between) or _ANY_TAG_OF.search(text):
-        return False
-    return bool(_ALL_TAGS.search(between) or _BOTH.search(text))
 
 
 def _kind(text: str) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -14,8 +13,8 @@ from pathlib import Path
 
 import yaml
 
-from helpers.local_model import SMOLLM2
-from helpers.net import free_port
+from helpers.local_model import SMOLLM2, running_server_pid
+from helpers.net import free_port, stop_group
 
 TOKEN_ENV = "RAGQA_TEST_API_TOKEN"
 LLM = SMOLLM2
@@ -80,23 +79,11 @@ class Server:
 
     def local_llm_pid(self) -> int | None:
         """The local LLM server this server started, if it runs (its state file in embedding.cache_dir)."""
-        state = Path(self.settings["embedding"]["cache_dir"]) / \
-            f"llm-server-{LLM['local_model']}-ctx{LLM['context_window']}.json"
-        try:
-            pid = json.loads(state.read_text())["pid"]
-            with open(f"/proc/{pid}/status") as status:
-                return None if "\nState:\tZ" in status.read() else pid
-        except (OSError, ValueError, KeyError):
-            return None
+        return running_server_pid(self.settings["embedding"]["cache_dir"], LLM)
 
     def stop(self) -> int | None:
         """SIGTERM, as a service manager stops it; the pid of a local LLM server it left running, if any."""
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
+        stop_group(self.process)
         left = self.local_llm_pid() if self.settings["llm"]["provider"] == "local" else None
         if left:  # stopped here all the same, so no test leaves it behind
             from ragqa.config import LLMSettings

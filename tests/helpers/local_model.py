@@ -2,6 +2,8 @@
 that answer with one."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 # The `llm` section of the tests that start the tiny local model (SmolLM2-135M): greedy, short answers.
@@ -37,3 +39,18 @@ def live(test):
     """A test that answers with the real small local model (smollm2-135m): marked llm and slow, skipped
     with the reason if the model is not installed."""
     return pytest.mark.llm(pytest.mark.slow(needs_local_model()(test)))
+
+
+def running_server_pid(cache_dir, llm: dict) -> int | None:
+    """The pid of the local LLM server for `llm` (a config's llm section) whose state file is in `cache_dir`, if
+    it runs (a zombie does not count)."""
+    import json
+
+    from ragqa.models.local import _state_file
+
+    try:
+        pid = json.loads(_state_file(Path(cache_dir), llm["local_model"], llm["context_window"]).read_text())["pid"]
+        with open(f"/proc/{pid}/status") as status:
+            return None if "\nState:\tZ" in status.read() else pid
+    except (OSError, ValueError, KeyError):
+        return None

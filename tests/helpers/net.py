@@ -1,6 +1,8 @@
 """Ports, and waiting for a server to answer."""
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import subprocess
 import time
@@ -43,3 +45,14 @@ def outside_address() -> str | None:
         except OSError:
             return None
     return None if address.startswith("127.") or address == "0.0.0.0" else address
+
+
+def stop_group(process: subprocess.Popen, timeout: float = 30) -> None:
+    """SIGTERM the process's group (a server and the local LLM server it started), as a service manager stops
+    it; SIGKILL if it lingers past `timeout` seconds."""
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
